@@ -1,0 +1,41 @@
+# The commands people type. Every target uses the pinned CDK CLI and Node 22
+# from node_modules (npm ci runs when package-lock.json changes).
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+export CDK_DISABLE_VERSION_CHECK := 1
+
+ENV ?= dev
+
+.PHONY: synth test diff fmt vet update-golden
+
+# The aws-cdk package ships Go init templates; a go.mod of its own keeps
+# node_modules out of ./... for go test, go vet and go mod tidy.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	echo 'module node_modules' > node_modules/go.mod
+	touch $@
+
+## synth: synthesize ENV (default dev) offline into cdk.out/
+synth: node_modules/.installed
+	cdk synth --strict --no-lookups --quiet -c env=$(ENV)
+
+## test: every gate: unit, template, golden, cdk-nag, validation, network policy, CLI synth
+test: node_modules/.installed
+	go test ./...
+
+## diff: show what would change against the committed golden templates of ENV
+diff: node_modules/.installed
+	cdk synth --no-lookups --quiet -c env=$(ENV) --output cdk.out/$(ENV)
+	@for t in testdata/$(ENV)/*.template.json; do \
+		stack=$$(basename $$t .template.json); \
+		echo "== $$stack ($(ENV))"; \
+		cdk diff --app cdk.out/$(ENV) --template $$t -e $$stack || exit 1; \
+	done
+
+## fmt: format and vet the Go code
+fmt: node_modules/.installed
+	gofmt -w $$(git ls-files '*.go')
+	go vet ./...
+
+## update-golden: rewrite testdata/ from the current synthesis
+update-golden: node_modules/.installed
+	go test . -run 'TestGoldenTemplates$$' -update

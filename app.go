@@ -1,0 +1,38 @@
+// Command platform synthesizes the CloudFormation stacks of one environment
+// of the platform. Choose the environment with `cdk synth -c env=NAME`.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/platform/lib"
+	"github.com/example/platform/lib/config"
+)
+
+func main() {
+	defer jsii.Close()
+	app := awscdk.NewApp(nil)
+	cfg, err := config.Load(contextString(app, "env"), config.Overrides{
+		Account: contextString(app, "account"),
+	})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "invalid configuration:\n%v\n", err)
+		jsii.Close()
+		os.Exit(1)
+	}
+	lib.NewPlatform(app, cfg)
+	app.Synth(nil)
+}
+
+// contextString reads a -c KEY=VALUE context value, or "" when it is unset.
+func contextString(app awscdk.App, key string) string {
+	v, ok := app.Node().TryGetContext(jsii.String(key)).(string)
+	if !ok {
+		return ""
+	}
+	return v
+}

@@ -1,0 +1,285 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/example/platform/lib/config"
+)
+
+// TestGoldenTemplates compares every stack of every environment with its
+// golden template under testdata/ENV/. Refresh them with `go test ./... -update`
+// and review the change in the pull request like any other diff.
+func TestGoldenTemplates(t *testing.T) {
+	for _, env := range config.Names() {
+		for stack, tpl := range envs[env].templates {
+			t.Run(env+"/"+stack, func(t *testing.T) {
+				got, err := json.MarshalIndent(tpl, "", " ")
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, '\n')
+				path := filepath.Join("testdata", env, stack+".template.json")
+				if *update {
+					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(path, got, 0o644); err != nil {
+						t.Fatal(err)
+					}
+					return
+				}
+				want, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatalf("%v\nrun `go test ./... -update` to create the golden template", err)
+				}
+				if !bytes.Equal(got, want) {
+					t.Errorf("%s differs from the synthesized template:\n%s\nif the change is intended, run `go test ./... -update` and commit testdata/",
+						path, lineDiff(string(want), string(got)))
+				}
+			})
+		}
+	}
+}
+
+// TestGoldenTemplatesHaveNoStrays fails when testdata/ holds a template of a
+// stack that no longer exists, so a removed stack is noticed in review.
+func TestGoldenTemplatesHaveNoStrays(t *testing.T) {
+	if *update {
+		t.Skip("refreshing goldens")
+	}
+	files, _ := filepath.Glob(filepath.Join("testdata", "*", "*.template.json"))
+	for _, f := range files {
+		env := filepath.Base(filepath.Dir(f))
+		stack := strings.TrimSuffix(filepath.Base(f), ".template.json")
+		if s, ok := envs[env]; !ok || s.templates[stack] == nil {
+			t.Errorf("%s has no stack in the app; delete it", f)
+		}
+	}
+}
+
+// lineDiff renders the lines that differ between want and got, with a little
+// context, in unified-diff style (- golden, + synthesized).
+func lineDiff(want, got string) string {
+	a, b := strings.Split(want, "\n"), strings.Split(got, "\n")
+	// Longest common subsequence table; templates are a few thousand lines.
+	lcs := make([][]int, len(a)+1)
+	for i := range lcs {
+		lcs[i] = make([]int, len(b)+1)
+	}
+	for i := len(a) - 1; i >= 0; i-- {
+		for j := len(b) - 1; j >= 0; j-- {
+			if a[i] == b[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	type line struct {
+		op   byte
+		text string
+	}
+	var ops []line
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case i < len(a) && j < len(b) && a[i] == b[j]:
+			ops = append(ops, line{' ', a[i]})
+			i, j = i+1, j+1
+		case j < len(b) && (i == len(a) || lcs[i][j+1] >= lcs[i+1][j]):
+			ops = append(ops, line{'+', b[j]})
+			j++
+		default:
+			ops = append(ops, line{'-', a[i]})
+			i++
+		}
+	}
+	const context, limit = 3, 200
+	var out []string
+	last := -1
+	for k, op := range ops {
+		if op.op == ' ' {
+			continue
+		}
+		for c := max(k-context, last+1); c < k; c++ {
+			out = append(out, "  "+ops[c].text)
+		}
+		out = append(out, string(op.op)+" "+op.text)
+		last = k
+		if len(out) > limit {
+			out = append(out, "... (diff truncated)")
+			break
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// metadataEntry is one annotation in a stack's metadata file.
+type metadataEntry struct {
+	Type string `json:"type"`
+	Data any    `json:"data"`
+}
+
+// annotations returns the messages of the given type (aws:cdk:error,
+// aws:cdk:warning) that synthesis recorded for each construct path.
+func annotations(t *testing.T, env, typ string) []string {
+	t.Helper()
+	s := envs[env]
+	var out []string
+	for _, stack := range s.platform.Stacks() {
+		raw, err := os.ReadFile(filepath.Join(s.outdir, *stack.ArtifactId()+".metadata.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var md map[string][]metadataEntry
+		if err := json.Unmarshal(raw, &md); err != nil {
+			t.Fatal(err)
+		}
+		for path, entries := range md {
+			for _, e := range entries {
+				if e.Type == typ {
+					out = append(out, fmt.Sprintf("%s: %v", path, e.Data))
+				}
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestNoErrorsOrWarnings is the cdk-nag gate (AwsSolutions findings are
+// errors and warnings on the constructs) and the --strict gate at once: any
+// unsuppressed finding or CDK warning fails.
+func TestNoErrorsOrWarnings(t *testing.T) {
+	for _, env := range config.Names() {
+		for _, typ := range []string{"aws:cdk:error", "aws:cdk:warning"} {
+			for _, msg := range annotations(t, env, typ) {
+				t.Errorf("%s %s %s", env, typ, msg)
+			}
+		}
+	}
+}
+
+// TestNagSuppressionsHaveReasons checks that every cdk-nag suppression names
+// one rule with a specific reason.
+func TestNagSuppressionsHaveReasons(t *testing.T) {
+	for _, env := range config.Names() {
+		count := 0
+		for stack, tpl := range envs[env].templates {
+			res, _ := tpl["Resources"].(map[string]any)
+			for id, r := range res {
+				md, _ := r.(map[string]any)["Metadata"].(map[string]any)
+				nag, _ := md["cdk_nag"].(map[string]any)
+				rules, _ := nag["rules_to_suppress"].([]any)
+				for _, rule := range rules {
+					r := rule.(map[string]any)
+					count++
+					ruleID, _ := r["id"].(string)
+					reason, _ := r["reason"].(string)
+					if !strings.HasPrefix(ruleID, "AwsSolutions-") || strings.Contains(ruleID, "*") {
+						t.Errorf("%s/%s/%s: suppression of %q does not name one AwsSolutions rule", env, stack, id, ruleID)
+					}
+					if len(reason) < 40 {
+						t.Errorf("%s/%s/%s: suppression of %s has no specific reason: %q", env, stack, id, ruleID, reason)
+					}
+				}
+			}
+		}
+		if count == 0 {
+			t.Errorf("%s: found no cdk-nag suppressions at all; is the metadata still rendered?", env)
+		}
+	}
+}
+
+// validationReport is the part of validation-report.json the gate reads.
+type validationReport struct {
+	PluginReports []struct {
+		PluginName string `json:"pluginName"`
+		Violations []struct {
+			RuleName           string `json:"ruleName"`
+			Description        string `json:"description"`
+			ViolatingResources []struct {
+				ResourceLogicalID string `json:"resourceLogicalId"`
+				TemplatePath      string `json:"templatePath"`
+			} `json:"violatingResources"`
+		} `json:"violations"`
+	} `json:"pluginReports"`
+}
+
+// TestValidationReportIsClean reads the report of the built-in CloudFormation
+// validator. Findings that are expected are acknowledged on the narrowest
+// construct with Validations.Acknowledge and a reason, and do not appear as
+// violations.
+func TestValidationReportIsClean(t *testing.T) {
+	for _, env := range config.Names() {
+		raw, err := os.ReadFile(filepath.Join(envs[env].outdir, "validation-report.json"))
+		if err != nil {
+			t.Fatalf("%s: %v (is @aws-cdk/core:validateAgainstDefaultRules set?)", env, err)
+		}
+		var report validationReport
+		if err := json.Unmarshal(raw, &report); err != nil {
+			t.Fatalf("%s: %v", env, err)
+		}
+		for _, p := range report.PluginReports {
+			for _, v := range p.Violations {
+				for _, r := range v.ViolatingResources {
+					t.Errorf("%s: %s %s on %s in %s: %s", env, p.PluginName, v.RuleName, r.ResourceLogicalID, filepath.Base(r.TemplatePath), v.Description)
+				}
+				if len(v.ViolatingResources) == 0 {
+					t.Errorf("%s: %s %s: %s", env, p.PluginName, v.RuleName, v.Description)
+				}
+			}
+		}
+	}
+}
+
+// TestCLISynthIsStrict runs the real app through the pinned CDK CLI, offline
+// and in strict mode, for every environment, as a user would.
+func TestCLISynthIsStrict(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the CDK CLI")
+	}
+	cdk, err := filepath.Abs(filepath.Join("node_modules", ".bin", "cdk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(cdk); err != nil {
+		t.Fatalf("%v: run `npm ci` first (make test does)", err)
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "platform")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, env := range config.Names() {
+		cmd := exec.Command(cdk, "synth", "--strict", "--no-lookups", "--quiet", "--app", bin, "-c", "env="+env, "--output", filepath.Join(dir, env))
+		cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(cdk)+string(os.PathListSeparator)+os.Getenv("PATH"), "CDK_DISABLE_VERSION_CHECK=1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("cdk synth -c env=%s: %v\n%s", env, err, out)
+		}
+	}
+	t.Run("bad config fails before synthesis", func(t *testing.T) {
+		cmd := exec.Command(cdk, "synth", "--no-lookups", "--quiet", "--app", bin, "-c", "env=staging", "--output", filepath.Join(dir, "bad"))
+		cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(cdk)+string(os.PathListSeparator)+os.Getenv("PATH"), "CDK_DISABLE_VERSION_CHECK=1")
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) {
+			t.Fatalf("cdk synth -c env=staging: err = %v, want a non-zero exit\n%s", err, out)
+		}
+		if !strings.Contains(string(out), `env: got "staging", want one of dev, prod`) {
+			t.Errorf("cdk synth -c env=staging output lacks the validation message:\n%s", out)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "bad", "manifest.json")); err == nil {
+			t.Errorf("cdk synth -c env=staging wrote an assembly; want nothing synthesized")
+		}
+	})
+}

@@ -1,0 +1,313 @@
+// Package config holds the single configuration type of the platform, its
+// per-environment presets and its validation. It has no CDK dependency, so it
+// can be loaded and checked before any construct exists.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// DefaultEnvironment is the preset used when no -c env=NAME is given.
+const DefaultEnvironment = "dev"
+
+// Config describes one deployment of the platform. Every field has a default
+// set by the preset of its environment (see Presets); the README's
+// configuration table is checked against this type by a test.
+type Config struct {
+	// Environment names the deployment ("dev", "prod"); it goes into stack
+	// names and tags. Default: the preset's name.
+	Environment string
+	// AppName names the application in stack names and tags: 2-20 lowercase
+	// letters, digits or hyphens, starting with a letter. Default "webapp".
+	AppName string
+	// Account is the 12-digit AWS account the stacks are bound to. The presets
+	// carry placeholders; override with -c account=ID. Default per preset.
+	Account string
+	// Region is the AWS region the stacks are bound to. Default "eu-west-1".
+	Region string
+	// AvailabilityZones lists 2 or 3 zones of Region that the subnets span.
+	// Default: 2 zones in dev, 3 in prod.
+	AvailabilityZones []string
+	// Network configures the VPC.
+	Network Network
+	// Service configures the application service as far as the network policy
+	// and capacity planning need it.
+	Service Service
+	// Cluster configures the ECS container instances.
+	Cluster Cluster
+	// TerminationProtection protects every stack from `cdk destroy`.
+	// Default: false in dev, true in prod.
+	TerminationProtection bool
+	// RetainData keeps stateful resources (log groups, and in later layers
+	// databases, caches, secrets, keys and repositories) when they leave the
+	// template, by snapshot or retention. Default: false in dev (everything is
+	// destroyed with the stack), true in prod.
+	RetainData bool
+}
+
+// Network configures the VPC and its subnets.
+type Network struct {
+	// VpcCidr is the IPv4 block of the VPC: an RFC 1918 prefix from /16 to /24
+	// that does not overlap the Docker bridge (172.17.0.0/16) of the ECS
+	// instances. Default "10.10.0.0/16" in dev, "10.20.0.0/16" in prod.
+	VpcCidr string
+	// PublicSubnetMask is the prefix length of each public subnet (16-28).
+	// Default 24.
+	PublicSubnetMask int
+	// PrivateSubnetMask is the prefix length of each private subnet (16-28).
+	// Default 20 (room for awsvpc task ENIs).
+	PrivateSubnetMask int
+	// NatGateways is the number of NAT gateways, 1 up to one per zone.
+	// Default 1 in dev, one per zone in prod.
+	NatGateways int
+	// FlowLogRetentionDays is how long VPC flow logs are kept; one of the
+	// values CloudWatch Logs accepts. Default 14 in dev, 365 in prod.
+	FlowLogRetentionDays int
+	// InterfaceEndpoints adds VPC interface endpoints for ECR, CloudWatch Logs
+	// and Secrets Manager so that this traffic stays off the NAT gateways.
+	// Default false in dev, true in prod.
+	InterfaceEndpoints bool
+}
+
+// Service configures the application's ECS service.
+type Service struct {
+	// ContainerPort is the port the application listens on (1024-65535; the
+	// ALB, database and cache ports are taken). Default 8080.
+	ContainerPort int
+	// MinTasks is the lower bound of service auto scaling (1-100).
+	// Default 1 in dev, 3 in prod.
+	MinTasks int
+	// MaxTasks is the upper bound of service auto scaling (MinTasks-100).
+	// Default 2 in dev, 12 in prod.
+	MaxTasks int
+}
+
+// Cluster configures the Auto Scaling group of ECS container instances.
+type Cluster struct {
+	// MinInstances is the lower bound of the Auto Scaling group (0-100).
+	// Default 1 in dev, 3 in prod.
+	MinInstances int
+	// MaxInstances is the upper bound of the Auto Scaling group
+	// (MinInstances-100, at least 1). Default 3 in dev, 12 in prod.
+	MaxInstances int
+}
+
+// Presets returns a fresh copy of the configuration of every known
+// environment, keyed by name.
+func Presets() map[string]Config {
+	return map[string]Config{
+		"dev": {
+			Environment:       "dev",
+			AppName:           "webapp",
+			Account:           "111111111111",
+			Region:            "eu-west-1",
+			AvailabilityZones: []string{"eu-west-1a", "eu-west-1b"},
+			Network: Network{
+				VpcCidr:              "10.10.0.0/16",
+				PublicSubnetMask:     24,
+				PrivateSubnetMask:    20,
+				NatGateways:          1,
+				FlowLogRetentionDays: 14,
+				InterfaceEndpoints:   false,
+			},
+			Service: Service{ContainerPort: 8080, MinTasks: 1, MaxTasks: 2},
+			Cluster: Cluster{MinInstances: 1, MaxInstances: 3},
+		},
+		"prod": {
+			Environment:       "prod",
+			AppName:           "webapp",
+			Account:           "222222222222",
+			Region:            "eu-west-1",
+			AvailabilityZones: []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"},
+			Network: Network{
+				VpcCidr:              "10.20.0.0/16",
+				PublicSubnetMask:     24,
+				PrivateSubnetMask:    20,
+				NatGateways:          3,
+				FlowLogRetentionDays: 365,
+				InterfaceEndpoints:   true,
+			},
+			Service:               Service{ContainerPort: 8080, MinTasks: 3, MaxTasks: 12},
+			Cluster:               Cluster{MinInstances: 3, MaxInstances: 12},
+			TerminationProtection: true,
+			RetainData:            true,
+		},
+	}
+}
+
+// Names returns the known environment names in sorted order.
+func Names() []string {
+	names := make([]string, 0, 2)
+	for name := range Presets() {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Overrides are the values a user may set on the command line with -c KEY=VALUE
+// on top of a preset. Empty fields leave the preset alone.
+type Overrides struct {
+	// Account replaces the preset's placeholder account (-c account=ID).
+	Account string
+}
+
+// Load returns the validated configuration of the named environment with the
+// overrides applied. The error lists every problem at once.
+func Load(env string, o Overrides) (Config, error) {
+	if env == "" {
+		env = DefaultEnvironment
+	}
+	cfg, ok := Presets()[env]
+	if !ok {
+		return Config{}, &FieldError{Field: "env", Value: env, Allowed: "one of " + strings.Join(Names(), ", ")}
+	}
+	if o.Account != "" {
+		cfg.Account = o.Account
+	}
+	return cfg, cfg.Validate()
+}
+
+// FieldError reports one invalid field: its name, the value given and what is
+// allowed.
+type FieldError struct {
+	Field   string
+	Value   any
+	Allowed string
+}
+
+func (e *FieldError) Error() string {
+	return fmt.Sprintf("%s: got %v, want %s", e.Field, format(e.Value), e.Allowed)
+}
+
+func format(v any) string {
+	switch v := v.(type) {
+	case string:
+		return fmt.Sprintf("%q", v)
+	case []string:
+		return fmt.Sprintf("%q", v)
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+var (
+	appNamePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{1,19}$`)
+	accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
+	regionPattern  = regexp.MustCompile(`^[a-z]{2}(-gov)?-[a-z]+-[0-9]$`)
+	envPattern     = regexp.MustCompile(`^[a-z][a-z0-9]{1,9}$`)
+
+	// dockerBridge is the address range of docker0 on ECS-optimized AMIs; a
+	// VPC overlapping it makes part of the VPC unreachable from containers.
+	dockerBridge = netip.MustParsePrefix("172.17.0.0/16")
+	private      = []netip.Prefix{
+		netip.MustParsePrefix("10.0.0.0/8"),
+		netip.MustParsePrefix("172.16.0.0/12"),
+		netip.MustParsePrefix("192.168.0.0/16"),
+	}
+	// reservedPorts are used by the ALB listeners, the database and the cache.
+	reservedPorts = []int{80, 443, 5432, 6379}
+)
+
+// RetentionDays lists the retention periods CloudWatch Logs accepts.
+var RetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+// Validate checks every field and returns all problems joined, or nil.
+func (c Config) Validate() error {
+	v := &validator{}
+	v.check(envPattern.MatchString(c.Environment), "Environment", c.Environment, "2-10 lowercase letters or digits, starting with a letter")
+	v.check(appNamePattern.MatchString(c.AppName), "AppName", c.AppName, "2-20 lowercase letters, digits or hyphens, starting with a letter")
+	v.check(accountPattern.MatchString(c.Account), "Account", c.Account, "a 12-digit AWS account ID")
+	v.check(regionPattern.MatchString(c.Region), "Region", c.Region, "an AWS region name such as eu-west-1")
+	c.validateZones(v)
+	c.validateNetwork(v)
+	c.validateCapacity(v)
+	return v.err()
+}
+
+func (c Config) validateZones(v *validator) {
+	azs := c.AvailabilityZones
+	v.check(len(azs) >= 2 && len(azs) <= 3, "AvailabilityZones", azs, "2 or 3 availability zones")
+	seen := map[string]bool{}
+	for i, az := range azs {
+		field := fmt.Sprintf("AvailabilityZones[%d]", i)
+		v.check(len(az) == len(c.Region)+1 && strings.HasPrefix(az, c.Region) && az[len(az)-1] >= 'a' && az[len(az)-1] <= 'f',
+			field, az, fmt.Sprintf("a zone of region %s such as %sa", c.Region, c.Region))
+		v.check(!seen[az], field, az, "each zone listed once")
+		seen[az] = true
+	}
+}
+
+func (c Config) validateNetwork(v *validator) {
+	n := c.Network
+	prefix, err := netip.ParsePrefix(n.VpcCidr)
+	switch {
+	case err != nil:
+		v.add("Network.VpcCidr", n.VpcCidr, "an IPv4 CIDR block such as 10.10.0.0/16")
+	case !prefix.Addr().Is4() || prefix.Masked() != prefix:
+		v.add("Network.VpcCidr", n.VpcCidr, "an IPv4 network address with no host bits set, such as 10.10.0.0/16")
+	case prefix.Bits() < 16 || prefix.Bits() > 24:
+		v.add("Network.VpcCidr", n.VpcCidr, "a prefix length from /16 to /24")
+	case !slices.ContainsFunc(private, func(p netip.Prefix) bool { return p.Contains(prefix.Addr()) && p.Bits() <= prefix.Bits() }):
+		v.add("Network.VpcCidr", n.VpcCidr, "a private (RFC 1918) range inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16")
+	case prefix.Overlaps(dockerBridge):
+		v.add("Network.VpcCidr", n.VpcCidr, "a range that does not overlap the Docker bridge 172.17.0.0/16 of the ECS instances")
+	default:
+		c.validateSubnets(v, prefix)
+	}
+	v.check(n.PublicSubnetMask >= 16 && n.PublicSubnetMask <= 28, "Network.PublicSubnetMask", n.PublicSubnetMask, "a prefix length from 16 to 28")
+	v.check(n.PrivateSubnetMask >= 16 && n.PrivateSubnetMask <= 28, "Network.PrivateSubnetMask", n.PrivateSubnetMask, "a prefix length from 16 to 28")
+	v.check(n.NatGateways >= 1 && n.NatGateways <= max(len(c.AvailabilityZones), 1), "Network.NatGateways", n.NatGateways,
+		fmt.Sprintf("from 1 to the number of availability zones (%d)", len(c.AvailabilityZones)))
+	v.check(slices.Contains(RetentionDays, n.FlowLogRetentionDays), "Network.FlowLogRetentionDays", n.FlowLogRetentionDays,
+		fmt.Sprintf("one of %v", RetentionDays))
+}
+
+// validateSubnets checks that one public and one private subnet per zone fit
+// into the VPC block without overlapping, the way the VPC construct lays them out.
+func (c Config) validateSubnets(v *validator, vpc netip.Prefix) {
+	n := c.Network
+	if n.PublicSubnetMask < vpc.Bits() || n.PrivateSubnetMask < vpc.Bits() || n.PublicSubnetMask > 28 || n.PrivateSubnetMask > 28 {
+		v.check(n.PublicSubnetMask >= vpc.Bits(), "Network.PublicSubnetMask", n.PublicSubnetMask, fmt.Sprintf("a subnet no larger than the VPC (/%d or longer)", vpc.Bits()))
+		v.check(n.PrivateSubnetMask >= vpc.Bits(), "Network.PrivateSubnetMask", n.PrivateSubnetMask, fmt.Sprintf("a subnet no larger than the VPC (/%d or longer)", vpc.Bits()))
+		return
+	}
+	zones := uint64(len(c.AvailabilityZones))
+	need := zones<<(32-n.PublicSubnetMask) + zones<<(32-n.PrivateSubnetMask)
+	have := uint64(1) << (32 - vpc.Bits())
+	v.check(need <= have, "Network.VpcCidr", n.VpcCidr,
+		fmt.Sprintf("room for %d public /%d and %d private /%d subnets (%d addresses, the block has %d)",
+			zones, n.PublicSubnetMask, zones, n.PrivateSubnetMask, need, have))
+}
+
+func (c Config) validateCapacity(v *validator) {
+	s, k := c.Service, c.Cluster
+	v.check(s.ContainerPort >= 1024 && s.ContainerPort <= 65535 && !slices.Contains(reservedPorts, s.ContainerPort),
+		"Service.ContainerPort", s.ContainerPort, fmt.Sprintf("an unprivileged port from 1024 to 65535 other than %v", reservedPorts))
+	v.check(s.MinTasks >= 1 && s.MinTasks <= 100, "Service.MinTasks", s.MinTasks, "from 1 to 100")
+	v.check(s.MaxTasks >= max(s.MinTasks, 1) && s.MaxTasks <= 100, "Service.MaxTasks", s.MaxTasks,
+		fmt.Sprintf("from Service.MinTasks (%d) to 100", s.MinTasks))
+	v.check(k.MinInstances >= 0 && k.MinInstances <= 100, "Cluster.MinInstances", k.MinInstances, "from 0 to 100")
+	v.check(k.MaxInstances >= max(k.MinInstances, 1) && k.MaxInstances <= 100, "Cluster.MaxInstances", k.MaxInstances,
+		fmt.Sprintf("from Cluster.MinInstances (%d, at least 1) to 100", k.MinInstances))
+}
+
+type validator struct{ errs []error }
+
+func (v *validator) add(field string, value any, allowed string) {
+	v.errs = append(v.errs, &FieldError{Field: field, Value: value, Allowed: allowed})
+}
+
+func (v *validator) check(ok bool, field string, value any, allowed string) {
+	if !ok {
+		v.add(field, value, allowed)
+	}
+}
+
+func (v *validator) err() error { return errors.Join(v.errs...) }

@@ -1,0 +1,134 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestPresetsAreValid(t *testing.T) {
+	for _, name := range Names() {
+		t.Run(name, func(t *testing.T) {
+			cfg, err := Load(name, Overrides{})
+			if err != nil {
+				t.Fatalf("Load(%q) = %v, want no error", name, err)
+			}
+			if cfg.Environment != name {
+				t.Errorf("Environment = %q, want %q", cfg.Environment, name)
+			}
+		})
+	}
+}
+
+func TestLoadDefaultsToDev(t *testing.T) {
+	cfg, err := Load("", Overrides{})
+	if err != nil || cfg.Environment != DefaultEnvironment {
+		t.Fatalf("Load(\"\") = %q, %v; want %q, nil", cfg.Environment, err, DefaultEnvironment)
+	}
+}
+
+func TestLoadUnknownEnvironmentListsKnownOnes(t *testing.T) {
+	_, err := Load("staging", Overrides{})
+	if err == nil {
+		t.Fatal("Load(\"staging\") = nil error, want one")
+	}
+	for _, want := range []string{`env: got "staging"`, "dev", "prod"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+}
+
+func TestLoadAppliesAccountOverride(t *testing.T) {
+	cfg, err := Load("prod", Overrides{Account: "123456789012"})
+	if err != nil || cfg.Account != "123456789012" {
+		t.Fatalf("Load(prod, account override) = %q, %v; want 123456789012, nil", cfg.Account, err)
+	}
+	if _, err := Load("prod", Overrides{Account: "12345"}); err == nil || !strings.Contains(err.Error(), "Account") {
+		t.Fatalf("Load(prod, account 12345) error = %v, want an Account error", err)
+	}
+}
+
+// TestValidateRejects changes a valid preset in one way (or several) and
+// expects exactly the named fields to be reported, each with its value.
+func TestValidateRejects(t *testing.T) {
+	tests := []struct {
+		name   string
+		env    string
+		mutate func(*Config)
+		want   []string // substrings, one per expected problem
+	}{
+		{"malformed VPC CIDR", "dev", func(c *Config) { c.Network.VpcCidr = "10.10.0.0/33" }, []string{`Network.VpcCidr: got "10.10.0.0/33"`}},
+		{"VPC CIDR with host bits", "dev", func(c *Config) { c.Network.VpcCidr = "10.10.1.0/16" }, []string{`Network.VpcCidr: got "10.10.1.0/16", want an IPv4 network address`}},
+		{"public VPC CIDR", "dev", func(c *Config) { c.Network.VpcCidr = "8.8.0.0/16" }, []string{`Network.VpcCidr: got "8.8.0.0/16", want a private (RFC 1918) range`}},
+		{"VPC CIDR too large", "dev", func(c *Config) { c.Network.VpcCidr = "172.16.0.0/12" }, []string{`Network.VpcCidr: got "172.16.0.0/12", want a prefix length from /16 to /24`}},
+		{"VPC CIDR inside the Docker bridge", "dev", func(c *Config) { c.Network.VpcCidr = "172.17.0.0/20" }, []string{`Network.VpcCidr: got "172.17.0.0/20", want a range that does not overlap the Docker bridge`}},
+		{"IPv6 VPC CIDR", "dev", func(c *Config) { c.Network.VpcCidr = "fd00::/56" }, []string{`Network.VpcCidr: got "fd00::/56", want an IPv4 network address`}},
+		{"subnets do not fit the VPC", "prod", func(c *Config) { c.Network.VpcCidr = "10.20.0.0/21"; c.Network.PrivateSubnetMask = 22 }, []string{`Network.VpcCidr: got "10.20.0.0/21", want room for 3 public /24 and 3 private /22 subnets (3840 addresses, the block has 2048)`}},
+		{"subnet larger than the VPC", "dev", func(c *Config) { c.Network.VpcCidr = "10.10.0.0/24"; c.Network.PrivateSubnetMask = 20 }, []string{"Network.PrivateSubnetMask: got 20, want a subnet no larger than the VPC (/24 or longer)"}},
+		{"subnet mask too long", "dev", func(c *Config) { c.Network.PublicSubnetMask = 29 }, []string{"Network.PublicSubnetMask: got 29, want a prefix length from 16 to 28"}},
+		{"one availability zone", "dev", func(c *Config) { c.AvailabilityZones = []string{"eu-west-1a"} }, []string{`AvailabilityZones: got ["eu-west-1a"], want 2 or 3 availability zones`}},
+		{"four availability zones", "prod", func(c *Config) {
+			c.AvailabilityZones = []string{"eu-west-1a", "eu-west-1b", "eu-west-1c", "eu-west-1d"}
+		}, []string{`AvailabilityZones: got ["eu-west-1a" "eu-west-1b" "eu-west-1c" "eu-west-1d"], want 2 or 3 availability zones`}},
+		{"zone of another region", "dev", func(c *Config) { c.AvailabilityZones = []string{"eu-west-1a", "us-east-1b"} }, []string{`AvailabilityZones[1]: got "us-east-1b", want a zone of region eu-west-1`}},
+		{"zone listed twice", "dev", func(c *Config) { c.AvailabilityZones = []string{"eu-west-1a", "eu-west-1a"} }, []string{`AvailabilityZones[1]: got "eu-west-1a", want each zone listed once`}},
+		{"no NAT gateway", "dev", func(c *Config) { c.Network.NatGateways = 0 }, []string{"Network.NatGateways: got 0, want from 1 to the number of availability zones (2)"}},
+		{"more NAT gateways than zones", "prod", func(c *Config) { c.Network.NatGateways = 4 }, []string{"Network.NatGateways: got 4, want from 1 to the number of availability zones (3)"}},
+		{"flow log retention CloudWatch rejects", "dev", func(c *Config) { c.Network.FlowLogRetentionDays = 10 }, []string{"Network.FlowLogRetentionDays: got 10, want one of"}},
+		{"empty app name", "dev", func(c *Config) { c.AppName = "" }, []string{`AppName: got ""`}},
+		{"app name with capitals", "dev", func(c *Config) { c.AppName = "WebApp" }, []string{`AppName: got "WebApp"`}},
+		{"invalid environment name", "dev", func(c *Config) { c.Environment = "dev_1" }, []string{`Environment: got "dev_1"`}},
+		{"short account", "dev", func(c *Config) { c.Account = "1234" }, []string{`Account: got "1234", want a 12-digit AWS account ID`}},
+		{"malformed region", "dev", func(c *Config) { c.Region = "europe"; c.AvailabilityZones = []string{"europea", "europeb"} }, []string{`Region: got "europe"`}},
+		{"privileged container port", "dev", func(c *Config) { c.Service.ContainerPort = 80 }, []string{"Service.ContainerPort: got 80, want an unprivileged port"}},
+		{"container port of the database", "dev", func(c *Config) { c.Service.ContainerPort = 5432 }, []string{"Service.ContainerPort: got 5432"}},
+		{"container port out of range", "dev", func(c *Config) { c.Service.ContainerPort = 70000 }, []string{"Service.ContainerPort: got 70000"}},
+		{"min tasks above max tasks", "prod", func(c *Config) { c.Service.MinTasks = 5; c.Service.MaxTasks = 4 }, []string{"Service.MaxTasks: got 4, want from Service.MinTasks (5) to 100"}},
+		{"zero tasks", "dev", func(c *Config) { c.Service.MinTasks = 0 }, []string{"Service.MinTasks: got 0, want from 1 to 100"}},
+		{"min instances above max instances", "dev", func(c *Config) { c.Cluster.MinInstances = 4; c.Cluster.MaxInstances = 3 }, []string{"Cluster.MaxInstances: got 3, want from Cluster.MinInstances (4, at least 1) to 100"}},
+		{"negative instances", "dev", func(c *Config) { c.Cluster.MinInstances = -1 }, []string{"Cluster.MinInstances: got -1, want from 0 to 100"}},
+		{"several faults are all reported", "prod", func(c *Config) {
+			c.AppName = "-bad"
+			c.Network.VpcCidr = "not-a-cidr"
+			c.Network.NatGateways = 9
+			c.Service.ContainerPort = 443
+			c.Cluster.MaxInstances = 0
+		}, []string{`AppName: got "-bad"`, `Network.VpcCidr: got "not-a-cidr"`, "Network.NatGateways: got 9", "Service.ContainerPort: got 443", "Cluster.MaxInstances: got 0"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := Presets()[tt.env]
+			tt.mutate(&cfg)
+			err := cfg.Validate()
+			if err == nil {
+				t.Fatalf("Validate() = nil, want errors containing %q", tt.want)
+			}
+			msg := err.Error()
+			for _, want := range tt.want {
+				if !strings.Contains(msg, want) {
+					t.Errorf("Validate() error does not contain %q\ngot:\n%s", want, msg)
+				}
+			}
+			if got := len(unwrap(err)); got != len(tt.want) {
+				t.Errorf("Validate() reported %d problems, want %d\ngot:\n%s", got, len(tt.want), msg)
+			}
+		})
+	}
+}
+
+func TestFieldErrorIsInspectable(t *testing.T) {
+	cfg := Presets()["dev"]
+	cfg.Network.NatGateways = 7
+	var fe *FieldError
+	if !errors.As(cfg.Validate(), &fe) || fe.Field != "Network.NatGateways" || fe.Value != 7 {
+		t.Fatalf("errors.As(Validate()) = %+v, want the Network.NatGateways field error with value 7", fe)
+	}
+}
+
+func unwrap(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}

@@ -1,0 +1,174 @@
+package lib
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/platform/lib/config"
+)
+
+// Ports that the network policy opens.
+const (
+	HTTPPort     = 80
+	HTTPSPort    = 443
+	PostgresPort = 5432
+	RedisPort    = 6379
+)
+
+// NetworkStackProps configures the Network stack.
+type NetworkStackProps struct {
+	awscdk.StackProps
+	Config config.Config
+}
+
+// SecurityGroups are the security groups of the platform. All of them, and
+// every rule between them, live in the Network stack so that the whole
+// connectivity policy is written down in one place (allowFlows) and no
+// cross-stack rule can create a dependency cycle.
+type SecurityGroups struct {
+	// LoadBalancer is attached to the internet-facing ALB.
+	LoadBalancer awsec2.ISecurityGroup
+	// Service is attached to the application's tasks (awsvpc networking).
+	Service awsec2.ISecurityGroup
+	// Instances is attached to the ECS container instances.
+	Instances awsec2.ISecurityGroup
+	// Database is attached to the RDS instance.
+	Database awsec2.ISecurityGroup
+	// Cache is attached to the ElastiCache replication group.
+	Cache awsec2.ISecurityGroup
+	// Endpoints is attached to the interface VPC endpoints; nil when
+	// Config.Network.InterfaceEndpoints is off.
+	Endpoints awsec2.ISecurityGroup
+}
+
+// NetworkStack owns the VPC and every security group.
+type NetworkStack struct {
+	awscdk.Stack
+	Vpc            awsec2.IVpc
+	SecurityGroups SecurityGroups
+}
+
+// NewNetworkStack creates the VPC with public and private subnets in each
+// configured zone, NAT gateways, flow logs, VPC endpoints and the security
+// groups with exactly the flows of the network policy.
+func NewNetworkStack(scope constructs.Construct, id string, props *NetworkStackProps) *NetworkStack {
+	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
+	cfg := props.Config
+	n := cfg.Network
+
+	vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{
+		IpAddresses:       awsec2.IpAddresses_Cidr(jsii.String(n.VpcCidr)),
+		AvailabilityZones: jsii.Strings(cfg.AvailabilityZones...),
+		NatGateways:       jsii.Number(float64(n.NatGateways)),
+		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{
+			// Public subnets hold only the ALB and the NAT gateways, which get
+			// their addresses explicitly; nothing launched there by accident
+			// should become reachable from the internet.
+			{Name: jsii.String("Public"), SubnetType: awsec2.SubnetType_PUBLIC, CidrMask: jsii.Number(float64(n.PublicSubnetMask)), MapPublicIpOnLaunch: jsii.Bool(false)},
+			{Name: jsii.String("Private"), SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS, CidrMask: jsii.Number(float64(n.PrivateSubnetMask))},
+		},
+		// Removes every rule of the default security group so that nothing
+		// attached to it by accident can talk to anything.
+		RestrictDefaultSecurityGroup: jsii.Bool(true),
+	})
+	vpc.AddFlowLog(jsii.String("FlowLog"), &awsec2.FlowLogOptions{
+		Destination: awsec2.FlowLogDestination_ToCloudWatchLogs(newLogGroup(stack, "FlowLogs", cfg, n.FlowLogRetentionDays), nil),
+		TrafficType: awsec2.FlowLogTrafficType_ALL,
+	})
+
+	private := &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS}
+	// ECR image layers and other S3 traffic bypass the NAT gateways for free.
+	vpc.AddGatewayEndpoint(jsii.String("S3Endpoint"), &awsec2.GatewayVpcEndpointOptions{
+		Service: awsec2.GatewayVpcEndpointAwsService_S3(),
+		Subnets: &[]*awsec2.SubnetSelection{private},
+	})
+
+	sgs := SecurityGroups{
+		LoadBalancer: newSecurityGroup(stack, vpc, "LoadBalancerSecurityGroup", "Internet-facing application load balancer"),
+		Service:      newSecurityGroup(stack, vpc, "ServiceSecurityGroup", "Application tasks (awsvpc)"),
+		Instances:    newSecurityGroup(stack, vpc, "InstanceSecurityGroup", "ECS container instances"),
+		Database:     newSecurityGroup(stack, vpc, "DatabaseSecurityGroup", "RDS PostgreSQL; accepts the application only, makes no outbound connections"),
+		Cache:        newSecurityGroup(stack, vpc, "CacheSecurityGroup", "ElastiCache Redis; accepts the application only, makes no outbound connections"),
+	}
+	if n.InterfaceEndpoints {
+		sgs.Endpoints = newSecurityGroup(stack, vpc, "EndpointSecurityGroup", "Interface VPC endpoints")
+		for _, ep := range []struct {
+			id      string
+			service awsec2.InterfaceVpcEndpointAwsService
+		}{
+			{"EcrApiEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECR()},
+			{"EcrDockerEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECR_DOCKER()},
+			{"LogsEndpoint", awsec2.InterfaceVpcEndpointAwsService_CLOUDWATCH_LOGS()},
+			{"SecretsManagerEndpoint", awsec2.InterfaceVpcEndpointAwsService_SECRETS_MANAGER()},
+		} {
+			vpc.AddInterfaceEndpoint(jsii.String(ep.id), &awsec2.InterfaceVpcEndpointOptions{
+				Service:           ep.service,
+				Subnets:           private,
+				SecurityGroups:    &[]awsec2.ISecurityGroup{sgs.Endpoints},
+				PrivateDnsEnabled: jsii.Bool(true),
+				// Open would admit the whole VPC CIDR; allowFlows admits
+				// only the tasks and the instances.
+				Open: jsii.Bool(false),
+			})
+		}
+	}
+	allowFlows(sgs, cfg)
+	suppress(sgs.LoadBalancer, "AwsSolutions-EC23",
+		"The internet-facing ALB must accept 80 and 443 from anywhere; those two ports are its only ingress.")
+
+	privateSubnets := vpc.PrivateSubnets()
+	cidrs := make([]*string, 0, len(*privateSubnets))
+	for _, s := range *privateSubnets {
+		cidrs = append(cidrs, s.Ipv4CidrBlock())
+	}
+	output(stack, "VpcId", "vpc_id: the VPC", vpc.VpcId())
+	output(stack, "PrivateSubnetIds", "private_subnet_ids: comma-separated private subnet IDs",
+		awscdk.Fn_Join(jsii.String(","), vpc.SelectSubnets(private).SubnetIds))
+	output(stack, "PrivateSubnetsCidr", "private_subnets_cidr: comma-separated private subnet CIDR blocks",
+		awscdk.Fn_Join(jsii.String(","), &cidrs))
+
+	return &NetworkStack{Stack: stack, Vpc: vpc, SecurityGroups: sgs}
+}
+
+// allowFlows is the complete network policy of the platform (DESIGN.md,
+// "Allowed network flows"). Each line opens one flow, adding the ingress rule
+// on the receiver and the matching egress rule on the sender. Every group was
+// created without outbound access, so what is not here is denied.
+func allowFlows(sg SecurityGroups, cfg config.Config) {
+	app := awsec2.Port_Tcp(jsii.Number(float64(cfg.Service.ContainerPort)))
+	tcp := func(p int) awsec2.Port { return awsec2.Port_Tcp(jsii.Number(float64(p))) }
+
+	sg.LoadBalancer.Connections().AllowFromAnyIpv4(tcp(HTTPSPort), jsii.String("HTTPS from the internet"))
+	sg.LoadBalancer.Connections().AllowFromAnyIpv4(tcp(HTTPPort), jsii.String("HTTP from the internet, redirected to HTTPS"))
+	sg.Service.Connections().AllowFrom(sg.LoadBalancer, app, jsii.String("ALB to the application's container port"))
+	sg.Database.Connections().AllowFrom(sg.Service, tcp(PostgresPort), jsii.String("Application to PostgreSQL"))
+	sg.Cache.Connections().AllowFrom(sg.Service, tcp(RedisPort), jsii.String("Application to Redis"))
+	// AWS APIs and registries (ECR, Secrets Manager, CloudWatch, SSM, ECS
+	// agent) over HTTPS, through the NAT gateways or the VPC endpoints.
+	sg.Service.Connections().AllowToAnyIpv4(tcp(HTTPSPort), jsii.String("Application to AWS APIs and registries"))
+	sg.Instances.Connections().AllowToAnyIpv4(tcp(HTTPSPort), jsii.String("ECS agent and SSM to AWS APIs and registries"))
+	if sg.Endpoints != nil {
+		sg.Endpoints.Connections().AllowFrom(sg.Service, tcp(HTTPSPort), jsii.String("Application to interface endpoints"))
+		sg.Endpoints.Connections().AllowFrom(sg.Instances, tcp(HTTPSPort), jsii.String("ECS instances to interface endpoints"))
+	}
+}
+
+func newSecurityGroup(scope constructs.Construct, vpc awsec2.IVpc, id, description string) awsec2.ISecurityGroup {
+	return awsec2.NewSecurityGroup(scope, jsii.String(id), &awsec2.SecurityGroupProps{
+		Vpc:              vpc,
+		Description:      jsii.String(description),
+		AllowAllOutbound: jsii.Bool(false),
+	})
+}
+
+// output declares a stack output. CloudFormation output names must be
+// alphanumeric, so vpc_id becomes VpcId; the description keeps the
+// snake_case name that scripts and the README refer to.
+func output(scope constructs.Construct, id, description string, value *string) {
+	awscdk.NewCfnOutput(scope, jsii.String(id), &awscdk.CfnOutputProps{
+		Value:       value,
+		Description: jsii.String(description),
+	})
+}

@@ -1,0 +1,61 @@
+// Package lib builds the platform: one CloudFormation stack per layer, wired
+// together with typed references.
+package lib
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/example/platform/lib/config"
+)
+
+// Platform holds every stack of one environment.
+type Platform struct {
+	Config  config.Config
+	Network *NetworkStack
+}
+
+// Stacks returns the stacks in deployment order.
+func (p *Platform) Stacks() []awscdk.Stack {
+	return []awscdk.Stack{p.Network.Stack}
+}
+
+// NewPlatform creates every stack of the environment described by cfg in
+// scope (normally the App), tags everything and applies the cdk-nag
+// AwsSolutions checks. cfg must have passed Validate.
+func NewPlatform(scope constructs.Construct, cfg config.Config) *Platform {
+	p := &Platform{Config: cfg}
+	p.Network = NewNetworkStack(scope, "Network", &NetworkStackProps{StackProps: stackProps(cfg, "network", "VPC, subnets, NAT, endpoints and every security group"), Config: cfg})
+
+	tags := awscdk.Tags_Of(scope)
+	tags.Add(jsii.String("Application"), jsii.String(cfg.AppName), nil)
+	tags.Add(jsii.String("Environment"), jsii.String(cfg.Environment), nil)
+	tags.Add(jsii.String("ManagedBy"), jsii.String("aws-cdk"), nil)
+	awscdk.Aspects_Of(scope).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	return p
+}
+
+// stackProps names a stack after the application, the environment and the
+// layer, binds it to the configured account and region (lookups and ALB
+// access logs need a concrete region) and protects it where configured.
+func stackProps(cfg config.Config, layer, purpose string) awscdk.StackProps {
+	return awscdk.StackProps{
+		StackName:             jsii.String(fmt.Sprintf("%s-%s-%s", cfg.AppName, cfg.Environment, layer)),
+		Description:           jsii.String(fmt.Sprintf("%s (%s): %s", cfg.AppName, cfg.Environment, purpose)),
+		Env:                   &awscdk.Environment{Account: jsii.String(cfg.Account), Region: jsii.String(cfg.Region)},
+		TerminationProtection: jsii.Bool(cfg.TerminationProtection),
+	}
+}
+
+// removalPolicy keeps stateful resources when their stack or logical ID goes
+// away, except in environments meant to be torn down completely.
+func removalPolicy(cfg config.Config) awscdk.RemovalPolicy {
+	if cfg.RetainData {
+		return awscdk.RemovalPolicy_RETAIN
+	}
+	return awscdk.RemovalPolicy_DESTROY
+}
