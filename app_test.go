@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -203,6 +205,40 @@ func TestEveryTaggableResourceCarriesThePlatformTags(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestStackDependenciesPointBackwards proves the layering: every stack
+// depends only on stacks earlier in deployment order, so the graph is
+// one-way and has no cycle. It also pins what each layer consumes.
+func TestStackDependenciesPointBackwards(t *testing.T) {
+	want := map[string][]string{
+		"Network":  nil,
+		"Secrets":  nil,
+		"Database": {"Network", "Secrets"},
+		"Cache":    {"Network", "Secrets"},
+	}
+	for _, env := range config.Names() {
+		seen := map[string]bool{}
+		for _, stack := range envs[env].platform.Stacks() {
+			id := *stack.ArtifactId()
+			var deps []string
+			for _, d := range *stack.Dependencies() {
+				dep := *d.ArtifactId()
+				deps = append(deps, dep)
+				if !seen[dep] {
+					t.Errorf("%s: %s depends on %s, which is not deployed before it", env, id, dep)
+				}
+			}
+			sort.Strings(deps)
+			if strings.Join(deps, ",") != strings.Join(want[id], ",") {
+				t.Errorf("%s: %s depends on %v, want %v", env, id, deps, want[id])
+			}
+			seen[id] = true
+		}
+		if len(seen) != len(want) {
+			t.Errorf("%s: stacks %v, want %d stacks", env, seen, len(want))
 		}
 	}
 }

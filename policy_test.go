@@ -27,6 +27,9 @@ func expectedFlows(cfg config.Config) []string {
 		"CacheSecurityGroup ingress tcp/6379 from ServiceSecurityGroup",
 		"ServiceSecurityGroup egress tcp/443 to 0.0.0.0/0",
 		"InstanceSecurityGroup egress tcp/443 to 0.0.0.0/0",
+		"RotationSecurityGroup egress tcp/5432 to DatabaseSecurityGroup",
+		"DatabaseSecurityGroup ingress tcp/5432 from RotationSecurityGroup",
+		"RotationSecurityGroup egress tcp/443 to 0.0.0.0/0",
 	}
 	if cfg.Network.InterfaceEndpoints {
 		flows = append(flows,
@@ -34,6 +37,8 @@ func expectedFlows(cfg config.Config) []string {
 			"ServiceSecurityGroup egress tcp/443 to EndpointSecurityGroup",
 			"EndpointSecurityGroup ingress tcp/443 from InstanceSecurityGroup",
 			"InstanceSecurityGroup egress tcp/443 to EndpointSecurityGroup",
+			"EndpointSecurityGroup ingress tcp/443 from RotationSecurityGroup",
+			"RotationSecurityGroup egress tcp/443 to EndpointSecurityGroup",
 		)
 	}
 	sort.Strings(flows)

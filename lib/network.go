@@ -38,6 +38,9 @@ type SecurityGroups struct {
 	Database awsec2.ISecurityGroup
 	// Cache is attached to the ElastiCache replication group.
 	Cache awsec2.ISecurityGroup
+	// Rotation is attached to the Lambda that rotates the database
+	// credentials from the private subnets.
+	Rotation awsec2.ISecurityGroup
 	// Endpoints is attached to the interface VPC endpoints; nil when
 	// Config.Network.InterfaceEndpoints is off.
 	Endpoints awsec2.ISecurityGroup
@@ -91,6 +94,7 @@ func NewNetworkStack(scope constructs.Construct, id string, props *NetworkStackP
 		Instances:    newSecurityGroup(stack, vpc, "InstanceSecurityGroup", "ECS container instances"),
 		Database:     newSecurityGroup(stack, vpc, "DatabaseSecurityGroup", "RDS PostgreSQL; accepts the application only, makes no outbound connections"),
 		Cache:        newSecurityGroup(stack, vpc, "CacheSecurityGroup", "ElastiCache Redis; accepts the application only, makes no outbound connections"),
+		Rotation:     newSecurityGroup(stack, vpc, "RotationSecurityGroup", "Secrets Manager rotation of the database credentials"),
 	}
 	if n.InterfaceEndpoints {
 		sgs.Endpoints = newSecurityGroup(stack, vpc, "EndpointSecurityGroup", "Interface VPC endpoints")
@@ -145,6 +149,10 @@ func allowFlows(sg SecurityGroups, cfg config.Config) {
 	sg.Service.Connections().AllowFrom(sg.LoadBalancer, app, jsii.String("ALB to the application's container port"))
 	sg.Database.Connections().AllowFrom(sg.Service, tcp(PostgresPort), jsii.String("Application to PostgreSQL"))
 	sg.Cache.Connections().AllowFrom(sg.Service, tcp(RedisPort), jsii.String("Application to Redis"))
+	// The rotation function logs in to change the password and calls
+	// Secrets Manager to store it.
+	sg.Database.Connections().AllowFrom(sg.Rotation, tcp(PostgresPort), jsii.String("Credential rotation to PostgreSQL"))
+	sg.Rotation.Connections().AllowToAnyIpv4(tcp(HTTPSPort), jsii.String("Credential rotation to Secrets Manager"))
 	// AWS APIs and registries (ECR, Secrets Manager, CloudWatch, SSM, ECS
 	// agent) over HTTPS, through the NAT gateways or the VPC endpoints.
 	sg.Service.Connections().AllowToAnyIpv4(tcp(HTTPSPort), jsii.String("Application to AWS APIs and registries"))
@@ -152,6 +160,7 @@ func allowFlows(sg SecurityGroups, cfg config.Config) {
 	if sg.Endpoints != nil {
 		sg.Endpoints.Connections().AllowFrom(sg.Service, tcp(HTTPSPort), jsii.String("Application to interface endpoints"))
 		sg.Endpoints.Connections().AllowFrom(sg.Instances, tcp(HTTPSPort), jsii.String("ECS instances to interface endpoints"))
+		sg.Endpoints.Connections().AllowFrom(sg.Rotation, tcp(HTTPSPort), jsii.String("Credential rotation to interface endpoints"))
 	}
 }
 

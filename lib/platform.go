@@ -15,13 +15,16 @@ import (
 
 // Platform holds every stack of one environment.
 type Platform struct {
-	Config  config.Config
-	Network *NetworkStack
+	Config   config.Config
+	Network  *NetworkStack
+	Secrets  *SecretsStack
+	Database *DatabaseStack
+	Cache    *CacheStack
 }
 
 // Stacks returns the stacks in deployment order.
 func (p *Platform) Stacks() []awscdk.Stack {
-	return []awscdk.Stack{p.Network.Stack}
+	return []awscdk.Stack{p.Network.Stack, p.Secrets.Stack, p.Database.Stack, p.Cache.Stack}
 }
 
 // NewPlatform creates every stack of the environment described by cfg in
@@ -29,7 +32,31 @@ func (p *Platform) Stacks() []awscdk.Stack {
 // AwsSolutions checks. cfg must have passed Validate.
 func NewPlatform(scope constructs.Construct, cfg config.Config) *Platform {
 	p := &Platform{Config: cfg}
-	p.Network = NewNetworkStack(scope, "Network", &NetworkStackProps{StackProps: stackProps(cfg, "network", "VPC, subnets, NAT, endpoints and every security group"), Config: cfg})
+	p.Network = NewNetworkStack(scope, "Network", &NetworkStackProps{
+		StackProps: stackProps(cfg, "network", "VPC, subnets, NAT, endpoints and every security group"),
+		Config:     cfg,
+	})
+	p.Secrets = NewSecretsStack(scope, "Secrets", &SecretsStackProps{
+		StackProps: stackProps(cfg, "secrets", "KMS key, database credentials and Redis AUTH token"),
+		Config:     cfg,
+	})
+	p.Database = NewDatabaseStack(scope, "Database", &DatabaseStackProps{
+		StackProps:            stackProps(cfg, "database", "RDS PostgreSQL"),
+		Config:                cfg,
+		Vpc:                   p.Network.Vpc,
+		SecurityGroup:         p.Network.SecurityGroups.Database,
+		RotationSecurityGroup: p.Network.SecurityGroups.Rotation,
+		Key:                   p.Secrets.Key,
+		Credentials:           p.Secrets.DatabaseCredentials,
+	})
+	p.Cache = NewCacheStack(scope, "Cache", &CacheStackProps{
+		StackProps:    stackProps(cfg, "cache", "ElastiCache Redis"),
+		Config:        cfg,
+		Vpc:           p.Network.Vpc,
+		SecurityGroup: p.Network.SecurityGroups.Cache,
+		Key:           p.Secrets.Key,
+		AuthToken:     p.Secrets.RedisAuthToken,
+	})
 
 	tags := awscdk.Tags_Of(scope)
 	tags.Add(jsii.String("Application"), jsii.String(cfg.AppName), nil)

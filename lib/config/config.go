@@ -41,6 +41,10 @@ type Config struct {
 	Service Service
 	// Cluster configures the ECS container instances.
 	Cluster Cluster
+	// Database configures RDS PostgreSQL.
+	Database Database
+	// Cache configures ElastiCache Redis.
+	Cache Cache
 	// TerminationProtection protects every stack from `cdk destroy`.
 	// Default: false in dev, true in prod.
 	TerminationProtection bool
@@ -98,6 +102,78 @@ type Cluster struct {
 	MaxInstances int
 }
 
+// Database configures the RDS PostgreSQL instance.
+type Database struct {
+	// EngineVersion pins the PostgreSQL version as MAJOR.MINOR (majors
+	// 14-17). A new major needs a new parameter group, which the stack
+	// derives from it. Default "16.6".
+	EngineVersion string
+	// InstanceClass is the RDS instance class without the "db." prefix.
+	// Default "t4g.micro" in dev, "m7g.large" in prod.
+	InstanceClass string
+	// AllocatedStorageGiB is the initial gp3 storage (20-16384). Default 20.
+	AllocatedStorageGiB int
+	// MaxAllocatedStorageGiB is the storage autoscaling limit
+	// (AllocatedStorageGiB-16384). Default 50 in dev, 500 in prod.
+	MaxAllocatedStorageGiB int
+	// MultiAZ runs a synchronous standby in a second zone.
+	// Default false in dev, true in prod.
+	MultiAZ bool
+	// DeletionProtection blocks deleting the instance.
+	// Default false in dev, true in prod.
+	DeletionProtection bool
+	// BackupRetentionDays keeps automated backups (1-35; at least 14 where
+	// DeletionProtection is on). Default 1 in dev, 14 in prod.
+	BackupRetentionDays int
+	// BackupWindow is the daily UTC backup window, hh:mm-hh:mm, at least 30
+	// minutes, not overlapping MaintenanceWindow. Default "02:00-03:00".
+	BackupWindow string
+	// MaintenanceWindow is the weekly UTC maintenance window,
+	// ddd:hh:mm-ddd:hh:mm, at least 30 minutes. Default "sun:03:30-sun:04:30".
+	MaintenanceWindow string
+	// MonitoringIntervalSeconds is the enhanced-monitoring interval, one of
+	// 1, 5, 10, 15, 30, 60. Default 60 in dev, 15 in prod.
+	MonitoringIntervalSeconds int
+	// SlowStatementMillis logs statements slower than this (100-60000).
+	// Default 500.
+	SlowStatementMillis int
+	// LogRetentionDays keeps the exported PostgreSQL logs; one of the values
+	// CloudWatch Logs accepts. Default 14 in dev, 365 in prod.
+	LogRetentionDays int
+	// RotationDays rotates the master password this often (1-365).
+	// Default 30.
+	RotationDays int
+	// DatabaseName is the database created on the instance. Default "app".
+	DatabaseName string
+	// Username is the master user name. Default "app_admin".
+	Username string
+}
+
+// Cache configures the ElastiCache Redis replication group.
+type Cache struct {
+	// EngineVersion pins Redis as MAJOR.MINOR (6.2, 7.0 or 7.1); it decides
+	// the parameter-group family. Default "7.1".
+	EngineVersion string
+	// NodeType is the ElastiCache node type.
+	// Default "cache.t4g.micro" in dev, "cache.r7g.large" in prod.
+	NodeType string
+	// Replicas is the number of read replicas (0-5); with at least one,
+	// automatic failover and Multi-AZ are on. Default 0 in dev, 1 in prod.
+	Replicas int
+	// SnapshotRetentionDays keeps daily snapshots (0-35).
+	// Default 1 in dev, 7 in prod.
+	SnapshotRetentionDays int
+	// SnapshotWindow is the daily UTC snapshot window, hh:mm-hh:mm, at least
+	// 60 minutes, not overlapping MaintenanceWindow. Default "01:00-02:00".
+	SnapshotWindow string
+	// MaintenanceWindow is the weekly UTC maintenance window,
+	// ddd:hh:mm-ddd:hh:mm, at least 60 minutes. Default "sun:05:00-sun:06:00".
+	MaintenanceWindow string
+	// LogRetentionDays keeps the slow and engine logs; one of the values
+	// CloudWatch Logs accepts. Default 14 in dev, 90 in prod.
+	LogRetentionDays int
+}
+
 // Presets returns a fresh copy of the configuration of every known
 // environment, keyed by name.
 func Presets() map[string]Config {
@@ -118,6 +194,29 @@ func Presets() map[string]Config {
 			},
 			Service: Service{ContainerPort: 8080, MinTasks: 1, MaxTasks: 2},
 			Cluster: Cluster{MinInstances: 1, MaxInstances: 3},
+			Database: Database{
+				EngineVersion:             "16.6",
+				InstanceClass:             "t4g.micro",
+				AllocatedStorageGiB:       20,
+				MaxAllocatedStorageGiB:    50,
+				BackupRetentionDays:       1,
+				BackupWindow:              "02:00-03:00",
+				MaintenanceWindow:         "sun:03:30-sun:04:30",
+				MonitoringIntervalSeconds: 60,
+				SlowStatementMillis:       500,
+				LogRetentionDays:          14,
+				RotationDays:              30,
+				DatabaseName:              "app",
+				Username:                  "app_admin",
+			},
+			Cache: Cache{
+				EngineVersion:         "7.1",
+				NodeType:              "cache.t4g.micro",
+				SnapshotRetentionDays: 1,
+				SnapshotWindow:        "01:00-02:00",
+				MaintenanceWindow:     "sun:05:00-sun:06:00",
+				LogRetentionDays:      14,
+			},
 		},
 		"prod": {
 			Environment:       "prod",
@@ -133,8 +232,34 @@ func Presets() map[string]Config {
 				FlowLogRetentionDays: 365,
 				InterfaceEndpoints:   true,
 			},
-			Service:               Service{ContainerPort: 8080, MinTasks: 3, MaxTasks: 12},
-			Cluster:               Cluster{MinInstances: 3, MaxInstances: 12},
+			Service: Service{ContainerPort: 8080, MinTasks: 3, MaxTasks: 12},
+			Cluster: Cluster{MinInstances: 3, MaxInstances: 12},
+			Database: Database{
+				EngineVersion:             "16.6",
+				InstanceClass:             "m7g.large",
+				AllocatedStorageGiB:       100,
+				MaxAllocatedStorageGiB:    500,
+				MultiAZ:                   true,
+				DeletionProtection:        true,
+				BackupRetentionDays:       14,
+				BackupWindow:              "02:00-03:00",
+				MaintenanceWindow:         "sun:03:30-sun:04:30",
+				MonitoringIntervalSeconds: 15,
+				SlowStatementMillis:       500,
+				LogRetentionDays:          365,
+				RotationDays:              30,
+				DatabaseName:              "app",
+				Username:                  "app_admin",
+			},
+			Cache: Cache{
+				EngineVersion:         "7.1",
+				NodeType:              "cache.r7g.large",
+				Replicas:              1,
+				SnapshotRetentionDays: 7,
+				SnapshotWindow:        "01:00-02:00",
+				MaintenanceWindow:     "sun:05:00-sun:06:00",
+				LogRetentionDays:      90,
+			},
 			TerminationProtection: true,
 			RetainData:            true,
 		},
@@ -228,6 +353,8 @@ func (c Config) Validate() error {
 	c.validateZones(v)
 	c.validateNetwork(v)
 	c.validateCapacity(v)
+	c.validateDatabase(v)
+	c.validateCache(v)
 	return v.err()
 }
 

@@ -88,6 +88,33 @@ func TestValidateRejects(t *testing.T) {
 		{"zero tasks", "dev", func(c *Config) { c.Service.MinTasks = 0 }, []string{"Service.MinTasks: got 0, want from 1 to 100"}},
 		{"min instances above max instances", "dev", func(c *Config) { c.Cluster.MinInstances = 4; c.Cluster.MaxInstances = 3 }, []string{"Cluster.MaxInstances: got 3, want from Cluster.MinInstances (4, at least 1) to 100"}},
 		{"negative instances", "dev", func(c *Config) { c.Cluster.MinInstances = -1 }, []string{"Cluster.MinInstances: got -1, want from 0 to 100"}},
+		{"PostgreSQL version without minor", "dev", func(c *Config) { c.Database.EngineVersion = "16" }, []string{`Database.EngineVersion: got "16", want a PostgreSQL MAJOR.MINOR version with major 14 to 17`}},
+		{"unsupported PostgreSQL major", "dev", func(c *Config) { c.Database.EngineVersion = "12.20" }, []string{`Database.EngineVersion: got "12.20"`}},
+		{"instance class with db. prefix", "dev", func(c *Config) { c.Database.InstanceClass = "db.t4g.micro" }, []string{`Database.InstanceClass: got "db.t4g.micro", want a current RDS instance class without the db. prefix`}},
+		{"old instance class", "prod", func(c *Config) { c.Database.InstanceClass = "m4.large" }, []string{`Database.InstanceClass: got "m4.large"`}},
+		{"storage limit below allocation", "prod", func(c *Config) { c.Database.MaxAllocatedStorageGiB = 50 }, []string{"Database.MaxAllocatedStorageGiB: got 50, want from Database.AllocatedStorageGiB (100) to 16384"}},
+		{"storage below gp3 minimum", "dev", func(c *Config) { c.Database.AllocatedStorageGiB = 10 }, []string{"Database.AllocatedStorageGiB: got 10, want from 20 to 16384"}},
+		{"protected database with short backups", "prod", func(c *Config) { c.Database.BackupRetentionDays = 7 }, []string{"Database.BackupRetentionDays: got 7, want from 14 to 35 days"}},
+		{"backup retention beyond 35 days", "dev", func(c *Config) { c.Database.BackupRetentionDays = 36 }, []string{"Database.BackupRetentionDays: got 36"}},
+		{"malformed backup window", "dev", func(c *Config) { c.Database.BackupWindow = "2am-3am" }, []string{`Database.BackupWindow: got "2am-3am", want a daily UTC window hh:mm-hh:mm`}},
+		{"backup window too short", "dev", func(c *Config) { c.Database.BackupWindow = "02:00-02:15" }, []string{`Database.BackupWindow: got "02:00-02:15", want a window of at least 30 minutes`}},
+		{"maintenance overlapping backups", "dev", func(c *Config) { c.Database.MaintenanceWindow = "tue:02:30-tue:03:30" }, []string{`Database.MaintenanceWindow: got "tue:02:30-tue:03:30", want a window that does not overlap Database.BackupWindow (02:00-03:00)`}},
+		{"maintenance overlapping a backup window past midnight", "dev", func(c *Config) {
+			c.Database.BackupWindow = "23:30-00:30"
+			c.Database.MaintenanceWindow = "mon:00:00-mon:01:00"
+		}, []string{`Database.MaintenanceWindow: got "mon:00:00-mon:01:00"`}},
+		{"malformed maintenance window", "dev", func(c *Config) { c.Database.MaintenanceWindow = "sunday 4am" }, []string{`Database.MaintenanceWindow: got "sunday 4am", want a weekly UTC window`}},
+		{"enhanced monitoring interval", "prod", func(c *Config) { c.Database.MonitoringIntervalSeconds = 20 }, []string{"Database.MonitoringIntervalSeconds: got 20, want one of [1 5 10 15 30 60]"}},
+		{"database log retention", "dev", func(c *Config) { c.Database.LogRetentionDays = 0 }, []string{"Database.LogRetentionDays: got 0"}},
+		{"reserved master user", "dev", func(c *Config) { c.Database.Username = "postgres" }, []string{`Database.Username: got "postgres"`}},
+		{"database name with hyphen", "dev", func(c *Config) { c.Database.DatabaseName = "my-app" }, []string{`Database.DatabaseName: got "my-app"`}},
+		{"rotation never", "dev", func(c *Config) { c.Database.RotationDays = 0 }, []string{"Database.RotationDays: got 0, want from 1 to 365"}},
+		{"unknown Redis version", "dev", func(c *Config) { c.Cache.EngineVersion = "8.0" }, []string{`Cache.EngineVersion: got "8.0", want one of [6.2 7.0 7.1]`}},
+		{"node type without cache. prefix", "dev", func(c *Config) { c.Cache.NodeType = "t4g.micro" }, []string{`Cache.NodeType: got "t4g.micro"`}},
+		{"too many replicas", "prod", func(c *Config) { c.Cache.Replicas = 6 }, []string{"Cache.Replicas: got 6, want from 0 to 5"}},
+		{"snapshot retention out of range", "dev", func(c *Config) { c.Cache.SnapshotRetentionDays = 40 }, []string{"Cache.SnapshotRetentionDays: got 40"}},
+		{"cache maintenance overlapping snapshots", "prod", func(c *Config) { c.Cache.MaintenanceWindow = "sat:01:30-sat:02:30" }, []string{`Cache.MaintenanceWindow: got "sat:01:30-sat:02:30", want a window that does not overlap Cache.SnapshotWindow (01:00-02:00)`}},
+		{"cache maintenance window too long", "prod", func(c *Config) { c.Cache.MaintenanceWindow = "sun:05:00-tue:06:00" }, []string{`Cache.MaintenanceWindow: got "sun:05:00-tue:06:00", want a window from 60 minutes to 24 hours long`}},
 		{"several faults are all reported", "prod", func(c *Config) {
 			c.AppName = "-bad"
 			c.Network.VpcCidr = "not-a-cidr"

@@ -1,0 +1,76 @@
+package lib
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsrds"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/platform/lib/config"
+)
+
+// SecretsStackProps configures the Secrets stack.
+type SecretsStackProps struct {
+	awscdk.StackProps
+	Config config.Config
+}
+
+// SecretsStack owns the customer-managed key of the data layer and the
+// generated credentials. Nothing secret appears in any template: Secrets
+// Manager generates the values at deploy time and consumers use dynamic
+// references or ECS secrets.
+type SecretsStack struct {
+	awscdk.Stack
+	// Key encrypts the secrets, the database storage, Performance Insights
+	// and the Redis data at rest. Rotated yearly by KMS.
+	Key awskms.IKey
+	// DatabaseCredentials holds {"username", "password"}; the Database
+	// stack attaches it to the instance, which adds host, port and dbname.
+	DatabaseCredentials awssecretsmanager.ISecret
+	// RedisAuthToken holds {"token"}: 64 letters and digits, a character
+	// set Redis AUTH accepts.
+	RedisAuthToken awssecretsmanager.ISecret
+}
+
+// RedisAuthTokenKey is the JSON field of RedisAuthToken that holds the token.
+const RedisAuthTokenKey = "token"
+
+// NewSecretsStack creates the key and the secrets.
+func NewSecretsStack(scope constructs.Construct, id string, props *SecretsStackProps) *SecretsStack {
+	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
+	cfg := props.Config
+
+	key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{
+		Description:       jsii.String(cfg.AppName + " " + cfg.Environment + ": secrets and data at rest"),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     removalPolicy(cfg),
+		PendingWindow:     awscdk.Duration_Days(jsii.Number(30)),
+	})
+
+	dbCreds := awsrds.NewDatabaseSecret(stack, jsii.String("DatabaseCredentials"), &awsrds.DatabaseSecretProps{
+		Username:      jsii.String(cfg.Database.Username),
+		EncryptionKey: key,
+	})
+	dbCreds.ApplyRemovalPolicy(removalPolicy(cfg))
+	suppress(dbCreds, "AwsSolutions-SMG4",
+		"Rotated every Config.Database.RotationDays by the RotationSchedule in the Database stack, which cdk-nag cannot see from this stack.")
+
+	redisToken := awssecretsmanager.NewSecret(stack, jsii.String("RedisAuthToken"), &awssecretsmanager.SecretProps{
+		Description:   jsii.String(cfg.AppName + " " + cfg.Environment + ": Redis AUTH token"),
+		EncryptionKey: key,
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			SecretStringTemplate: jsii.String("{}"),
+			GenerateStringKey:    jsii.String(RedisAuthTokenKey),
+			PasswordLength:       jsii.Number(64),
+			ExcludePunctuation:   jsii.Bool(true),
+			IncludeSpace:         jsii.Bool(false),
+		},
+		RemovalPolicy: removalPolicy(cfg),
+	})
+	suppress(redisToken, "AwsSolutions-SMG4",
+		"Rotating the Redis AUTH token needs the ElastiCache ROTATE/SET token strategy coordinated with every client; it is rotated by a runbook, not by a Lambda.")
+
+	return &SecretsStack{Stack: stack, Key: key, DatabaseCredentials: dbCreds, RedisAuthToken: redisToken}
+}
