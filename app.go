@@ -17,7 +17,10 @@ func main() {
 	defer jsii.Close()
 	app := awscdk.NewApp(nil)
 	cfg, err := config.Load(contextString(app, "env"), config.Overrides{
-		Account: contextString(app, "account"),
+		Account:        contextString(app, "account"),
+		CertificateArn: contextString(app, "certificateArn"),
+		ImageTag:       contextString(app, "imageTag"),
+		AmiID:          contextString(app, "amiId"),
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "invalid configuration:\n%v\n", err)

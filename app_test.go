@@ -214,10 +214,14 @@ func TestEveryTaggableResourceCarriesThePlatformTags(t *testing.T) {
 // one-way and has no cycle. It also pins what each layer consumes.
 func TestStackDependenciesPointBackwards(t *testing.T) {
 	want := map[string][]string{
-		"Network":  nil,
-		"Secrets":  nil,
-		"Database": {"Network", "Secrets"},
-		"Cache":    {"Network", "Secrets"},
+		"Network":      nil,
+		"Secrets":      nil,
+		"Registry":     nil,
+		"Database":     {"Network", "Secrets"},
+		"Cache":        {"Network", "Secrets"},
+		"Cluster":      {"Network"},
+		"LoadBalancer": {"Network"},
+		"Service":      {"Cache", "Cluster", "Database", "LoadBalancer", "Network", "Registry", "Secrets"},
 	}
 	for _, env := range config.Names() {
 		seen := map[string]bool{}

@@ -309,6 +309,9 @@ var statefulResources = []struct{ stack, typ, id string }{
 	{"Cache", "AWS::Logs::LogGroup", "SlowLogFAB80CD3"},
 	{"Cache", "AWS::Logs::LogGroup", "EngineLog07487AD2"},
 	{"Network", "AWS::Logs::LogGroup", "FlowLogs16C1943A"},
+	{"Registry", "AWS::ECR::Repository", "Repository22E53BBD"},
+	{"LoadBalancer", "AWS::S3::Bucket", "AccessLogs8B620ECA"},
+	{"Service", "AWS::Logs::LogGroup", "Logs6819BB44"},
 }
 
 func TestStatefulLogicalIDsArePinned(t *testing.T) {

@@ -260,11 +260,22 @@ func TestCLISynthIsStrict(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	runs := [][]string{}
 	for _, env := range config.Names() {
-		cmd := exec.Command(cdk, "synth", "--strict", "--no-lookups", "--quiet", "--app", bin, "-c", "env="+env, "--output", filepath.Join(dir, env))
+		runs = append(runs, []string{"env=" + env})
+	}
+	// The path the presets do not take: an image from the repository (and
+	// its pull permissions) on a pinned AMI.
+	runs = append(runs, []string{"env=prod", "imageTag=v1.0.0", "amiId=ami-0123456789abcdef0"})
+	for i, ctx := range runs {
+		args := []string{"synth", "--strict", "--no-lookups", "--quiet", "--app", bin, "--output", filepath.Join(dir, fmt.Sprint(i))}
+		for _, c := range ctx {
+			args = append(args, "-c", c)
+		}
+		cmd := exec.Command(cdk, args...)
 		cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(cdk)+string(os.PathListSeparator)+os.Getenv("PATH"), "CDK_DISABLE_VERSION_CHECK=1")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Errorf("cdk synth -c env=%s: %v\n%s", env, err, out)
+			t.Errorf("cdk synth %v: %v\n%s", ctx, err, out)
 		}
 	}
 	t.Run("bad config fails before synthesis", func(t *testing.T) {

@@ -181,3 +181,15 @@ func output(scope constructs.Construct, id, description string, value *string) {
 		Description: jsii.String(description),
 	})
 }
+
+// lockedSecurityGroup is how a consumer stack refers to a security group of
+// the Network stack: an immutable reference, so that L2 conveniences such as
+// listener `open`, `connections.allowFrom` or target-group registration can
+// never add a rule outside allowFlows (or a cross-stack rule that closes a
+// dependency cycle).
+func lockedSecurityGroup(scope constructs.Construct, id string, sg awsec2.ISecurityGroup) awsec2.ISecurityGroup {
+	return awsec2.SecurityGroup_FromSecurityGroupId(scope, jsii.String(id), sg.SecurityGroupId(), &awsec2.SecurityGroupImportOptions{
+		Mutable:          jsii.Bool(false),
+		AllowAllOutbound: jsii.Bool(false),
+	})
+}

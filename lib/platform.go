@@ -20,11 +20,18 @@ type Platform struct {
 	Secrets  *SecretsStack
 	Database *DatabaseStack
 	Cache    *CacheStack
+	Registry *RegistryStack
+	Cluster  *ClusterStack
+	Ingress  *LoadBalancerStack
+	Service  *ServiceStack
 }
 
 // Stacks returns the stacks in deployment order.
 func (p *Platform) Stacks() []awscdk.Stack {
-	return []awscdk.Stack{p.Network.Stack, p.Secrets.Stack, p.Database.Stack, p.Cache.Stack}
+	return []awscdk.Stack{
+		p.Network.Stack, p.Secrets.Stack, p.Registry.Stack, p.Database.Stack, p.Cache.Stack,
+		p.Cluster.Stack, p.Ingress.Stack, p.Service.Stack,
+	}
 }
 
 // NewPlatform creates every stack of the environment described by cfg in
@@ -38,6 +45,10 @@ func NewPlatform(scope constructs.Construct, cfg config.Config) *Platform {
 	})
 	p.Secrets = NewSecretsStack(scope, "Secrets", &SecretsStackProps{
 		StackProps: stackProps(cfg, "secrets", "KMS key, database credentials and Redis AUTH token"),
+		Config:     cfg,
+	})
+	p.Registry = NewRegistryStack(scope, "Registry", &RegistryStackProps{
+		StackProps: stackProps(cfg, "registry", "ECR repository of the application image"),
 		Config:     cfg,
 	})
 	p.Database = NewDatabaseStack(scope, "Database", &DatabaseStackProps{
@@ -57,6 +68,35 @@ func NewPlatform(scope constructs.Construct, cfg config.Config) *Platform {
 		Key:           p.Secrets.Key,
 		AuthToken:     p.Secrets.RedisAuthToken,
 	})
+	p.Cluster = NewClusterStack(scope, "Cluster", &ClusterStackProps{
+		StackProps:    stackProps(cfg, "cluster", "ECS cluster on EC2 with its capacity provider"),
+		Config:        cfg,
+		Vpc:           p.Network.Vpc,
+		SecurityGroup: p.Network.SecurityGroups.Instances,
+	})
+	p.Ingress = NewLoadBalancerStack(scope, "LoadBalancer", &LoadBalancerStackProps{
+		StackProps:    stackProps(cfg, "loadbalancer", "internet-facing ALB, listeners, target group, access logs"),
+		Config:        cfg,
+		Vpc:           p.Network.Vpc,
+		SecurityGroup: p.Network.SecurityGroups.LoadBalancer,
+	})
+	p.Service = NewServiceStack(scope, "Service", &ServiceStackProps{
+		StackProps:          stackProps(cfg, "service", "the application's ECS service"),
+		Config:              cfg,
+		Vpc:                 p.Network.Vpc,
+		Cluster:             p.Cluster.Cluster,
+		CapacityProvider:    p.Cluster.CapacityProvider,
+		SecurityGroup:       p.Network.SecurityGroups.Service,
+		Repository:          p.Registry.Repository,
+		TargetGroup:         p.Ingress.TargetGroup,
+		DatabaseCredentials: p.Database.Credentials,
+		RedisAuthToken:      p.Secrets.RedisAuthToken,
+		SecretsKey:          p.Secrets.Key,
+		Redis:               p.Cache.Redis,
+	})
+	// With the placeholder image nothing references the repository yet;
+	// the explicit edge keeps the deploy order the same once a tag is set.
+	p.Service.AddStackDependency(p.Registry.Stack, jsii.String("the application image comes from the repository"))
 
 	tags := awscdk.Tags_Of(scope)
 	tags.Add(jsii.String("Application"), jsii.String(cfg.AppName), nil)

@@ -45,6 +45,10 @@ type Config struct {
 	Database Database
 	// Cache configures ElastiCache Redis.
 	Cache Cache
+	// Registry configures the ECR repository.
+	Registry Registry
+	// LoadBalancer configures the ALB.
+	LoadBalancer LoadBalancer
 	// TerminationProtection protects every stack from `cdk destroy`.
 	// Default: false in dev, true in prod.
 	TerminationProtection bool
@@ -90,6 +94,35 @@ type Service struct {
 	// MaxTasks is the upper bound of service auto scaling (MinTasks-100).
 	// Default 2 in dev, 12 in prod.
 	MaxTasks int
+	// ImageTag is the tag of the repository's image to run. Empty runs a
+	// public placeholder that answers the health check, so the first deploy
+	// stabilizes while the repository is still empty. Default "".
+	ImageTag string
+	// Cpu is the container's CPU units (128-10240). Default 256 in dev,
+	// 512 in prod.
+	Cpu int
+	// MemoryMiB is the container's hard memory limit (128-30720).
+	// Default 512 in dev, 1024 in prod.
+	MemoryMiB int
+	// HealthCheckCommand is the container health check, run with the
+	// container's shell; empty turns the container health check off.
+	// Default: fetch HealthCheckPath on ContainerPort with wget.
+	HealthCheckCommand string
+	// HealthCheckGraceSeconds is how long ECS ignores failing load-balancer
+	// health checks of a new task (0-600). Default 60.
+	HealthCheckGraceSeconds int
+	// CPUTargetPercent is the average CPU that auto scaling keeps (10-90).
+	// Default 60.
+	CPUTargetPercent int
+	// RequestsPerTarget is the ALB request count per task per minute that
+	// auto scaling keeps (1-100000). Default 1000.
+	RequestsPerTarget int
+	// LogRetentionDays keeps the tasks' logs; one of the values CloudWatch
+	// Logs accepts. Default 14 in dev, 365 in prod.
+	LogRetentionDays int
+	// EnableExec turns on ECS Exec (an SSM session into a running
+	// container). Default true in dev, false in prod.
+	EnableExec bool
 }
 
 // Cluster configures the Auto Scaling group of ECS container instances.
@@ -100,6 +133,67 @@ type Cluster struct {
 	// MaxInstances is the upper bound of the Auto Scaling group
 	// (MinInstances-100, at least 1). Default 3 in dev, 12 in prod.
 	MaxInstances int
+	// InstanceType is the x86_64 EC2 instance type of the container
+	// instances. Default "t3.medium" in dev, "m6i.large" in prod.
+	InstanceType string
+	// AmiID pins the ECS-optimized Amazon Linux 2023 AMI (ami-...). Empty
+	// follows AWS's recommended AMI, so a deploy after an AMI release
+	// replaces the instances (one at a time, draining tasks first).
+	// Default "" (override with -c amiId=ami-...).
+	AmiID string
+	// RootVolumeGiB is the encrypted gp3 root volume (30-1000). Default 30.
+	RootVolumeGiB int
+	// ManagedTerminationProtection stops the capacity provider's scale-in
+	// from terminating instances that run tasks. It also makes the group
+	// impossible to delete while instances are protected, so it is off where
+	// `cdk destroy` must complete. Default false in dev, true in prod.
+	ManagedTerminationProtection bool
+}
+
+// Registry configures the ECR repository.
+type Registry struct {
+	// ImmutableTags forbids overwriting a pushed tag. Default true.
+	ImmutableTags bool
+	// KeepImages is how many tagged images lifecycle rules keep (1-1000).
+	// Default 10 in dev, 50 in prod.
+	KeepImages int
+	// UntaggedExpiryDays expires untagged images after this many days
+	// (1-365). Default 1 in dev, 7 in prod.
+	UntaggedExpiryDays int
+}
+
+// LoadBalancer configures the internet-facing ALB and its target group.
+type LoadBalancer struct {
+	// CertificateArn is the ACM certificate of the HTTPS listener. Empty
+	// serves plain HTTP (dev only). Override with -c certificateArn=ARN.
+	// Default "" in dev, a placeholder of the prod account in prod.
+	CertificateArn string
+	// RequireHTTPS makes a certificate mandatory. Default false in dev,
+	// true in prod.
+	RequireHTTPS bool
+	// DeletionProtection blocks deleting the ALB. Default false in dev, true
+	// in prod.
+	DeletionProtection bool
+	// HealthCheckPath is the target group's HTTP health check path.
+	// Default "/healthz".
+	HealthCheckPath string
+	// HealthyHTTPCodes are the codes that count as healthy, e.g. "200" or
+	// "200-299". Default "200-299".
+	HealthyHTTPCodes string
+	// HealthCheckIntervalSeconds (5-300). Default 15.
+	HealthCheckIntervalSeconds int
+	// HealthyThreshold and UnhealthyThreshold are consecutive checks (2-10).
+	// Default 2 and 3.
+	HealthyThreshold   int
+	UnhealthyThreshold int
+	// DeregistrationDelaySeconds lets in-flight requests finish (0-3600).
+	// Default 30 in dev, 60 in prod.
+	DeregistrationDelaySeconds int
+	// IdleTimeoutSeconds closes idle connections (1-4000). Default 60.
+	IdleTimeoutSeconds int
+	// AccessLogRetentionDays expires access logs (1-3650). Default 30 in
+	// dev, 365 in prod.
+	AccessLogRetentionDays int
 }
 
 // Database configures the RDS PostgreSQL instance.
@@ -192,8 +286,31 @@ func Presets() map[string]Config {
 				FlowLogRetentionDays: 14,
 				InterfaceEndpoints:   false,
 			},
-			Service: Service{ContainerPort: 8080, MinTasks: 1, MaxTasks: 2},
-			Cluster: Cluster{MinInstances: 1, MaxInstances: 3},
+			Service: Service{
+				ContainerPort:           8080,
+				MinTasks:                1,
+				MaxTasks:                2,
+				Cpu:                     256,
+				MemoryMiB:               512,
+				HealthCheckCommand:      "wget -q -O /dev/null http://localhost:8080/healthz || exit 1",
+				HealthCheckGraceSeconds: 60,
+				CPUTargetPercent:        60,
+				RequestsPerTarget:       1000,
+				LogRetentionDays:        14,
+				EnableExec:              true,
+			},
+			Cluster:  Cluster{MinInstances: 1, MaxInstances: 3, InstanceType: "t3.medium", RootVolumeGiB: 30},
+			Registry: Registry{ImmutableTags: true, KeepImages: 10, UntaggedExpiryDays: 1},
+			LoadBalancer: LoadBalancer{
+				HealthCheckPath:            "/healthz",
+				HealthyHTTPCodes:           "200-299",
+				HealthCheckIntervalSeconds: 15,
+				HealthyThreshold:           2,
+				UnhealthyThreshold:         3,
+				DeregistrationDelaySeconds: 30,
+				IdleTimeoutSeconds:         60,
+				AccessLogRetentionDays:     30,
+			},
 			Database: Database{
 				EngineVersion:             "16.6",
 				InstanceClass:             "t4g.micro",
@@ -232,8 +349,39 @@ func Presets() map[string]Config {
 				FlowLogRetentionDays: 365,
 				InterfaceEndpoints:   true,
 			},
-			Service: Service{ContainerPort: 8080, MinTasks: 3, MaxTasks: 12},
-			Cluster: Cluster{MinInstances: 3, MaxInstances: 12},
+			Service: Service{
+				ContainerPort:           8080,
+				MinTasks:                3,
+				MaxTasks:                12,
+				Cpu:                     512,
+				MemoryMiB:               1024,
+				HealthCheckCommand:      "wget -q -O /dev/null http://localhost:8080/healthz || exit 1",
+				HealthCheckGraceSeconds: 60,
+				CPUTargetPercent:        60,
+				RequestsPerTarget:       1000,
+				LogRetentionDays:        365,
+			},
+			Cluster: Cluster{
+				MinInstances:                 3,
+				MaxInstances:                 12,
+				InstanceType:                 "m6i.large",
+				RootVolumeGiB:                30,
+				ManagedTerminationProtection: true,
+			},
+			Registry: Registry{ImmutableTags: true, KeepImages: 50, UntaggedExpiryDays: 7},
+			LoadBalancer: LoadBalancer{
+				CertificateArn:             "arn:aws:acm:eu-west-1:222222222222:certificate/00000000-0000-0000-0000-000000000000",
+				RequireHTTPS:               true,
+				DeletionProtection:         true,
+				HealthCheckPath:            "/healthz",
+				HealthyHTTPCodes:           "200-299",
+				HealthCheckIntervalSeconds: 15,
+				HealthyThreshold:           2,
+				UnhealthyThreshold:         3,
+				DeregistrationDelaySeconds: 60,
+				IdleTimeoutSeconds:         60,
+				AccessLogRetentionDays:     365,
+			},
 			Database: Database{
 				EngineVersion:             "16.6",
 				InstanceClass:             "m7g.large",
@@ -281,6 +429,12 @@ func Names() []string {
 type Overrides struct {
 	// Account replaces the preset's placeholder account (-c account=ID).
 	Account string
+	// CertificateArn replaces LoadBalancer.CertificateArn (-c certificateArn=ARN).
+	CertificateArn string
+	// ImageTag replaces Service.ImageTag (-c imageTag=TAG).
+	ImageTag string
+	// AmiID replaces Cluster.AmiID (-c amiId=ami-...).
+	AmiID string
 }
 
 // Load returns the validated configuration of the named environment with the
@@ -293,8 +447,18 @@ func Load(env string, o Overrides) (Config, error) {
 	if !ok {
 		return Config{}, &FieldError{Field: "env", Value: env, Allowed: "one of " + strings.Join(Names(), ", ")}
 	}
-	if o.Account != "" {
-		cfg.Account = o.Account
+	for _, o := range []struct {
+		value string
+		field *string
+	}{
+		{o.Account, &cfg.Account},
+		{o.CertificateArn, &cfg.LoadBalancer.CertificateArn},
+		{o.ImageTag, &cfg.Service.ImageTag},
+		{o.AmiID, &cfg.Cluster.AmiID},
+	} {
+		if o.value != "" {
+			*o.field = o.value
+		}
 	}
 	return cfg, cfg.Validate()
 }
@@ -355,6 +519,7 @@ func (c Config) Validate() error {
 	c.validateCapacity(v)
 	c.validateDatabase(v)
 	c.validateCache(v)
+	c.validateCompute(v)
 	return v.err()
 }
 

@@ -39,6 +39,16 @@ func TestLoadUnknownEnvironmentListsKnownOnes(t *testing.T) {
 	}
 }
 
+func TestLoadAppliesOverrides(t *testing.T) {
+	cfg, err := Load("dev", Overrides{ImageTag: "v1.2.3", AmiID: "ami-0123456789abcdef0", CertificateArn: "arn:aws:acm:eu-west-1:111111111111:certificate/11111111-2222-3333-4444-555555555555"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Service.ImageTag != "v1.2.3" || cfg.Cluster.AmiID != "ami-0123456789abcdef0" || !strings.HasSuffix(cfg.LoadBalancer.CertificateArn, "555555555555") {
+		t.Errorf("overrides not applied: image %q, AMI %q, certificate %q", cfg.Service.ImageTag, cfg.Cluster.AmiID, cfg.LoadBalancer.CertificateArn)
+	}
+}
+
 func TestLoadAppliesAccountOverride(t *testing.T) {
 	cfg, err := Load("prod", Overrides{Account: "123456789012"})
 	if err != nil || cfg.Account != "123456789012" {
@@ -115,6 +125,28 @@ func TestValidateRejects(t *testing.T) {
 		{"snapshot retention out of range", "dev", func(c *Config) { c.Cache.SnapshotRetentionDays = 40 }, []string{"Cache.SnapshotRetentionDays: got 40"}},
 		{"cache maintenance overlapping snapshots", "prod", func(c *Config) { c.Cache.MaintenanceWindow = "sat:01:30-sat:02:30" }, []string{`Cache.MaintenanceWindow: got "sat:01:30-sat:02:30", want a window that does not overlap Cache.SnapshotWindow (01:00-02:00)`}},
 		{"cache maintenance window too long", "prod", func(c *Config) { c.Cache.MaintenanceWindow = "sun:05:00-tue:06:00" }, []string{`Cache.MaintenanceWindow: got "sun:05:00-tue:06:00", want a window from 60 minutes to 24 hours long`}},
+		{"malformed image tag", "dev", func(c *Config) { c.Service.ImageTag = "v1 beta" }, []string{`Service.ImageTag: got "v1 beta", want empty (placeholder image) or a Docker tag`}},
+		{"latest with immutable tags", "prod", func(c *Config) { c.Service.ImageTag = "latest" }, []string{`Service.ImageTag: got "latest", want a version tag`}},
+		{"too little memory", "dev", func(c *Config) { c.Service.MemoryMiB = 64 }, []string{"Service.MemoryMiB: got 64, want from 128 to 30720 MiB"}},
+		{"CPU target out of range", "dev", func(c *Config) { c.Service.CPUTargetPercent = 95 }, []string{"Service.CPUTargetPercent: got 95, want from 10 to 90"}},
+		{"grace period too long", "dev", func(c *Config) { c.Service.HealthCheckGraceSeconds = 3600 }, []string{"Service.HealthCheckGraceSeconds: got 3600"}},
+		{"multi-line health check", "dev", func(c *Config) { c.Service.HealthCheckCommand = "true\nfalse" }, []string{"Service.HealthCheckCommand: got"}},
+		{"task log retention", "prod", func(c *Config) { c.Service.LogRetentionDays = 100 }, []string{"Service.LogRetentionDays: got 100"}},
+		{"instance type too small for awsvpc tasks", "dev", func(c *Config) { c.Cluster.InstanceType = "t3.micro" }, []string{`Cluster.InstanceType: got "t3.micro", want a current x86_64 instance type of medium size or larger`}},
+		{"Graviton instance type with the x86 AMI", "prod", func(c *Config) { c.Cluster.InstanceType = "m7g.large" }, []string{`Cluster.InstanceType: got "m7g.large"`}},
+		{"malformed AMI ID", "prod", func(c *Config) { c.Cluster.AmiID = "ami-xyz" }, []string{`Cluster.AmiID: got "ami-xyz", want empty (recommended ECS-optimized AMI) or an AMI ID`}},
+		{"root volume smaller than the AMI", "dev", func(c *Config) { c.Cluster.RootVolumeGiB = 8 }, []string{"Cluster.RootVolumeGiB: got 8"}},
+		{"keep no images", "dev", func(c *Config) { c.Registry.KeepImages = 0 }, []string{"Registry.KeepImages: got 0, want from 1 to 1000"}},
+		{"untagged images kept forever", "dev", func(c *Config) { c.Registry.UntaggedExpiryDays = 0 }, []string{"Registry.UntaggedExpiryDays: got 0"}},
+		{"prod without certificate", "prod", func(c *Config) { c.LoadBalancer.CertificateArn = "" }, []string{`LoadBalancer.CertificateArn: got "", want a certificate ARN: LoadBalancer.RequireHTTPS is on`}},
+		{"certificate that is not an ARN", "dev", func(c *Config) { c.LoadBalancer.CertificateArn = "my-cert" }, []string{`LoadBalancer.CertificateArn: got "my-cert", want empty or an ACM certificate ARN`}},
+		{"certificate of another region", "prod", func(c *Config) {
+			c.LoadBalancer.CertificateArn = "arn:aws:acm:us-east-1:222222222222:certificate/00000000-0000-0000-0000-000000000000"
+		}, []string{"want a certificate in the stacks' region eu-west-1"}},
+		{"relative health check path", "dev", func(c *Config) { c.LoadBalancer.HealthCheckPath = "healthz" }, []string{`LoadBalancer.HealthCheckPath: got "healthz", want an absolute URL path`}},
+		{"bad healthy codes", "dev", func(c *Config) { c.LoadBalancer.HealthyHTTPCodes = "2xx" }, []string{`LoadBalancer.HealthyHTTPCodes: got "2xx"`}},
+		{"health check thresholds out of range", "dev", func(c *Config) { c.LoadBalancer.HealthyThreshold = 1; c.LoadBalancer.UnhealthyThreshold = 11 }, []string{"LoadBalancer.HealthyThreshold: got 1", "LoadBalancer.UnhealthyThreshold: got 11"}},
+		{"deregistration delay too long", "dev", func(c *Config) { c.LoadBalancer.DeregistrationDelaySeconds = 4000 }, []string{"LoadBalancer.DeregistrationDelaySeconds: got 4000"}},
 		{"several faults are all reported", "prod", func(c *Config) {
 			c.AppName = "-bad"
 			c.Network.VpcCidr = "not-a-cidr"

@@ -1,0 +1,120 @@
+package lib
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	elbv2 "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/platform/lib/config"
+)
+
+// LoadBalancerStackProps configures the LoadBalancer stack.
+type LoadBalancerStackProps struct {
+	awscdk.StackProps
+	Config config.Config
+	Vpc    awsec2.IVpc
+	// SecurityGroup is attached to the ALB.
+	SecurityGroup awsec2.ISecurityGroup
+}
+
+// LoadBalancerStack owns the internet-facing ALB, its listeners, the target
+// group the service registers with, and the access-log bucket.
+type LoadBalancerStack struct {
+	awscdk.Stack
+	LoadBalancer elbv2.IApplicationLoadBalancer
+	// TargetGroup is the concrete group because request-count scaling and
+	// its metrics need to know the load balancer it is attached to.
+	TargetGroup elbv2.ApplicationTargetGroup
+	AccessLogs  awss3.IBucket
+}
+
+// NewLoadBalancerStack creates the ALB in the public subnets. With a
+// certificate it serves HTTPS and redirects HTTP; without one HTTP forwards.
+func NewLoadBalancerStack(scope constructs.Construct, id string, props *LoadBalancerStackProps) *LoadBalancerStack {
+	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
+	cfg := props.Config
+	lb := cfg.LoadBalancer
+
+	logs := awss3.NewBucket(stack, jsii.String("AccessLogs"), &awss3.BucketProps{
+		// ALB access logs support only SSE-S3.
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		EnforceSSL:        jsii.Bool(true),
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Expiration: awscdk.Duration_Days(jsii.Number(float64(lb.AccessLogRetentionDays))),
+		}},
+		RemovalPolicy:     removalPolicy(cfg),
+		AutoDeleteObjects: jsii.Bool(!cfg.RetainData),
+	})
+	suppress(logs, "AwsSolutions-S1",
+		"This bucket receives the ALB's access logs; logging its own access would need another bucket for a log of logs.")
+
+	alb := elbv2.NewApplicationLoadBalancer(stack, jsii.String("LoadBalancer"), &elbv2.ApplicationLoadBalancerProps{
+		Vpc:                     props.Vpc,
+		InternetFacing:          jsii.Bool(true),
+		VpcSubnets:              &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PUBLIC},
+		SecurityGroup:           lockedSecurityGroup(stack, "LoadBalancerSecurityGroup", props.SecurityGroup),
+		DropInvalidHeaderFields: jsii.Bool(true),
+		DeletionProtection:      jsii.Bool(lb.DeletionProtection),
+		IdleTimeout:             awscdk.Duration_Seconds(jsii.Number(float64(lb.IdleTimeoutSeconds))),
+	})
+	// The stack is bound to a region, so the bucket policy names that
+	// region's log-delivery principal.
+	alb.LogAccessLogs(logs, jsii.String("alb"))
+
+	tg := elbv2.NewApplicationTargetGroup(stack, jsii.String("TargetGroup"), &elbv2.ApplicationTargetGroupProps{
+		Vpc:        props.Vpc,
+		TargetType: elbv2.TargetType_IP,
+		Protocol:   elbv2.ApplicationProtocol_HTTP,
+		Port:       jsii.Number(float64(cfg.Service.ContainerPort)),
+		HealthCheck: &elbv2.HealthCheck{
+			Path:                    jsii.String(lb.HealthCheckPath),
+			HealthyHttpCodes:        jsii.String(lb.HealthyHTTPCodes),
+			Interval:                awscdk.Duration_Seconds(jsii.Number(float64(lb.HealthCheckIntervalSeconds))),
+			Timeout:                 awscdk.Duration_Seconds(jsii.Number(float64(min(5, lb.HealthCheckIntervalSeconds-1)))),
+			HealthyThresholdCount:   jsii.Number(float64(lb.HealthyThreshold)),
+			UnhealthyThresholdCount: jsii.Number(float64(lb.UnhealthyThreshold)),
+		},
+		DeregistrationDelay: awscdk.Duration_Seconds(jsii.Number(float64(lb.DeregistrationDelaySeconds))),
+	})
+
+	scheme := "http"
+	if lb.CertificateArn != "" {
+		scheme = "https"
+		alb.AddListener(jsii.String("Https"), &elbv2.BaseApplicationListenerProps{
+			Port:                jsii.Number(HTTPSPort),
+			Protocol:            elbv2.ApplicationProtocol_HTTPS,
+			Certificates:        &[]elbv2.IListenerCertificate{elbv2.ListenerCertificate_FromArn(jsii.String(lb.CertificateArn))},
+			SslPolicy:           elbv2.SslPolicy_RECOMMENDED_TLS,
+			DefaultTargetGroups: &[]elbv2.IApplicationTargetGroup{tg},
+			Open:                jsii.Bool(false),
+		})
+		alb.AddListener(jsii.String("Http"), &elbv2.BaseApplicationListenerProps{
+			Port:     jsii.Number(HTTPPort),
+			Protocol: elbv2.ApplicationProtocol_HTTP,
+			DefaultAction: elbv2.ListenerAction_Redirect(&elbv2.RedirectOptions{
+				Protocol:  jsii.String("HTTPS"),
+				Port:      jsii.String(fmt.Sprint(HTTPSPort)),
+				Permanent: jsii.Bool(true),
+			}),
+			Open: jsii.Bool(false),
+		})
+	} else {
+		alb.AddListener(jsii.String("Http"), &elbv2.BaseApplicationListenerProps{
+			Port:                jsii.Number(HTTPPort),
+			Protocol:            elbv2.ApplicationProtocol_HTTP,
+			DefaultTargetGroups: &[]elbv2.IApplicationTargetGroup{tg},
+			Open:                jsii.Bool(false),
+		})
+	}
+
+	output(stack, "LoadBalancerUrl", "load_balancer_url: where the application is served",
+		awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String(scheme + "://"), alb.LoadBalancerDnsName()}))
+	return &LoadBalancerStack{Stack: stack, LoadBalancer: alb, TargetGroup: tg, AccessLogs: logs}
+}
