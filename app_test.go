@@ -221,7 +221,9 @@ func TestStackDependenciesPointBackwards(t *testing.T) {
 		"Cache":        {"Network", "Secrets"},
 		"Cluster":      {"Network"},
 		"LoadBalancer": {"Network"},
-		"Service":      {"Cache", "Cluster", "Database", "LoadBalancer", "Network", "Registry", "Secrets"},
+		"Alerts":       nil,
+		"Service":      {"Alerts", "Cache", "Cluster", "Database", "LoadBalancer", "Network", "Registry", "Secrets"},
+		"Monitoring":   {"Alerts", "Cache", "Cluster", "Database", "LoadBalancer", "Service"},
 	}
 	for _, env := range config.Names() {
 		seen := map[string]bool{}

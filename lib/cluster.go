@@ -24,7 +24,7 @@ type ClusterStackProps struct {
 // ClusterStack owns the ECS cluster and its EC2 capacity.
 type ClusterStack struct {
 	awscdk.Stack
-	Cluster          awsecs.ICluster
+	Cluster          awsecs.Cluster
 	CapacityProvider awsecs.AsgCapacityProvider
 	Instances        awsautoscaling.IAutoScalingGroup
 }

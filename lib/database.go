@@ -147,15 +147,25 @@ func NewDatabaseStack(scope constructs.Construct, id string, props *DatabaseStac
 	})
 	// Hosted rotation runs in the private subnets; it reaches PostgreSQL
 	// and Secrets Manager through RotationSecurityGroup.
+	// The rotation function is named so that its log group can exist, with
+	// a retention, before the Secrets Manager transform creates it.
+	rotationFunction := fmt.Sprintf("%s-%s-db-rotation", cfg.AppName, cfg.Environment)
+	rotationLogs := awslogs.NewLogGroup(stack, jsii.String("RotationLogs"), &awslogs.LogGroupProps{
+		LogGroupName:  jsii.String("/aws/lambda/" + rotationFunction),
+		Retention:     retention(cfg.Monitoring.FunctionLogRetentionDays),
+		RemovalPolicy: removalPolicy(cfg),
+	})
 	rotation := awssecretsmanager.NewRotationSchedule(stack, jsii.String("CredentialsRotation"), &awssecretsmanager.RotationScheduleProps{
 		Secret: attached,
 		HostedRotation: awssecretsmanager.HostedRotation_PostgreSqlSingleUser(&awssecretsmanager.SingleUserHostedRotationOptions{
+			FunctionName:   jsii.String(rotationFunction),
 			Vpc:            props.Vpc,
 			VpcSubnets:     private,
 			SecurityGroups: &[]awsec2.ISecurityGroup{props.RotationSecurityGroup},
 		}),
 		AutomaticallyAfter: awscdk.Duration_Days(jsii.Number(float64(d.RotationDays))),
 	})
+	rotation.Node().AddDependency(rotationLogs)
 
 	output(stack, "RdsEndpoint", "rds_endpoint: PostgreSQL address:port",
 		awscdk.Fn_Join(jsii.String(":"), &[]*string{instance.DbInstanceEndpointAddress(), instance.DbInstanceEndpointPort()}))

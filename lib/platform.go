@@ -15,22 +15,24 @@ import (
 
 // Platform holds every stack of one environment.
 type Platform struct {
-	Config   config.Config
-	Network  *NetworkStack
-	Secrets  *SecretsStack
-	Database *DatabaseStack
-	Cache    *CacheStack
-	Registry *RegistryStack
-	Cluster  *ClusterStack
-	Ingress  *LoadBalancerStack
-	Service  *ServiceStack
+	Config     config.Config
+	Network    *NetworkStack
+	Secrets    *SecretsStack
+	Database   *DatabaseStack
+	Cache      *CacheStack
+	Registry   *RegistryStack
+	Cluster    *ClusterStack
+	Ingress    *LoadBalancerStack
+	Service    *ServiceStack
+	Alerts     *AlertsStack
+	Monitoring *MonitoringStack
 }
 
 // Stacks returns the stacks in deployment order.
 func (p *Platform) Stacks() []awscdk.Stack {
 	return []awscdk.Stack{
-		p.Network.Stack, p.Secrets.Stack, p.Registry.Stack, p.Database.Stack, p.Cache.Stack,
-		p.Cluster.Stack, p.Ingress.Stack, p.Service.Stack,
+		p.Network.Stack, p.Secrets.Stack, p.Registry.Stack, p.Alerts.Stack, p.Database.Stack, p.Cache.Stack,
+		p.Cluster.Stack, p.Ingress.Stack, p.Service.Stack, p.Monitoring.Stack,
 	}
 }
 
@@ -49,6 +51,10 @@ func NewPlatform(scope constructs.Construct, cfg config.Config) *Platform {
 	})
 	p.Registry = NewRegistryStack(scope, "Registry", &RegistryStackProps{
 		StackProps: stackProps(cfg, "registry", "ECR repository of the application image"),
+		Config:     cfg,
+	})
+	p.Alerts = NewAlertsStack(scope, "Alerts", &AlertsStackProps{
+		StackProps: stackProps(cfg, "alerts", "encrypted SNS topic every alarm notifies"),
 		Config:     cfg,
 	})
 	p.Database = NewDatabaseStack(scope, "Database", &DatabaseStackProps{
@@ -92,8 +98,23 @@ func NewPlatform(scope constructs.Construct, cfg config.Config) *Platform {
 		DatabaseCredentials: p.Database.Credentials,
 		RedisAuthToken:      p.Secrets.RedisAuthToken,
 		SecretsKey:          p.Secrets.Key,
+		AlarmTopic:          p.Alerts.Topic,
 		Redis:               p.Cache.Redis,
 	})
+	p.Monitoring = NewMonitoringStack(scope, "Monitoring", &MonitoringStackProps{
+		StackProps:       stackProps(cfg, "monitoring", "alarms and dashboard"),
+		Config:           cfg,
+		AlarmTopic:       p.Alerts.Topic,
+		LoadBalancer:     p.Ingress.LoadBalancer,
+		TargetGroup:      p.Ingress.TargetGroup,
+		Cluster:          p.Cluster.Cluster,
+		Service:          p.Service.Service,
+		Database:         p.Database.Instance,
+		Redis:            p.Cache.Redis,
+		DeploymentAlarms: p.Service.DeploymentAlarms,
+	})
+	giveFunctionsLogGroups(p.Stacks(), cfg)
+
 	// With the placeholder image nothing references the repository yet;
 	// the explicit edge keeps the deploy order the same once a tag is set.
 	p.Service.AddStackDependency(p.Registry.Stack, jsii.String("the application image comes from the repository"))

@@ -5,6 +5,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapplicationautoscaling"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecr"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
@@ -13,6 +14,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -44,6 +47,8 @@ type ServiceStackProps struct {
 	// SecretsKey encrypts both secrets.
 	SecretsKey awskms.IKey
 	Redis      *redis.ReplicationGroup
+	// AlarmTopic receives the deployment alarms' notifications.
+	AlarmTopic awssns.ITopic
 }
 
 // ServiceStack owns the application's task definition, roles, log group
@@ -55,6 +60,10 @@ type ServiceStack struct {
 	ExecutionRole  awsiam.IRole
 	TaskRole       awsiam.IRole
 	LogGroup       awslogs.ILogGroup
+	// DeploymentAlarms roll a deployment back when they fire.
+	DeploymentAlarms []awscloudwatch.IAlarm
+	// Redeploy forces a new deployment when the database secret rotates.
+	Redeploy awsstepfunctions.IStateMachine
 }
 
 // NewServiceStack creates the ECS service behind the target group.
@@ -150,6 +159,12 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 		},
 	})
 
+	deploymentAlarms := newDeploymentAlarms(stack, cfg, props.TargetGroup, props.AlarmTopic)
+	alarmNames := make([]*string, len(deploymentAlarms))
+	for i, a := range deploymentAlarms {
+		alarmNames[i] = a.AlarmName()
+	}
+
 	service := awsecs.NewEc2Service(stack, jsii.String("Service"), &awsecs.Ec2ServiceProps{
 		Cluster:        props.Cluster,
 		TaskDefinition: taskDef,
@@ -164,6 +179,13 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 		MaxHealthyPercent:      jsii.Number(200),
 		HealthCheckGracePeriod: awscdk.Duration_Seconds(jsii.Number(float64(s.HealthCheckGraceSeconds))),
 		CircuitBreaker:         &awsecs.DeploymentCircuitBreaker{Enable: jsii.Bool(true), Rollback: jsii.Bool(true)},
+		// The circuit breaker catches tasks that never get healthy; the
+		// alarms catch an image that passes its health check but fails
+		// requests, and roll it back the same way.
+		DeploymentAlarms: &awsecs.DeploymentAlarmConfig{
+			AlarmNames: &alarmNames,
+			Behavior:   awsecs.AlarmBehavior_ROLLBACK_ON_ALARM,
+		},
 		PlacementStrategies: &[]awsecs.PlacementStrategy{
 			awsecs.PlacementStrategy_SpreadAcross(awsecs.BuiltInAttributes_AVAILABILITY_ZONE()),
 			awsecs.PlacementStrategy_SpreadAcrossInstances(),
@@ -202,5 +224,10 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 	suppress(taskDef, "AwsSolutions-ECS2",
 		"The environment holds only non-secret settings (hosts, ports, TLS flags); credentials arrive as ECS secrets from Secrets Manager.")
 
-	return &ServiceStack{Stack: stack, Service: service, TaskDefinition: taskDef, ExecutionRole: executionRole, TaskRole: taskRole, LogGroup: logGroup}
+	redeploy := redeployOnRotation(stack, cfg, props.Cluster, service, props.DatabaseCredentials)
+
+	return &ServiceStack{
+		Stack: stack, Service: service, TaskDefinition: taskDef, ExecutionRole: executionRole, TaskRole: taskRole,
+		LogGroup: logGroup, DeploymentAlarms: deploymentAlarms, Redeploy: redeploy,
+	}
 }

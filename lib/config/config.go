@@ -49,6 +49,8 @@ type Config struct {
 	Registry Registry
 	// LoadBalancer configures the ALB.
 	LoadBalancer LoadBalancer
+	// Monitoring configures alarms, their thresholds and notifications.
+	Monitoring Monitoring
 	// TerminationProtection protects every stack from `cdk destroy`.
 	// Default: false in dev, true in prod.
 	TerminationProtection bool
@@ -268,6 +270,69 @@ type Cache struct {
 	LogRetentionDays int
 }
 
+// Monitoring configures the alarm topic and the alarm thresholds. Every
+// alarm notifies the topic when it goes into ALARM and back to OK.
+type Monitoring struct {
+	// AlarmEmails are subscribed to the alarm topic (each confirms by mail).
+	// Default none.
+	AlarmEmails []string
+	// FunctionLogRetentionDays keeps the logs of the platform's own
+	// functions (custom resources, credential rotation, the redeploy state
+	// machine); one of the values CloudWatch Logs accepts. Default 14 in dev,
+	// 90 in prod.
+	FunctionLogRetentionDays int
+	// Thresholds of the alarms.
+	Thresholds Thresholds
+}
+
+// Thresholds are the alarm thresholds. Percentages are 1-100; counts,
+// sizes and times are positive.
+type Thresholds struct {
+	// ALB5xxPercent: share of requests the ALB itself answers with 5xx.
+	// Default 5 in dev, 1 in prod.
+	ALB5xxPercent float64
+	// Target5xxCount: 5xx answers from the tasks per minute; also a
+	// deployment alarm that rolls back a bad image. Default 20 in dev, 5 in prod.
+	Target5xxCount float64
+	// UnhealthyTargets: unhealthy tasks in the target group; also a
+	// deployment alarm. Default 1.
+	UnhealthyTargets float64
+	// P95ResponseSeconds and P99ResponseSeconds: target response time.
+	// Default 2 and 5 in dev, 1 and 3 in prod.
+	P95ResponseSeconds float64
+	P99ResponseSeconds float64
+	// ServiceCPUPercent and ServiceMemoryPercent: service utilization.
+	// Default 90 and 90 in dev, 80 and 80 in prod.
+	ServiceCPUPercent    float64
+	ServiceMemoryPercent float64
+	// ClusterCPUReservationPercent and ClusterMemoryReservationPercent:
+	// share of the instances' capacity reserved by tasks. Default 90.
+	ClusterCPUReservationPercent    float64
+	ClusterMemoryReservationPercent float64
+	// DatabaseCPUPercent. Default 90 in dev, 80 in prod.
+	DatabaseCPUPercent float64
+	// DatabaseFreeableMemoryMiB: alarm below. Default 64 in dev, 512 in prod.
+	DatabaseFreeableMemoryMiB float64
+	// DatabaseFreeStorageGiB: alarm below. Default 2 in dev, 20 in prod.
+	DatabaseFreeStorageGiB float64
+	// DatabaseConnections: alarm above. Default 70 in dev, 500 in prod.
+	DatabaseConnections float64
+	// DatabaseLatencyMillis: read and write latency. Default 50 in dev,
+	// 20 in prod.
+	DatabaseLatencyMillis float64
+	// RedisEngineCPUPercent and RedisMemoryPercent. Default 90 and 90 in
+	// dev, 80 and 80 in prod.
+	RedisEngineCPUPercent float64
+	RedisMemoryPercent    float64
+	// RedisEvictions per five minutes. Default 1000 in dev, 100 in prod.
+	RedisEvictions float64
+	// RedisConnections: alarm above. Default 500 in dev, 5000 in prod.
+	RedisConnections float64
+	// RedisReplicationLagSeconds: only where replicas exist. Default 5 in
+	// dev, 1 in prod.
+	RedisReplicationLagSeconds float64
+}
+
 // Presets returns a fresh copy of the configuration of every known
 // environment, keyed by name.
 func Presets() map[string]Config {
@@ -310,6 +375,15 @@ func Presets() map[string]Config {
 				DeregistrationDelaySeconds: 30,
 				IdleTimeoutSeconds:         60,
 				AccessLogRetentionDays:     30,
+			},
+			Monitoring: Monitoring{
+				FunctionLogRetentionDays: 14,
+				Thresholds: Thresholds{
+					ALB5xxPercent: 5, Target5xxCount: 20, UnhealthyTargets: 1, P95ResponseSeconds: 2, P99ResponseSeconds: 5,
+					ServiceCPUPercent: 90, ServiceMemoryPercent: 90, ClusterCPUReservationPercent: 90, ClusterMemoryReservationPercent: 90,
+					DatabaseCPUPercent: 90, DatabaseFreeableMemoryMiB: 64, DatabaseFreeStorageGiB: 2, DatabaseConnections: 70, DatabaseLatencyMillis: 50,
+					RedisEngineCPUPercent: 90, RedisMemoryPercent: 90, RedisEvictions: 1000, RedisConnections: 500, RedisReplicationLagSeconds: 5,
+				},
 			},
 			Database: Database{
 				EngineVersion:             "16.6",
@@ -381,6 +455,15 @@ func Presets() map[string]Config {
 				DeregistrationDelaySeconds: 60,
 				IdleTimeoutSeconds:         60,
 				AccessLogRetentionDays:     365,
+			},
+			Monitoring: Monitoring{
+				FunctionLogRetentionDays: 90,
+				Thresholds: Thresholds{
+					ALB5xxPercent: 1, Target5xxCount: 5, UnhealthyTargets: 1, P95ResponseSeconds: 1, P99ResponseSeconds: 3,
+					ServiceCPUPercent: 80, ServiceMemoryPercent: 80, ClusterCPUReservationPercent: 90, ClusterMemoryReservationPercent: 90,
+					DatabaseCPUPercent: 80, DatabaseFreeableMemoryMiB: 512, DatabaseFreeStorageGiB: 20, DatabaseConnections: 500, DatabaseLatencyMillis: 20,
+					RedisEngineCPUPercent: 80, RedisMemoryPercent: 80, RedisEvictions: 100, RedisConnections: 5000, RedisReplicationLagSeconds: 1,
+				},
 			},
 			Database: Database{
 				EngineVersion:             "16.6",
@@ -520,6 +603,7 @@ func (c Config) Validate() error {
 	c.validateDatabase(v)
 	c.validateCache(v)
 	c.validateCompute(v)
+	c.validateMonitoring(v)
 	return v.err()
 }
 

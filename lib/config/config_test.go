@@ -147,6 +147,15 @@ func TestValidateRejects(t *testing.T) {
 		{"bad healthy codes", "dev", func(c *Config) { c.LoadBalancer.HealthyHTTPCodes = "2xx" }, []string{`LoadBalancer.HealthyHTTPCodes: got "2xx"`}},
 		{"health check thresholds out of range", "dev", func(c *Config) { c.LoadBalancer.HealthyThreshold = 1; c.LoadBalancer.UnhealthyThreshold = 11 }, []string{"LoadBalancer.HealthyThreshold: got 1", "LoadBalancer.UnhealthyThreshold: got 11"}},
 		{"deregistration delay too long", "dev", func(c *Config) { c.LoadBalancer.DeregistrationDelaySeconds = 4000 }, []string{"LoadBalancer.DeregistrationDelaySeconds: got 4000"}},
+		{"malformed alarm e-mail", "prod", func(c *Config) {
+			c.Monitoring.AlarmEmails = []string{"oncall@example.com", "Ops <ops@example.com>", "nobody"}
+		}, []string{
+			`Monitoring.AlarmEmails[1]: got "Ops <ops@example.com>", want a plain e-mail address`, `Monitoring.AlarmEmails[2]: got "nobody"`}},
+		{"alarm e-mail listed twice", "dev", func(c *Config) { c.Monitoring.AlarmEmails = []string{"a@example.com", "a@example.com"} }, []string{`Monitoring.AlarmEmails[1]: got "a@example.com", want each address listed once`}},
+		{"percentage threshold above 100", "prod", func(c *Config) { c.Monitoring.Thresholds.ServiceCPUPercent = 120 }, []string{"Monitoring.Thresholds.ServiceCPUPercent: got 120, want a percentage above 0 and at most 100"}},
+		{"zero threshold", "dev", func(c *Config) { c.Monitoring.Thresholds.DatabaseFreeStorageGiB = 0 }, []string{"Monitoring.Thresholds.DatabaseFreeStorageGiB: got 0, want a positive number"}},
+		{"negative latency threshold", "dev", func(c *Config) { c.Monitoring.Thresholds.DatabaseLatencyMillis = -5 }, []string{"Monitoring.Thresholds.DatabaseLatencyMillis: got -5"}},
+		{"function log retention", "dev", func(c *Config) { c.Monitoring.FunctionLogRetentionDays = 2 }, []string{"Monitoring.FunctionLogRetentionDays: got 2"}},
 		{"several faults are all reported", "prod", func(c *Config) {
 			c.AppName = "-bad"
 			c.Network.VpcCidr = "not-a-cidr"

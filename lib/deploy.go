@@ -1,0 +1,93 @@
+package lib
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	elbv2 "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctionstasks"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/platform/lib/config"
+)
+
+// newDeploymentAlarms creates the alarms ECS watches during a deployment.
+// They live in the Service stack because the service refers to them by
+// name and they must exist before it does.
+func newDeploymentAlarms(scope constructs.Construct, cfg config.Config, tg elbv2.ApplicationTargetGroup, topic awssns.ITopic) []awscloudwatch.IAlarm {
+	t := cfg.Monitoring.Thresholds
+	minute := awscdk.Duration_Minutes(jsii.Number(1))
+	prefix := cfg.AppName + "-" + cfg.Environment
+	return []awscloudwatch.IAlarm{
+		newAlarm(scope, topic, alarm{
+			id: "Target5xxAlarm", name: prefix + "-target-5xx",
+			description: fmt.Sprintf("Tasks answered at least %g requests with 5xx per minute; rolls a deployment back", t.Target5xxCount),
+			metric:      tg.Metrics().HttpCodeTarget(elbv2.HttpCodeTarget_TARGET_5XX_COUNT, &awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("Sum")}),
+			threshold:   t.Target5xxCount, comparison: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+		}),
+		newAlarm(scope, topic, alarm{
+			id: "UnhealthyTargetsAlarm", name: prefix + "-unhealthy-targets",
+			description: fmt.Sprintf("At least %g tasks fail the load balancer health check; rolls a deployment back", t.UnhealthyTargets),
+			metric:      tg.Metrics().UnhealthyHostCount(&awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("Maximum")}),
+			threshold:   t.UnhealthyTargets, comparison: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+		}),
+	}
+}
+
+// redeployOnRotation makes a rotated database password reach the running
+// tasks, which read their secrets only when they start: when Secrets
+// Manager reports a successful rotation of this secret, a state machine
+// calls ecs:UpdateService with forceNewDeployment on this service only. It
+// needs no function code, and its role may update exactly this service.
+func redeployOnRotation(scope constructs.Construct, cfg config.Config, cluster awsecs.ICluster, service awsecs.Ec2Service, secret awssecretsmanager.ISecret) awsstepfunctions.StateMachine {
+	force := awsstepfunctionstasks.NewCallAwsService(scope, jsii.String("ForceNewDeployment"), &awsstepfunctionstasks.CallAwsServiceProps{
+		Service:      jsii.String("ecs"),
+		Action:       jsii.String("updateService"),
+		IamAction:    jsii.String("ecs:UpdateService"),
+		IamResources: jsii.Strings(*service.ServiceArn()),
+		Parameters: &map[string]any{
+			"Cluster":            cluster.ClusterName(),
+			"Service":            service.ServiceName(),
+			"ForceNewDeployment": true,
+		},
+		ResultSelector: &map[string]any{"deployment.$": "$.Service.Deployments[0].Id"},
+	})
+	machine := awsstepfunctions.NewStateMachine(scope, jsii.String("RedeployOnRotation"), &awsstepfunctions.StateMachineProps{
+		Comment:          jsii.String("Forces a new deployment of the service after its database secret rotated"),
+		DefinitionBody:   awsstepfunctions.DefinitionBody_FromChainable(force),
+		StateMachineType: awsstepfunctions.StateMachineType_STANDARD,
+		Timeout:          awscdk.Duration_Minutes(jsii.Number(5)),
+		TracingEnabled:   jsii.Bool(true),
+		Logs: &awsstepfunctions.LogOptions{
+			Destination:          newLogGroup(scope, "RedeployLogs", cfg, cfg.Monitoring.FunctionLogRetentionDays),
+			Level:                awsstepfunctions.LogLevel_ALL,
+			IncludeExecutionData: jsii.Bool(false),
+		},
+	})
+	suppress(defaultPolicy(machine.Role()), "AwsSolutions-IAM5",
+		"CloudWatch Logs delivery and X-Ray actions have no resource-level permissions; ecs:UpdateService is limited to this service's ARN.",
+		"Resource::*")
+
+	awsevents.NewRule(scope, jsii.String("SecretRotated"), &awsevents.RuleProps{
+		Description: jsii.String("Database credentials rotated: restart the tasks so they read the new password"),
+		EventPattern: &awsevents.EventPattern{
+			Source:     jsii.Strings("aws.secretsmanager"),
+			DetailType: jsii.Strings("AWS Service Event via CloudTrail"),
+			Detail: &map[string]any{
+				"eventSource":         []string{"secretsmanager.amazonaws.com"},
+				"eventName":           []string{"RotationSucceeded"},
+				"additionalEventData": map[string]any{"SecretId": []any{secret.SecretArn()}},
+			},
+		},
+		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewSfnStateMachine(machine, nil)},
+	})
+	return machine
+}

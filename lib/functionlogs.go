@@ -1,0 +1,36 @@
+package lib
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/platform/lib/config"
+)
+
+var nonAlphanumeric = regexp.MustCompile(`[^A-Za-z0-9]`)
+
+// giveFunctionsLogGroups sends every Lambda function the CDK creates on its
+// own (custom-resource providers such as the default-security-group
+// restriction and the bucket auto-delete) to a log group with a retention,
+// instead of the never-expiring group Lambda would create on first run.
+func giveFunctionsLogGroups(stacks []awscdk.Stack, cfg config.Config) {
+	for _, stack := range stacks {
+		for _, c := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
+			if !*awscdk.CfnResource_IsCfnResource(c) {
+				continue
+			}
+			fn, ok := c.(awscdk.CfnResource)
+			if !ok || *fn.CfnResourceType() != "AWS::Lambda::Function" {
+				continue
+			}
+			// Named after the provider, which is unique in its stack.
+			id := nonAlphanumeric.ReplaceAllString(strings.TrimPrefix(*fn.Node().Scope().Node().Id(), "Custom::"), "") + "Logs"
+			group := newLogGroup(stack, id, cfg, cfg.Monitoring.FunctionLogRetentionDays)
+			fn.AddPropertyOverride(jsii.String("LoggingConfig.LogGroup"), group.LogGroupName())
+		}
+	}
+}
