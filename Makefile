@@ -5,7 +5,7 @@ export CDK_DISABLE_VERSION_CHECK := 1
 
 ENV ?= dev
 
-.PHONY: synth test diff fmt vet update-golden
+.PHONY: synth test diff fmt update-golden docs
 
 # The aws-cdk package ships Go init templates; a go.mod of its own keeps
 # node_modules out of ./... for go test, go vet and go mod tidy.
@@ -36,6 +36,13 @@ fmt: node_modules/.installed
 	gofmt -w $$(git ls-files '*.go')
 	go vet ./...
 
-## update-golden: rewrite testdata/ from the current synthesis
+## update-golden: rewrite the golden templates and export maps (refused when a
+## stateful resource would be replaced without an allow-list entry)
 update-golden: node_modules/.installed
-	go test . -run 'TestGoldenTemplates$$' -update
+	go test . -run 'TestGoldenTemplates$$|TestCrossStackExports$$' -update
+
+## docs: regenerate the README's tables and the diagrams under docs/
+docs: node_modules/.installed
+	go test . -run 'TestGeneratedDocsAreCurrent$$' -update
+	dot -Tpng docs/stacks.dot -o docs/stacks.png
+	dot -Tpng docs/network.dot -o docs/network.png

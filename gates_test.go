@@ -19,6 +19,11 @@ import (
 // golden template under testdata/ENV/. Refresh them with `go test ./... -update`
 // and review the change in the pull request like any other diff.
 func TestGoldenTemplates(t *testing.T) {
+	if *update {
+		if bad := guardVerdict(t); len(bad) > 0 {
+			t.Fatalf("not rewriting goldens: the change would replace or remove stateful resources:\n%s\nlist intended ones in %s with a reason", strings.Join(bad, "\n"), allowListFile)
+		}
+	}
 	for _, env := range config.Names() {
 		for stack, tpl := range envs[env].templates {
 			t.Run(env+"/"+stack, func(t *testing.T) {
@@ -48,6 +53,18 @@ func TestGoldenTemplates(t *testing.T) {
 			})
 		}
 	}
+}
+
+// guardVerdict runs the replacement guard before -update may overwrite the
+// goldens it compares with.
+func guardVerdict(t *testing.T) []string {
+	t.Helper()
+	bad, _ := guardedChanges(t)
+	var out []string
+	for _, f := range bad {
+		out = append(out, f.String())
+	}
+	return out
 }
 
 // TestGoldenTemplatesHaveNoStrays fails when testdata/ holds a template of a

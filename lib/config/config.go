@@ -54,10 +54,11 @@ type Config struct {
 	// TerminationProtection protects every stack from `cdk destroy`.
 	// Default: false in dev, true in prod.
 	TerminationProtection bool
-	// RetainData keeps stateful resources (log groups, and in later layers
-	// databases, caches, secrets, keys and repositories) when they leave the
-	// template, by snapshot or retention. Default: false in dev (everything is
-	// destroyed with the stack), true in prod.
+	// RetainData keeps stateful resources (keys, secrets, log groups,
+	// repository, access-log bucket, database and cache groups; the cache
+	// keeps a final snapshot) when they leave the template or their stack is
+	// deleted. Default: false in dev (everything is destroyed with the
+	// stack), true in prod.
 	RetainData bool
 }
 
@@ -182,7 +183,8 @@ type LoadBalancer struct {
 	// HealthyHTTPCodes are the codes that count as healthy, e.g. "200" or
 	// "200-299". Default "200-299".
 	HealthyHTTPCodes string
-	// HealthCheckIntervalSeconds (5-300). Default 15.
+	// HealthCheckIntervalSeconds is the time between health checks (5-300).
+	// Default 15.
 	HealthCheckIntervalSeconds int
 	// HealthyThreshold and UnhealthyThreshold are consecutive checks (2-10).
 	// Default 2 and 3.
@@ -309,7 +311,8 @@ type Thresholds struct {
 	// share of the instances' capacity reserved by tasks. Default 90.
 	ClusterCPUReservationPercent    float64
 	ClusterMemoryReservationPercent float64
-	// DatabaseCPUPercent. Default 90 in dev, 80 in prod.
+	// DatabaseCPUPercent: database CPU utilization. Default 90 in dev, 80
+	// in prod.
 	DatabaseCPUPercent float64
 	// DatabaseFreeableMemoryMiB: alarm below. Default 64 in dev, 512 in prod.
 	DatabaseFreeableMemoryMiB float64
@@ -320,11 +323,13 @@ type Thresholds struct {
 	// DatabaseLatencyMillis: read and write latency. Default 50 in dev,
 	// 20 in prod.
 	DatabaseLatencyMillis float64
-	// RedisEngineCPUPercent and RedisMemoryPercent. Default 90 and 90 in
-	// dev, 80 and 80 in prod.
+	// RedisEngineCPUPercent and RedisMemoryPercent: Redis engine thread CPU
+	// and share of maxmemory used, worst node. Default 90 and 90 in dev, 80
+	// and 80 in prod.
 	RedisEngineCPUPercent float64
 	RedisMemoryPercent    float64
-	// RedisEvictions per five minutes. Default 1000 in dev, 100 in prod.
+	// RedisEvictions: keys evicted per five minutes, worst node. Default 1000
+	// in dev, 100 in prod.
 	RedisEvictions float64
 	// RedisConnections: alarm above. Default 500 in dev, 5000 in prod.
 	RedisConnections float64

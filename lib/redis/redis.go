@@ -54,7 +54,8 @@ type Props struct {
 	SlowLog   awslogs.ILogGroup
 	EngineLog awslogs.ILogGroup
 	// RemovalPolicy applies to the replication group: SNAPSHOT keeps a final
-	// snapshot, DESTROY does not.
+	// snapshot, DESTROY does not. The subnet and parameter groups are
+	// retained unless it is DESTROY.
 	RemovalPolicy awscdk.RemovalPolicy
 }
 
@@ -137,6 +138,14 @@ func New(scope constructs.Construct, id string, props *Props) *ReplicationGroup 
 		LogDeliveryConfigurations:   &logs,
 	})
 	rg.ApplyRemovalPolicy(props.RemovalPolicy, nil)
+	// Groups cannot be snapshotted; where the data is kept they are kept
+	// too, so a restore finds them.
+	groups := awscdk.RemovalPolicy_RETAIN
+	if props.RemovalPolicy == awscdk.RemovalPolicy_DESTROY {
+		groups = awscdk.RemovalPolicy_DESTROY
+	}
+	subnetGroup.ApplyRemovalPolicy(groups, nil)
+	paramGroup.ApplyRemovalPolicy(groups, nil)
 	return &ReplicationGroup{
 		Construct:   c,
 		Resource:    rg,

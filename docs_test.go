@@ -1,0 +1,328 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/example/platform/lib/config"
+)
+
+// The README's reference tables and the diagrams under docs/ are generated
+// from the code and the synthesized templates; these tests fail when they
+// drift, and `go test ./... -update` (make docs) rewrites them.
+
+// fieldDocs reads the doc comments of the config package's struct fields,
+// keyed "Type.Field". A field that shares the comment of the one above it
+// ("A and B are ...") gets that comment too.
+func fieldDocs(t *testing.T) map[string]string {
+	t.Helper()
+	fset := token.NewFileSet()
+	files, err := filepath.Glob(filepath.Join("lib", "config", "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := map[string]string{}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(fset, f, nil, parser.ParseComments)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(file, func(n ast.Node) bool {
+			ts, ok := n.(*ast.TypeSpec)
+			if !ok {
+				return true
+			}
+			st, ok := ts.Type.(*ast.StructType)
+			if !ok {
+				return true
+			}
+			previous := ""
+			for _, field := range st.Fields.List {
+				doc := strings.Join(strings.Fields(field.Doc.Text()), " ")
+				if doc == "" {
+					doc = previous
+				}
+				previous = doc
+				for _, name := range field.Names {
+					docs[ts.Name.Name+"."+name.Name] = doc
+				}
+			}
+			return false
+		})
+	}
+	return docs
+}
+
+var defaultSentence = regexp.MustCompile(`\s*Default[^.]*(\.[^ ][^.]*)*\.`)
+
+// meaning is a field's doc comment without its "Default ..." sentences,
+// which the table shows as columns.
+func meaning(doc string) string {
+	m := strings.TrimSpace(defaultSentence.ReplaceAllString(doc, ""))
+	return strings.ReplaceAll(m, "|", `\|`)
+}
+
+func formatValue(v reflect.Value) string {
+	switch v.Kind() {
+	case reflect.String:
+		return fmt.Sprintf("`%q`", v.String())
+	case reflect.Slice:
+		if v.Len() == 0 {
+			return "none"
+		}
+		var parts []string
+		for i := range v.Len() {
+			parts = append(parts, fmt.Sprintf("`%v`", v.Index(i)))
+		}
+		return strings.Join(parts, ", ")
+	case reflect.Float64:
+		return fmt.Sprintf("%g", v.Float())
+	default:
+		return fmt.Sprint(v.Interface())
+	}
+}
+
+// configTable renders one row per leaf field of Config: name, dev, prod,
+// meaning.
+func configTable(t *testing.T) string {
+	docs := fieldDocs(t)
+	presets := config.Presets()
+	dev, prod := reflect.ValueOf(presets["dev"]), reflect.ValueOf(presets["prod"])
+	var rows []string
+	var visit func(typ reflect.Type, d, p reflect.Value, prefix string)
+	visit = func(typ reflect.Type, d, p reflect.Value, prefix string) {
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			name := prefix + f.Name
+			if f.Type.Kind() == reflect.Struct {
+				visit(f.Type, d.Field(i), p.Field(i), name+".")
+				continue
+			}
+			doc := docs[typ.Name()+"."+f.Name]
+			if doc == "" {
+				t.Errorf("config field %s has no doc comment", name)
+			}
+			rows = append(rows, fmt.Sprintf("| `%s` | %s | %s | %s |", name, formatValue(d.Field(i)), formatValue(p.Field(i)), meaning(doc)))
+		}
+	}
+	visit(dev.Type(), dev, prod, "")
+	return "| field | dev | prod | meaning |\n|---|---|---|---|\n" + strings.Join(rows, "\n") + "\n"
+}
+
+// outputsTable renders every described stack output in deployment order.
+func outputsTable() string {
+	rows := []string{"| stack | output | name | value |", "|---|---|---|---|"}
+	for _, stack := range envs["dev"].platform.Stacks() {
+		id := *stack.ArtifactId()
+		outputs, _ := envs["dev"].templates[id]["Outputs"].(map[string]any)
+		keys := make([]string, 0, len(outputs))
+		for k := range outputs {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			desc, ok := outputs[k].(map[string]any)["Description"].(string)
+			if !ok {
+				continue // an export for another stack, not a user-facing output
+			}
+			name, value, _ := strings.Cut(desc, ": ")
+			rows = append(rows, fmt.Sprintf("| %s | `%s` | %s | %s |", id, k, name, value))
+		}
+	}
+	return strings.Join(rows, "\n") + "\n"
+}
+
+// capacityTable counts what each environment pays for by the hour, read
+// from the templates where they say it.
+func capacityTable() string {
+	rows := []string{"| what | dev | prod |", "|---|---|---|"}
+	cell := func(f func(env string) string) string { return f("dev") + " | " + f("prod") }
+	count := func(stack, typ string) func(string) string {
+		return func(env string) string { return fmt.Sprint(len(resources(envs[env].templates[stack], typ))) }
+	}
+	cfg := func(env string) config.Config { return envs[env].cfg }
+	rows = append(rows,
+		"| availability zones | "+cell(func(e string) string { return fmt.Sprint(len(cfg(e).AvailabilityZones)) })+" |",
+		"| NAT gateways | "+cell(count("Network", "AWS::EC2::NatGateway"))+" |",
+		"| interface endpoints (per zone) | "+cell(func(e string) string {
+			n := 0
+			for _, ep := range resources(envs[e].templates["Network"], "AWS::EC2::VPCEndpoint") {
+				if ep["Properties"].(map[string]any)["VpcEndpointType"] == "Interface" {
+					n++
+				}
+			}
+			return fmt.Sprint(n)
+		})+" |",
+		"| container instances (min-max) | "+cell(func(e string) string {
+			return fmt.Sprintf("%d-%d × `%s`", cfg(e).Cluster.MinInstances, cfg(e).Cluster.MaxInstances, cfg(e).Cluster.InstanceType)
+		})+" |",
+		"| tasks (min-max) | "+cell(func(e string) string { return fmt.Sprintf("%d-%d", cfg(e).Service.MinTasks, cfg(e).Service.MaxTasks) })+" |",
+		"| database | "+cell(func(e string) string {
+			d := cfg(e).Database
+			az := "single-AZ"
+			if d.MultiAZ {
+				az = "Multi-AZ (2 instances billed)"
+			}
+			return fmt.Sprintf("`db.%s`, %s, %d-%d GiB gp3", d.InstanceClass, az, d.AllocatedStorageGiB, d.MaxAllocatedStorageGiB)
+		})+" |",
+		"| cache nodes | "+cell(func(e string) string {
+			return fmt.Sprintf("%d × `%s`", 1+cfg(e).Cache.Replicas, cfg(e).Cache.NodeType)
+		})+" |",
+		"| load balancers | "+cell(count("LoadBalancer", "AWS::ElasticLoadBalancingV2::LoadBalancer"))+" |",
+		"| alarms | "+cell(func(e string) string { return fmt.Sprint(len(expectedAlarms(cfg(e)))) })+" |",
+	)
+	return strings.Join(rows, "\n") + "\n"
+}
+
+// stacksDot draws the stacks and their dependencies, each edge labelled
+// with the number of values imported along it.
+func stacksDot() string {
+	s := envs["prod"]
+	var b strings.Builder
+	b.WriteString("// Generated by `make docs` from the synthesized prod app; do not edit.\n")
+	b.WriteString("digraph stacks {\n  rankdir=LR;\n  node [shape=box, style=rounded, fontname=Helvetica];\n  edge [fontname=Helvetica, fontsize=10];\n")
+	imports := map[[2]string]int{}
+	producer := map[string]string{}
+	for stack, tpl := range s.templates {
+		outputs, _ := tpl["Outputs"].(map[string]any)
+		for _, o := range outputs {
+			if exp, ok := o.(map[string]any)["Export"].(map[string]any); ok {
+				producer[fmt.Sprint(exp["Name"])] = stack
+			}
+		}
+	}
+	for stack, tpl := range s.templates {
+		walk(tpl["Resources"], "", func(_, key string, v any) {
+			if key == "Fn::ImportValue" {
+				imports[[2]string{producer[fmt.Sprint(v)], stack}]++
+			}
+		})
+	}
+	for _, stack := range s.platform.Stacks() {
+		id := *stack.ArtifactId()
+		res, _ := s.templates[id]["Resources"].(map[string]any)
+		fmt.Fprintf(&b, "  %q [label=\"%s\\n%s\\n%d resources\"];\n", id, id, *stack.StackName(), len(res))
+	}
+	for _, stack := range s.platform.Stacks() {
+		id := *stack.ArtifactId()
+		for _, dep := range *stack.Dependencies() {
+			from := *dep.ArtifactId()
+			label := "order"
+			if n := imports[[2]string{from, id}]; n > 0 {
+				label = fmt.Sprintf("%d imports", n)
+			}
+			fmt.Fprintf(&b, "  %q -> %q [label=%q];\n", from, id, label)
+		}
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// networkDot draws the security-group policy as read from the prod
+// templates: an edge per allowed ingress flow.
+func networkDot(t *testing.T) string {
+	var b strings.Builder
+	b.WriteString("// Generated by `make docs` from the synthesized prod security-group rules; do not edit.\n")
+	b.WriteString("digraph network {\n  rankdir=LR;\n  node [shape=box, style=rounded, fontname=Helvetica];\n  edge [fontname=Helvetica, fontsize=10];\n")
+	b.WriteString("  \"internet\" [shape=ellipse];\n  \"AWS APIs\" [shape=ellipse];\n")
+	rule := regexp.MustCompile(`^(\S+) (ingress|egress) tcp/(\S+) (from|to) (\S+)$`)
+	edges := map[string][]string{}
+	for _, f := range actualFlows(t, envs["prod"].templates) {
+		m := rule.FindStringSubmatch(f)
+		if m == nil {
+			t.Errorf("cannot draw rule %q", f)
+			continue
+		}
+		name := func(s string) string {
+			switch {
+			case s == "0.0.0.0/0" && m[2] == "ingress":
+				return "internet"
+			case s == "0.0.0.0/0":
+				return "AWS APIs"
+			}
+			return strings.TrimSuffix(s, "SecurityGroup")
+		}
+		var from, to string
+		if m[2] == "ingress" {
+			from, to = name(m[5]), name(m[1])
+		} else if m[5] == "0.0.0.0/0" {
+			from, to = name(m[1]), name(m[5])
+		} else {
+			continue // the matching ingress rule draws this flow
+		}
+		key := fmt.Sprintf("  %q -> %q", from, to)
+		edges[key] = append(edges[key], m[3])
+	}
+	keys := make([]string, 0, len(edges))
+	for k := range edges {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		sort.Strings(edges[k])
+		fmt.Fprintf(&b, "%s [label=%q];\n", k, strings.Join(edges[k], ", "))
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// TestGeneratedDocsAreCurrent checks the README's generated sections and the
+// diagram sources under docs/.
+func TestGeneratedDocsAreCurrent(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sections := map[string]string{
+		"config":   configTable(t),
+		"outputs":  outputsTable(),
+		"capacity": capacityTable(),
+	}
+	updated := readme
+	for name, want := range sections {
+		start, end := fmt.Sprintf("<!-- %s:start -->\n", name), fmt.Sprintf("<!-- %s:end -->", name)
+		i, j := bytes.Index(updated, []byte(start)), bytes.Index(updated, []byte(end))
+		if i < 0 || j < i {
+			t.Errorf("README.md lacks the markers %q ... %q", strings.TrimSpace(start), end)
+			continue
+		}
+		got := string(updated[i+len(start) : j])
+		if got != want {
+			if !*update {
+				t.Errorf("README.md section %q is out of date:\n%s\nrun `make docs`", name, lineDiff(got, want))
+			}
+			updated = append(append(append([]byte{}, updated[:i+len(start)]...), want...), updated[j:]...)
+		}
+	}
+	if *update && !bytes.Equal(updated, readme) {
+		if err := os.WriteFile("README.md", updated, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for path, want := range map[string]string{"docs/stacks.dot": stacksDot(), "docs/network.dot": networkDot(t)} {
+		got, _ := os.ReadFile(path)
+		if string(got) == want {
+			continue
+		}
+		if *update {
+			if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		t.Errorf("%s is out of date:\n%s\nrun `make docs`", path, lineDiff(string(got), want))
+	}
+}
