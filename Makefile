@@ -5,7 +5,13 @@ export CDK_DISABLE_VERSION_CHECK := 1
 
 ENV ?= dev
 
-.PHONY: synth test diff fmt update-golden docs
+.PHONY: synth test diff fmt update-golden docs bench
+
+# The app binary cdk.json runs; rebuilt only when a Go source changes, so
+# `cdk synth` does not pay for compiling and linking every time.
+GO_SOURCES := $(shell find . -name '*.go' -not -name '*_test.go' -not -path './node_modules/*' -not -path './tools/*') go.mod go.sum
+bin/platform: $(GO_SOURCES)
+	go build -o $@ .
 
 # The aws-cdk package ships Go init templates; a go.mod of its own keeps
 # node_modules out of ./... for go test, go vet and go mod tidy.
@@ -46,3 +52,7 @@ docs: node_modules/.installed
 	go test . -run 'TestGeneratedDocsAreCurrent$$' -update
 	dot -Tpng docs/stacks.dot -o docs/stacks.png
 	dot -Tpng docs/network.dot -o docs/network.png
+
+## bench: median wall time and peak memory of synth and tests, with targets
+bench: node_modules/.installed
+	go run ./tools/bench -runs $(or $(RUNS),5)

@@ -14,8 +14,20 @@ import (
 )
 
 func main() {
-	defer jsii.Close()
 	app := awscdk.NewApp(nil)
+	if _, err := build(app); err != nil {
+		fmt.Fprintf(os.Stderr, "invalid configuration:\n%v\n", err)
+		jsii.Close()
+		os.Exit(1)
+	}
+	app.Synth(nil)
+	jsii.Close()
+}
+
+// build reads the app's context once, validates the configuration it
+// selects and only then creates the platform's stacks in app. With an
+// invalid configuration it creates nothing and returns every problem.
+func build(app awscdk.App) (*lib.Platform, error) {
 	cfg, err := config.Load(contextString(app, "env"), config.Overrides{
 		Account:        contextString(app, "account"),
 		CertificateArn: contextString(app, "certificateArn"),
@@ -23,12 +35,9 @@ func main() {
 		AmiID:          contextString(app, "amiId"),
 	})
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "invalid configuration:\n%v\n", err)
-		jsii.Close()
-		os.Exit(1)
+		return nil, err
 	}
-	lib.NewPlatform(app, cfg)
-	app.Synth(nil)
+	return lib.NewPlatform(app, cfg), nil
 }
 
 // contextString reads a -c KEY=VALUE context value, or "" when it is unset.

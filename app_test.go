@@ -36,9 +36,18 @@ type synthesis struct {
 }
 
 var (
+	// envs holds every synthesized configuration: each environment by its
+	// name, plus the variants below.
 	envs       = map[string]*synthesis{}
 	synthCount int
 )
+
+// variants are configurations the presets do not reach, synthesized once
+// too: the gates (cdk-nag, validation, strict synth) cover them as well.
+var variants = map[string]map[string]any{
+	// An image from the repository (and its pull permissions) on a pinned AMI.
+	"prod-image": {"env": "prod", "imageTag": "v1.0.0", "amiId": "ami-0123456789abcdef0"},
+}
 
 func TestMain(m *testing.M) {
 	flag.Parse()
@@ -59,8 +68,15 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(tmp)
+	configs := map[string]map[string]any{}
 	for _, name := range config.Names() {
-		s, err := synthesize(name, ctx, filepath.Join(tmp, name))
+		configs[name] = map[string]any{"env": name}
+	}
+	for name, extra := range variants {
+		configs[name] = extra
+	}
+	for name, extra := range configs {
+		s, err := synthesize(merge(ctx, extra), filepath.Join(tmp, name))
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "synthesize %s: %v\n", name, err)
 			return 1
@@ -68,6 +84,27 @@ func run(m *testing.M) int {
 		envs[name] = s
 	}
 	return m.Run()
+}
+
+// synthesized returns the names of every synthesized configuration, sorted.
+func synthesized() []string {
+	names := make([]string, 0, len(envs))
+	for name := range envs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func merge(a, b map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
 }
 
 // appContext is the context `cdk synth` would give the app: the feature
@@ -93,15 +130,15 @@ func appContext() (map[string]any, error) {
 	return ctx, nil
 }
 
-func synthesize(env string, ctx map[string]any, outdir string) (s *synthesis, err error) {
-	cfg, err := config.Load(env, config.Overrides{})
+func synthesize(ctx map[string]any, outdir string) (s *synthesis, err error) {
+	synthCount++
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(outdir)})
+	// The same path as the CLI: context in, validated config, platform.
+	platform, err := build(app)
 	if err != nil {
 		return nil, err
 	}
-	synthCount++
-	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(outdir)})
-	s = &synthesis{cfg: cfg, outdir: outdir, templates: map[string]map[string]any{}, assertions: map[string]assertions.Template{}}
-	s.platform = lib.NewPlatform(app, cfg)
+	s = &synthesis{cfg: platform.Config, platform: platform, outdir: outdir, templates: map[string]map[string]any{}, assertions: map[string]assertions.Template{}}
 	func() {
 		defer func() { s.synthErr = recover() }()
 		app.Synth(nil)
@@ -154,13 +191,13 @@ func resources(tpl map[string]any, typ string) map[string]map[string]any {
 }
 
 func TestEachEnvironmentIsSynthesizedOnce(t *testing.T) {
-	if synthCount != len(config.Names()) {
-		t.Fatalf("synthesized %d times for %d environments, want once each", synthCount, len(config.Names()))
+	if want := len(config.Names()) + len(variants); synthCount != want {
+		t.Fatalf("synthesized %d times for %d environments and %d variants, want once each", synthCount, len(config.Names()), len(variants))
 	}
 }
 
 func TestEveryEnvironmentSynthesizes(t *testing.T) {
-	for _, env := range config.Names() {
+	for _, env := range synthesized() {
 		if err := envs[env].synthErr; err != nil {
 			t.Errorf("%s: synthesis failed: %v", env, err)
 		}
@@ -246,5 +283,35 @@ func TestStackDependenciesPointBackwards(t *testing.T) {
 		if len(seen) != len(want) {
 			t.Errorf("%s: stacks %v, want %d stacks", env, seen, len(want))
 		}
+	}
+}
+
+// TestInvalidConfigurationBuildsNothing runs the app's own entry path with a
+// bad context: it must report every problem and create no construct, so
+// `cdk synth` exits non-zero before anything is synthesized.
+func TestInvalidConfigurationBuildsNothing(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		ctx  map[string]any
+		want []string
+	}{
+		{"unknown environment", map[string]any{"env": "staging"}, []string{`env: got "staging", want one of dev, prod`}},
+		{"bad overrides", map[string]any{"env": "prod", "account": "42", "imageTag": "latest"}, []string{`Account: got "42"`, `Service.ImageTag: got "latest"`}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			app := awscdk.NewApp(&awscdk.AppProps{Context: &tt.ctx})
+			p, err := build(app)
+			if err == nil || p != nil {
+				t.Fatalf("build() = %v, %v; want no platform and an error", p, err)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not contain %q", err, want)
+				}
+			}
+			if n := len(*app.Node().Children()); n != 0 {
+				t.Errorf("app has %d children after a failed build, want none", n)
+			}
+		})
 	}
 }

@@ -20,9 +20,9 @@ var nonAlphanumeric = regexp.MustCompile(`[^A-Za-z0-9]`)
 func giveFunctionsLogGroups(stacks []awscdk.Stack, cfg config.Config) {
 	for _, stack := range stacks {
 		for _, c := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
-			if !*awscdk.CfnResource_IsCfnResource(c) {
-				continue
-			}
+			// The jsii runtime hands back each construct as a proxy of its
+			// own class, so a type assertion (no round trip to Node) skips
+			// everything that is not a CloudFormation resource.
 			fn, ok := c.(awscdk.CfnResource)
 			if !ok || *fn.CfnResourceType() != "AWS::Lambda::Function" {
 				continue
