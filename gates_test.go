@@ -278,3 +278,31 @@ func TestCLISynthIsStrict(t *testing.T) {
 		}
 	}
 }
+
+// TestCLIRejectsBadConfiguration runs the real app through the pinned CLI
+// with an unknown environment: `cdk synth` must exit non-zero with the
+// validation message and leave no assembly behind.
+func TestCLIRejectsBadConfiguration(t *testing.T) {
+	cdk, err := filepath.Abs(filepath.Join("node_modules", ".bin", "cdk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "platform")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out := filepath.Join(dir, "cdk.out")
+	cmd := exec.Command(cdk, "synth", "--no-lookups", "--quiet", "--app", bin, "-c", "env=staging", "--output", out)
+	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(cdk)+string(os.PathListSeparator)+os.Getenv("PATH"), "CDK_DISABLE_VERSION_CHECK=1")
+	msg, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("cdk synth -c env=staging succeeded, want a non-zero exit\n%s", msg)
+	}
+	if !strings.Contains(string(msg), `env: got "staging", want one of dev, prod`) {
+		t.Errorf("cdk synth -c env=staging output lacks the validation message:\n%s", msg)
+	}
+	if _, err := os.Stat(filepath.Join(out, "manifest.json")); err == nil {
+		t.Errorf("cdk synth -c env=staging wrote an assembly; want nothing synthesized")
+	}
+}
