@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -42,6 +43,15 @@ var (
 	synthCount int
 )
 
+// appBinary is the app built once per test binary for the tests that run
+// it through the CLI.
+var appBinary struct {
+	path string
+	done chan struct{}
+	out  []byte
+	err  error
+}
+
 // variants are configurations the presets do not reach, synthesized once
 // too: the gates (cdk-nag, validation, strict synth) cover them as well.
 var variants = map[string]map[string]any{
@@ -68,6 +78,15 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(tmp)
+	// The CLI test needs the app as a binary; linking it overlaps with the
+	// synthesis below instead of adding to the suite's time.
+	appBinary.path = filepath.Join(tmp, "platform")
+	appBinary.done = make(chan struct{})
+	go func() {
+		defer close(appBinary.done)
+		appBinary.out, appBinary.err = exec.Command("go", "build", "-o", appBinary.path, ".").CombinedOutput()
+	}()
+	defer func() { <-appBinary.done }()
 	configs := map[string]map[string]any{}
 	for _, name := range config.Names() {
 		configs[name] = map[string]any{"env": name}

@@ -287,12 +287,12 @@ func TestCLIRejectsBadConfiguration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "platform")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	<-appBinary.done
+	if appBinary.err != nil {
+		t.Fatalf("go build: %v\n%s", appBinary.err, appBinary.out)
 	}
-	out := filepath.Join(dir, "cdk.out")
+	bin := appBinary.path
+	out := filepath.Join(t.TempDir(), "cdk.out")
 	cmd := exec.Command(cdk, "synth", "--no-lookups", "--quiet", "--app", bin, "-c", "env=staging", "--output", out)
 	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(cdk)+string(os.PathListSeparator)+os.Getenv("PATH"), "CDK_DISABLE_VERSION_CHECK=1")
 	msg, err := cmd.CombinedOutput()
