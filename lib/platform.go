@@ -15,24 +15,24 @@ import (
 
 // Platform holds every stack of one environment.
 type Platform struct {
-	Config     config.Config
-	Network    *NetworkStack
-	Secrets    *SecretsStack
-	Database   *DatabaseStack
-	Cache      *CacheStack
-	Registry   *RegistryStack
-	Cluster    *ClusterStack
-	Ingress    *LoadBalancerStack
-	Service    *ServiceStack
-	Alerts     *AlertsStack
-	Monitoring *MonitoringStack
+	Config       config.Config
+	Network      *NetworkStack
+	Secrets      *SecretsStack
+	Database     *DatabaseStack
+	Cache        *CacheStack
+	Registry     *RegistryStack
+	Cluster      *ClusterStack
+	LoadBalancer *LoadBalancerStack
+	Service      *ServiceStack
+	Alerts       *AlertsStack
+	Monitoring   *MonitoringStack
 }
 
 // Stacks returns the stacks in deployment order.
 func (p *Platform) Stacks() []awscdk.Stack {
 	return []awscdk.Stack{
 		p.Network.Stack, p.Secrets.Stack, p.Registry.Stack, p.Alerts.Stack, p.Database.Stack, p.Cache.Stack,
-		p.Cluster.Stack, p.Ingress.Stack, p.Service.Stack, p.Monitoring.Stack,
+		p.Cluster.Stack, p.LoadBalancer.Stack, p.Service.Stack, p.Monitoring.Stack,
 	}
 }
 
@@ -80,7 +80,7 @@ func NewPlatform(scope constructs.Construct, cfg config.Config) *Platform {
 		Vpc:           p.Network.Vpc,
 		SecurityGroup: p.Network.SecurityGroups.Instances,
 	})
-	p.Ingress = NewLoadBalancerStack(scope, "LoadBalancer", &LoadBalancerStackProps{
+	p.LoadBalancer = NewLoadBalancerStack(scope, "LoadBalancer", &LoadBalancerStackProps{
 		StackProps:    stackProps(cfg, "loadbalancer", "internet-facing ALB, listeners, target group, access logs"),
 		Config:        cfg,
 		Vpc:           p.Network.Vpc,
@@ -89,12 +89,11 @@ func NewPlatform(scope constructs.Construct, cfg config.Config) *Platform {
 	p.Service = NewServiceStack(scope, "Service", &ServiceStackProps{
 		StackProps:          stackProps(cfg, "service", "the application's ECS service"),
 		Config:              cfg,
-		Vpc:                 p.Network.Vpc,
 		Cluster:             p.Cluster.Cluster,
 		CapacityProvider:    p.Cluster.CapacityProvider,
 		SecurityGroup:       p.Network.SecurityGroups.Service,
 		Repository:          p.Registry.Repository,
-		TargetGroup:         p.Ingress.TargetGroup,
+		TargetGroup:         p.LoadBalancer.TargetGroup,
 		DatabaseCredentials: p.Database.Credentials,
 		RedisAuthToken:      p.Secrets.RedisAuthToken,
 		SecretsKey:          p.Secrets.Key,
@@ -105,8 +104,8 @@ func NewPlatform(scope constructs.Construct, cfg config.Config) *Platform {
 		StackProps:       stackProps(cfg, "monitoring", "alarms and dashboard"),
 		Config:           cfg,
 		AlarmTopic:       p.Alerts.Topic,
-		LoadBalancer:     p.Ingress.LoadBalancer,
-		TargetGroup:      p.Ingress.TargetGroup,
+		LoadBalancer:     p.LoadBalancer.LoadBalancer,
+		TargetGroup:      p.LoadBalancer.TargetGroup,
 		Cluster:          p.Cluster.Cluster,
 		Service:          p.Service.Service,
 		Database:         p.Database.Instance,

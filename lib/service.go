@@ -32,7 +32,6 @@ const PlaceholderImage = "public.ecr.aws/docker/library/busybox:1.37"
 type ServiceStackProps struct {
 	awscdk.StackProps
 	Config  config.Config
-	Vpc     awsec2.IVpc
 	Cluster awsecs.ICluster
 	// CapacityProvider places the tasks on the cluster's instances.
 	CapacityProvider awsecs.AsgCapacityProvider
