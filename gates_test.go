@@ -143,14 +143,15 @@ func lineDiff(want, got string) string {
 type metadataEntry struct {
 	Type string `json:"type"`
 	Data any    `json:"data"`
+	path string
 }
 
-// annotations returns the messages of the given type (aws:cdk:error,
-// aws:cdk:warning) that synthesis recorded for each construct path.
-func annotations(t *testing.T, env, typ string) []string {
+// metadata returns every metadata entry that synthesis recorded for the
+// constructs of every stack of a synthesized configuration.
+func metadata(t *testing.T, env string) []metadataEntry {
 	t.Helper()
 	s := envs[env]
-	var out []string
+	var out []metadataEntry
 	for _, stack := range s.platform.Stacks() {
 		raw, err := os.ReadFile(filepath.Join(s.outdir, *stack.ArtifactId()+".metadata.json"))
 		if err != nil {
@@ -162,10 +163,22 @@ func annotations(t *testing.T, env, typ string) []string {
 		}
 		for path, entries := range md {
 			for _, e := range entries {
-				if e.Type == typ {
-					out = append(out, fmt.Sprintf("%s: %v", path, e.Data))
-				}
+				e.path = path
+				out = append(out, e)
 			}
+		}
+	}
+	return out
+}
+
+// annotations returns the messages of the given type (aws:cdk:error,
+// aws:cdk:warning) with the construct path they belong to.
+func annotations(t *testing.T, env, typ string) []string {
+	t.Helper()
+	var out []string
+	for _, e := range metadata(t, env) {
+		if e.Type == typ {
+			out = append(out, fmt.Sprintf("%s: %v", e.path, e.Data))
 		}
 	}
 	sort.Strings(out)
@@ -252,6 +265,29 @@ func TestValidationReportIsClean(t *testing.T) {
 				}
 				if len(v.ViolatingResources) == 0 {
 					t.Errorf("%s: %s %s: %s", env, p.PluginName, v.RuleName, v.Description)
+				}
+			}
+		}
+	}
+}
+
+// TestValidationAcknowledgementsHaveReasons checks every finding of the
+// built-in validator that the app (or the CDK on its behalf) acknowledges:
+// each names its rule and gives a reason.
+func TestValidationAcknowledgementsHaveReasons(t *testing.T) {
+	for _, env := range synthesized() {
+		for _, e := range metadata(t, env) {
+			if e.Type != "aws:cdk:acknowledged-rules" {
+				continue
+			}
+			rules, ok := e.Data.(map[string]any)
+			if !ok {
+				t.Errorf("%s %s: acknowledgement %v is not a rule-to-reason map", env, e.path, e.Data)
+				continue
+			}
+			for rule, reason := range rules {
+				if r, _ := reason.(string); len(strings.TrimSpace(r)) < 20 {
+					t.Errorf("%s %s: acknowledgement of %s has no reason: %q", env, e.path, rule, r)
 				}
 			}
 		}
