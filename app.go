@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
@@ -33,6 +34,7 @@ func build(app awscdk.App) (*lib.Platform, error) {
 		CertificateArn: contextString(app, "certificateArn"),
 		ImageTag:       contextString(app, "imageTag"),
 		AmiID:          contextString(app, "amiId"),
+		AlarmEmails:    contextList(app, "alarmEmails"),
 	})
 	if err != nil {
 		return nil, err
@@ -47,4 +49,13 @@ func contextString(app awscdk.App, key string) string {
 		return ""
 	}
 	return v
+}
+
+// contextList reads a comma-separated -c KEY=A,B context value.
+func contextList(app awscdk.App, key string) []string {
+	v := contextString(app, key)
+	if v == "" {
+		return nil
+	}
+	return strings.Split(v, ",")
 }

@@ -30,25 +30,8 @@ func TestGoldenTemplates(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				got = append(got, '\n')
-				path := filepath.Join("testdata", env, stack+".template.json")
-				if *update {
-					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(path, got, 0o644); err != nil {
-						t.Fatal(err)
-					}
-					return
-				}
-				want, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatalf("%v\nrun `go test ./... -update` to create the golden template", err)
-				}
-				if !bytes.Equal(got, want) {
-					t.Errorf("%s differs from the synthesized template:\n%s\nif the change is intended, run `go test ./... -update` and commit testdata/",
-						path, lineDiff(string(want), string(got)))
-				}
+				checkGolden(t, filepath.Join("testdata", env, stack+".template.json"), append(got, '\n'),
+					"differs from the synthesized template", "go test ./... -update")
 			})
 		}
 	}
@@ -64,6 +47,29 @@ func guardVerdict(t *testing.T) []string {
 		out = append(out, f.String())
 	}
 	return out
+}
+
+// checkGolden compares got with the file at path and prints what changed,
+// or with -update writes got there. refresh is the command that rewrites it.
+func checkGolden(t *testing.T, path string, got []byte, what, refresh string) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Errorf("%v\nrun `%s` to create it", err, refresh)
+		return
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s %s:\n%s\nif the change is intended, run `%s` and commit it", path, what, lineDiff(string(want), string(got)), refresh)
+	}
 }
 
 // TestGoldenTemplatesHaveNoStrays fails when testdata/ holds a template of a
@@ -299,17 +305,8 @@ func TestValidationAcknowledgementsHaveReasons(t *testing.T) {
 // --no-lookups` would check them: any warning or error fails. Reusing the
 // assemblies (`--app DIR`) costs the CLI's start-up, not another synthesis.
 func TestCLISynthIsStrict(t *testing.T) {
-	cdk, err := filepath.Abs(filepath.Join("node_modules", ".bin", "cdk"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(cdk); err != nil {
-		t.Fatalf("%v: run `npm ci` first (make test does)", err)
-	}
 	for _, name := range synthesized() {
-		cmd := exec.Command(cdk, "synth", "--strict", "--no-lookups", "--quiet", "--app", envs[name].outdir)
-		cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(cdk)+string(os.PathListSeparator)+os.Getenv("PATH"), "CDK_DISABLE_VERSION_CHECK=1")
-		if out, err := cmd.CombinedOutput(); err != nil {
+		if out, err := pinned(t, "cdk", "synth", "--strict", "--no-lookups", "--quiet", "--app", envs[name].outdir).CombinedOutput(); err != nil {
 			t.Errorf("cdk synth --strict --app <%s assembly>: %v\n%s", name, err, out)
 		}
 	}
@@ -319,19 +316,13 @@ func TestCLISynthIsStrict(t *testing.T) {
 // with an unknown environment: `cdk synth` must exit non-zero with the
 // validation message and leave no assembly behind.
 func TestCLIRejectsBadConfiguration(t *testing.T) {
-	cdk, err := filepath.Abs(filepath.Join("node_modules", ".bin", "cdk"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	<-appBinary.done
 	if appBinary.err != nil {
 		t.Fatalf("go build: %v\n%s", appBinary.err, appBinary.out)
 	}
 	bin := appBinary.path
 	out := filepath.Join(t.TempDir(), "cdk.out")
-	cmd := exec.Command(cdk, "synth", "--no-lookups", "--quiet", "--app", bin, "-c", "env=staging", "--output", out)
-	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(cdk)+string(os.PathListSeparator)+os.Getenv("PATH"), "CDK_DISABLE_VERSION_CHECK=1")
-	msg, err := cmd.CombinedOutput()
+	msg, err := pinned(t, "cdk", "synth", "--no-lookups", "--quiet", "--app", bin, "-c", "env=staging", "--output", out).CombinedOutput()
 	if err == nil {
 		t.Fatalf("cdk synth -c env=staging succeeded, want a non-zero exit\n%s", msg)
 	}
@@ -341,4 +332,21 @@ func TestCLIRejectsBadConfiguration(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "manifest.json")); err == nil {
 		t.Errorf("cdk synth -c env=staging wrote an assembly; want nothing synthesized")
 	}
+}
+
+// pinned returns a command for one of the tools npm ci pins in
+// node_modules/.bin (cdk, node), with that directory first on PATH so the
+// CLI and anything it starts use the pinned Node.
+func pinned(t *testing.T, tool string, args ...string) *exec.Cmd {
+	t.Helper()
+	bin, err := filepath.Abs(filepath.Join("node_modules", ".bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(bin, tool)); err != nil {
+		t.Fatalf("%v: run `npm ci` first (make test does)", err)
+	}
+	cmd := exec.Command(filepath.Join(bin, tool), args...)
+	cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), "CDK_DISABLE_VERSION_CHECK=1")
+	return cmd
 }

@@ -60,19 +60,12 @@ type templatePair struct {
 // diffTemplates runs the CDK's diff engine once over all pairs.
 func diffTemplates(t *testing.T, pairs []templatePair) []finding {
 	t.Helper()
-	node, err := filepath.Abs(filepath.Join("node_modules", ".bin", "node"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(node); err != nil {
-		t.Fatalf("%v: run `npm ci` first (make test does)", err)
-	}
 	input := filepath.Join(t.TempDir(), "pairs.json")
 	raw, _ := json.Marshal(pairs)
 	if err := os.WriteFile(input, raw, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(node, filepath.Join("tools", "replacement-guard.js"), input).Output()
+	out, err := pinned(t, "node", filepath.Join("tools", "replacement-guard.js"), input).Output()
 	if err != nil {
 		var stderr string
 		if ee, ok := err.(*exec.ExitError); ok {

@@ -5,7 +5,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -37,11 +36,7 @@ func NewAlertsStack(scope constructs.Construct, id string, props *AlertsStackPro
 
 	// CloudWatch can publish to an encrypted topic only with a customer
 	// managed key whose policy lets it use the key.
-	key := awskms.NewKey(stack, jsii.String("TopicKey"), &awskms.KeyProps{
-		Description:       jsii.String(cfg.AppName + " " + cfg.Environment + ": alarm topic"),
-		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     removalPolicy(cfg),
-	})
+	key := newKey(stack, "TopicKey", cfg, "alarm topic")
 	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("AllowCloudWatchAlarmsToPublish"),
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},

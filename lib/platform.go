@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
@@ -145,4 +146,16 @@ func removalPolicy(cfg config.Config) awscdk.RemovalPolicy {
 		return awscdk.RemovalPolicy_RETAIN
 	}
 	return awscdk.RemovalPolicy_DESTROY
+}
+
+// newKey creates a customer-managed KMS key with yearly rotation whose
+// lifetime follows the environment's policy for stateful resources; a
+// deleted key waits the longest pending window before it is gone.
+func newKey(scope constructs.Construct, id string, cfg config.Config, purpose string) awskms.Key {
+	return awskms.NewKey(scope, jsii.String(id), &awskms.KeyProps{
+		Description:       jsii.String(cfg.AppName + " " + cfg.Environment + ": " + purpose),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     removalPolicy(cfg),
+		PendingWindow:     awscdk.Duration_Days(jsii.Number(30)),
+	})
 }

@@ -42,12 +42,7 @@ func NewSecretsStack(scope constructs.Construct, id string, props *SecretsStackP
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
 	cfg := props.Config
 
-	key := awskms.NewKey(stack, jsii.String("Key"), &awskms.KeyProps{
-		Description:       jsii.String(cfg.AppName + " " + cfg.Environment + ": secrets and data at rest"),
-		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     removalPolicy(cfg),
-		PendingWindow:     awscdk.Duration_Days(jsii.Number(30)),
-	})
+	key := newKey(stack, "Key", cfg, "secrets and data at rest")
 
 	dbCreds := awsrds.NewDatabaseSecret(stack, jsii.String("DatabaseCredentials"), &awsrds.DatabaseSecretProps{
 		Username:      jsii.String(cfg.Database.Username),

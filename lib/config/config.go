@@ -275,8 +275,8 @@ type Cache struct {
 // Monitoring configures the alarm topic and the alarm thresholds. Every
 // alarm notifies the topic when it goes into ALARM and back to OK.
 type Monitoring struct {
-	// AlarmEmails are subscribed to the alarm topic (each confirms by mail).
-	// Default none.
+	// AlarmEmails are subscribed to the alarm topic (each confirms by mail;
+	// -c alarmEmails=a@example.com,b@example.com). Default none.
 	AlarmEmails []string
 	// FunctionLogRetentionDays keeps the logs of the platform's own
 	// functions (custom resources, credential rotation, the redeploy state
@@ -523,6 +523,9 @@ type Overrides struct {
 	ImageTag string
 	// AmiID replaces Cluster.AmiID (-c amiId=ami-...).
 	AmiID string
+	// AlarmEmails replaces Monitoring.AlarmEmails
+	// (-c alarmEmails=a@example.com,b@example.com).
+	AlarmEmails []string
 }
 
 // Load returns the validated configuration of the named environment with the
@@ -547,6 +550,9 @@ func Load(env string, o Overrides) (Config, error) {
 		if o.value != "" {
 			*o.field = o.value
 		}
+	}
+	if len(o.AlarmEmails) > 0 {
+		cfg.Monitoring.AlarmEmails = o.AlarmEmails
 	}
 	return cfg, cfg.Validate()
 }
@@ -654,10 +660,11 @@ func (c Config) validateNetwork(v *validator) {
 // into the VPC block without overlapping, the way the VPC construct lays them out.
 func (c Config) validateSubnets(v *validator, vpc netip.Prefix) {
 	n := c.Network
+	larger := fmt.Sprintf("a subnet no larger than the VPC (/%d or longer)", vpc.Bits())
+	v.check(n.PublicSubnetMask >= vpc.Bits(), "Network.PublicSubnetMask", n.PublicSubnetMask, larger)
+	v.check(n.PrivateSubnetMask >= vpc.Bits(), "Network.PrivateSubnetMask", n.PrivateSubnetMask, larger)
 	if n.PublicSubnetMask < vpc.Bits() || n.PrivateSubnetMask < vpc.Bits() || n.PublicSubnetMask > 28 || n.PrivateSubnetMask > 28 {
-		v.check(n.PublicSubnetMask >= vpc.Bits(), "Network.PublicSubnetMask", n.PublicSubnetMask, fmt.Sprintf("a subnet no larger than the VPC (/%d or longer)", vpc.Bits()))
-		v.check(n.PrivateSubnetMask >= vpc.Bits(), "Network.PrivateSubnetMask", n.PrivateSubnetMask, fmt.Sprintf("a subnet no larger than the VPC (/%d or longer)", vpc.Bits()))
-		return
+		return // the masks themselves are wrong; the fit is meaningless
 	}
 	zones := uint64(len(c.AvailabilityZones))
 	need := zones<<(32-n.PublicSubnetMask) + zones<<(32-n.PrivateSubnetMask)

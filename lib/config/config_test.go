@@ -45,11 +45,12 @@ func TestLoadUnknownEnvironmentListsKnownOnes(t *testing.T) {
 }
 
 func TestLoadAppliesOverrides(t *testing.T) {
-	cfg, err := Load("dev", Overrides{ImageTag: "v1.2.3", AmiID: "ami-0123456789abcdef0", CertificateArn: "arn:aws:acm:eu-west-1:111111111111:certificate/11111111-2222-3333-4444-555555555555"})
+	cfg, err := Load("dev", Overrides{ImageTag: "v1.2.3", AmiID: "ami-0123456789abcdef0", CertificateArn: "arn:aws:acm:eu-west-1:111111111111:certificate/11111111-2222-3333-4444-555555555555", AlarmEmails: []string{"oncall@example.com"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Service.ImageTag != "v1.2.3" || cfg.Cluster.AmiID != "ami-0123456789abcdef0" || !strings.HasSuffix(cfg.LoadBalancer.CertificateArn, "555555555555") {
+	if cfg.Service.ImageTag != "v1.2.3" || cfg.Cluster.AmiID != "ami-0123456789abcdef0" || !strings.HasSuffix(cfg.LoadBalancer.CertificateArn, "555555555555") ||
+		len(cfg.Monitoring.AlarmEmails) != 1 {
 		t.Errorf("overrides not applied: image %q, AMI %q, certificate %q", cfg.Service.ImageTag, cfg.Cluster.AmiID, cfg.LoadBalancer.CertificateArn)
 	}
 }

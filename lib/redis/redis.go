@@ -5,6 +5,7 @@ package redis
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -217,16 +218,8 @@ func (r *ReplicationGroup) MaxOverMembers(name, statistic, label string) awsclou
 		ids[i] = fmt.Sprintf("m%d", i+1)
 		using[ids[i]] = r.Metric(name, m, statistic)
 	}
-	expr := "MAX(["
-	for i, id := range ids {
-		if i > 0 {
-			expr += ", "
-		}
-		expr += id
-	}
-	expr += "])"
 	return awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
-		Expression:   jsii.String(expr),
+		Expression:   jsii.String("MAX([" + strings.Join(ids, ", ") + "])"),
 		UsingMetrics: &using,
 		Label:        jsii.String(label),
 		Period:       awscdk.Duration_Minutes(jsii.Number(5)),
