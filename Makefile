@@ -30,8 +30,8 @@ test: node_modules/.installed
 
 ## diff: show what would change against the committed golden templates of ENV
 diff: node_modules/.installed
-	@# Goldens carry no path metadata or version reporting; neither may the diff.
-	cdk synth --no-lookups --quiet --no-path-metadata --no-version-reporting -c env=$(ENV) --output cdk.out/$(ENV)
+	@# Goldens carry no path, asset or version metadata; neither may the diff.
+	cdk synth --no-lookups --quiet --no-path-metadata --no-asset-metadata --no-version-reporting -c env=$(ENV) --output cdk.out/$(ENV)
 	@for t in testdata/$(ENV)/*.template.json; do \
 		stack=$$(basename $$t .template.json); \
 		echo "== $$stack ($(ENV))"; \
