@@ -55,10 +55,20 @@ var appBinary struct {
 // variants are configurations the presets do not reach, synthesized once
 // too: the gates (cdk-nag, validation, strict synth) cover them as well.
 var variants = map[string]map[string]any{
-	// An image from the repository (and its pull permissions) on a pinned
-	// AMI, and alarm e-mails, which the presets leave empty.
-	"prod-image": {"env": "prod", "imageTag": "v1.0.0", "amiId": "ami-0123456789abcdef0", "alarmEmails": "oncall@example.com,ops@example.com"},
+	// Prod as deployed to a real account: an image from the repository (and
+	// its pull permissions) on a pinned AMI, a certificate of that account
+	// and real alarm e-mails, which the placeholders must not survive.
+	"prod-image": {
+		"env": "prod", "account": realAccount, "imageTag": "v1.0.0", "amiId": "ami-0123456789abcdef0",
+		"certificateArn": "arn:aws:acm:eu-west-1:" + realAccount + ":certificate/11111111-2222-3333-4444-555555555555",
+		"alarmEmails":    "oncall@acme.io,ops@acme.io",
+		"availability-zones:account=" + realAccount + ":region=eu-west-1": []any{"eu-west-1a", "eu-west-1b", "eu-west-1c"},
+	},
 }
+
+// realAccount stands for an account a deploy reaches: not one of the
+// presets' placeholder accounts.
+const realAccount = "123456789012"
 
 func TestMain(m *testing.M) {
 	flag.Parse()
@@ -315,6 +325,13 @@ func TestInvalidConfigurationBuildsNothing(t *testing.T) {
 	}{
 		{"unknown environment", map[string]any{"env": "staging"}, []string{`env: got "staging", want one of dev, prod`}},
 		{"bad overrides", map[string]any{"env": "prod", "account": "42", "imageTag": "latest"}, []string{`Account: got "42"`, `Service.ImageTag: got "latest"`}},
+		{"prod in a real account keeping the placeholders", map[string]any{"env": "prod", "account": realAccount}, []string{
+			`LoadBalancer.CertificateArn: got "arn:aws:acm:eu-west-1:222222222222:certificate/00000000-0000-0000-0000-000000000000", want a certificate of the stacks' account 123456789012 (set it with -c certificateArn=ARN)`,
+			`Monitoring.AlarmEmails[0]: got "oncall@example.com", want a real address`,
+		}},
+		{"prod in a real account with an empty certificate", map[string]any{"env": "prod", "account": realAccount, "certificateArn": "", "alarmEmails": "oncall@acme.io"}, []string{
+			"LoadBalancer.CertificateArn: got", "(set it with -c certificateArn=ARN)",
+		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			app := awscdk.NewApp(&awscdk.AppProps{Context: &tt.ctx})

@@ -29,10 +29,10 @@ func TestRegistryStack(t *testing.T) {
 					"EncryptionConfiguration": assertions.Match_Absent(),
 					"EmptyOnDelete":           !cfg.RetainData,
 				},
-				"DeletionPolicy": policyFor(cfg, "Retain"),
+				"DeletionPolicy": policyFor(cfg, "RetainExceptOnCreate"),
 			})
 		}},
-		{"lifecycle keeps the newest tagged images and expires untagged ones", func(tpl assertions.Template, cfg config.Config) {
+		{"lifecycle expires untagged images and old scratch images, one rule per prefix, never release tags", func(tpl assertions.Template, cfg config.Config) {
 			repos := tpl.FindResources(jsii.String("AWS::ECR::Repository"), nil)
 			for _, r := range *repos {
 				text := (*r)["Properties"].(map[string]any)["LifecyclePolicy"].(map[string]any)["LifecyclePolicyText"].(string)
@@ -46,11 +46,12 @@ func TestRegistryStack(t *testing.T) {
 				}
 				got := []string{}
 				for _, rule := range policy.Rules {
-					got = append(got, fmt.Sprintf("%v/%v/%v", rule.Selection["tagStatus"], rule.Selection["countType"], rule.Selection["countNumber"]))
+					got = append(got, fmt.Sprintf("%v/%v/%v/%v", rule.Selection["tagStatus"], rule.Selection["tagPrefixList"], rule.Selection["countType"], rule.Selection["countNumber"]))
 				}
 				want := []string{
-					fmt.Sprintf("untagged/sinceImagePushed/%d", cfg.Registry.UntaggedExpiryDays),
-					fmt.Sprintf("tagged/imageCountMoreThan/%d", cfg.Registry.KeepImages),
+					fmt.Sprintf("untagged/<nil>/sinceImagePushed/%d", cfg.Registry.UntaggedExpiryDays),
+					fmt.Sprintf("tagged/[pr-]/imageCountMoreThan/%d", cfg.Registry.KeepImages),
+					fmt.Sprintf("tagged/[ci-]/imageCountMoreThan/%d", cfg.Registry.KeepImages),
 				}
 				if strings.Join(got, ",") != strings.Join(want, ",") {
 					panic(fmt.Sprintf("lifecycle rules %v, want %v", got, want))
@@ -179,7 +180,7 @@ func TestLoadBalancerStack(t *testing.T) {
 					},
 					"LifecycleConfiguration": map[string]any{"Rules": []any{map[string]any{"ExpirationInDays": cfg.LoadBalancer.AccessLogRetentionDays, "Status": "Enabled"}}},
 				}),
-				"DeletionPolicy": policyFor(cfg, "Retain"),
+				"DeletionPolicy": policyFor(cfg, "RetainExceptOnCreate"),
 			})
 			tpl.HasResourceProperties(jsii.String("AWS::S3::BucketPolicy"), map[string]any{
 				"PolicyDocument": assertions.Match_ObjectLike(&map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{
@@ -252,14 +253,14 @@ func TestServiceStack(t *testing.T) {
 					"Cpu":          s.Cpu,
 					"Memory":       s.MemoryMiB,
 					"PortMappings": []any{map[string]any{"ContainerPort": s.ContainerPort, "Protocol": "tcp"}},
-					"HealthCheck":  assertions.Match_ObjectLike(&map[string]any{"Command": []any{"CMD-SHELL", s.HealthCheckCommand}}),
+					"HealthCheck":  assertions.Match_ObjectLike(&map[string]any{"Command": []any{"CMD-SHELL", "wget -q -O /dev/null http://localhost:8080/healthz || exit 1"}}),
 					"LogConfiguration": map[string]any{"LogDriver": "awslogs", "Options": assertions.Match_ObjectLike(&map[string]any{
-						"awslogs-group": map[string]any{"Ref": re("^Logs")}, "mode": "non-blocking",
+						"awslogs-group": map[string]any{"Ref": re("^Logs")}, "mode": "non-blocking", "max-buffer-size": "26214400b",
 					})},
 				})},
 			})
 			tpl.HasResource(jsii.String("AWS::Logs::LogGroup"), map[string]any{
-				"Properties": map[string]any{"RetentionInDays": s.LogRetentionDays}, "DeletionPolicy": policyFor(cfg, "Retain"),
+				"Properties": map[string]any{"RetentionInDays": s.LogRetentionDays}, "DeletionPolicy": policyFor(cfg, "RetainExceptOnCreate"),
 			})
 		}},
 		{"credentials arrive as ECS secrets; only plain values in the environment", func(tpl assertions.Template, cfg config.Config) {

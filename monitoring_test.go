@@ -150,16 +150,13 @@ func TestDeploymentAlarmsRollBackTheService(t *testing.T) {
 
 func TestRotationRedeploysTheService(t *testing.T) {
 	runChecks(t, "Service", []templateCheck{
-		{"rule on a successful rotation of this secret starts the state machine", func(tpl assertions.Template, cfg config.Config) {
+		{"rule on a new current version of this secret starts the state machine", func(tpl assertions.Template, cfg config.Config) {
 			tpl.HasResourceProperties(jsii.String("AWS::Events::Rule"), map[string]any{
 				"EventPattern": map[string]any{
 					"source":      []any{"aws.secretsmanager"},
-					"detail-type": []any{"AWS Service Event via CloudTrail"},
-					"detail": map[string]any{
-						"eventSource":         []any{"secretsmanager.amazonaws.com"},
-						"eventName":           []any{"RotationSucceeded"},
-						"additionalEventData": map[string]any{"SecretId": []any{map[string]any{"Fn::ImportValue": re("database:.*CredentialsAttachment")}}},
-					},
+					"detail-type": []any{"Secret Label Updated"},
+					"resources":   []any{map[string]any{"Fn::ImportValue": re("database:.*CredentialsAttachment")}},
+					"detail":      map[string]any{"labelUpdated": []any{"AWSCURRENT"}},
 				},
 				"State":   "ENABLED",
 				"Targets": []any{assertions.Match_ObjectLike(&map[string]any{"Arn": map[string]any{"Ref": re("^RedeployOnRotation")}})},
@@ -283,9 +280,10 @@ func TestAlarmTopicIsEncryptedAndSubscribesEmails(t *testing.T) {
 		}},
 	})
 
-	// The presets subscribe nobody; the prod-image variant subscribes two.
+	// The prod preset subscribes its placeholder; the prod-image variant,
+	// deployed to a real account, subscribes two real addresses.
 	tpl := template(t, "prod-image", "Alerts")
-	for _, email := range []string{"oncall@example.com", "ops@example.com"} {
+	for _, email := range []string{"oncall@acme.io", "ops@acme.io"} {
 		check(t, "subscription of "+email, func() {
 			tpl.HasResourceProperties(jsii.String("AWS::SNS::Subscription"), map[string]any{
 				"Protocol": "email", "Endpoint": email, "TopicArn": map[string]any{"Ref": re("^AlarmTopic")},

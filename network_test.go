@@ -94,14 +94,10 @@ func TestNetworkStack(t *testing.T) {
 			})
 		}},
 		{"flow log group with the configured retention and removal policy", func(tpl assertions.Template, cfg config.Config) {
-			policy := "Delete"
-			if cfg.RetainData {
-				policy = "Retain"
-			}
 			tpl.HasResource(jsii.String("AWS::Logs::LogGroup"), map[string]any{
 				"Properties":          map[string]any{"RetentionInDays": cfg.Network.FlowLogRetentionDays},
-				"DeletionPolicy":      policy,
-				"UpdateReplacePolicy": policy,
+				"DeletionPolicy":      policyFor(cfg, "RetainExceptOnCreate"),
+				"UpdateReplacePolicy": policyFor(cfg, "Retain"),
 			})
 		}},
 		{"S3 gateway endpoint on the private route tables", func(tpl assertions.Template, cfg config.Config) {

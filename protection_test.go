@@ -36,7 +36,8 @@ func manifestArtifacts(t *testing.T, env string) map[string]struct {
 }
 
 // TestProdIsProtected audits every prod template: stateful resources keep a
-// snapshot or are retained on delete and on replacement, the database and
+// snapshot or are retained on delete (except on a rolled-back create) and on
+// replacement, the database and
 // the ALB have deletion protection, and every stack has termination
 // protection.
 func TestProdIsProtected(t *testing.T) {
@@ -50,10 +51,14 @@ func TestProdIsProtected(t *testing.T) {
 				continue
 			}
 			found++
-			for _, policy := range []string{"DeletionPolicy", "UpdateReplacePolicy"} {
-				if p := r[policy]; p != "Retain" && p != "Snapshot" {
-					t.Errorf("%s/%s: %s %s has %s %v, want Retain or Snapshot", env, stack, r["Type"], id, policy, p)
-				}
+			// Kept when deleted or replaced, but not when the deploy that
+			// created it rolls back: a kept resource with a fixed name would
+			// make the retry fail with "already exists".
+			if p := r["DeletionPolicy"]; p != "RetainExceptOnCreate" && p != "Snapshot" {
+				t.Errorf("%s/%s: %s %s has DeletionPolicy %v, want RetainExceptOnCreate or Snapshot", env, stack, r["Type"], id, p)
+			}
+			if p := r["UpdateReplacePolicy"]; p != "Retain" && p != "Snapshot" {
+				t.Errorf("%s/%s: %s %s has UpdateReplacePolicy %v, want Retain or Snapshot", env, stack, r["Type"], id, p)
 			}
 		}
 	}

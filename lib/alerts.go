@@ -42,7 +42,7 @@ func NewAlertsStack(scope constructs.Construct, id string, props *AlertsStackPro
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
 		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
 		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": cfg.Account}},
+		Conditions: alarmsOfThisAccount(stack),
 	}), nil)
 
 	topic := awssns.NewTopic(stack, jsii.String("AlarmTopic"), &awssns.TopicProps{
@@ -50,12 +50,35 @@ func NewAlertsStack(scope constructs.Construct, id string, props *AlertsStackPro
 		MasterKey:   key,
 		EnforceSSL:  jsii.Bool(true),
 	})
+	// EnforceSSL writes a topic policy, and any topic policy replaces the
+	// default one that let the account's services publish: CloudWatch
+	// needs its own Allow, limited to this account's alarms in this region.
+	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowCloudWatchAlarmsToPublish"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  jsii.Strings(*topic.TopicArn()),
+		Conditions: alarmsOfThisAccount(stack),
+	}))
 	for _, email := range cfg.Monitoring.AlarmEmails {
 		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(email), nil))
 	}
 
 	output(stack, "AlarmTopicArn", "alarm_topic_arn: subscribe on-call tools here", topic.TopicArn())
 	return &AlertsStack{Stack: stack, Topic: topic}
+}
+
+// alarmsOfThisAccount limits a service-principal grant to CloudWatch alarms
+// of this stack's account and region (the confused-deputy conditions SNS
+// and KMS document for CloudWatch).
+func alarmsOfThisAccount(stack awscdk.Stack) *map[string]any {
+	return &map[string]any{
+		"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()},
+		"ArnLike": map[string]any{"aws:SourceArn": stack.FormatArn(&awscdk.ArnComponents{
+			Service: jsii.String("cloudwatch"), Resource: jsii.String("alarm"), ResourceName: jsii.String("*"),
+			ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
+		})},
+	}
 }
 
 // alarm describes one CloudWatch alarm.

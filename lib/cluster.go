@@ -58,14 +58,18 @@ func NewClusterStack(scope constructs.Construct, id string, props *ClusterStackP
 	if k.AmiID != "" {
 		image = awsec2.MachineImage_GenericLinux(&map[string]*string{cfg.Region: jsii.String(k.AmiID)}, nil)
 	}
+	// The capacity provider appends the commands that join the cluster to
+	// this user data; without them instances never register.
+	userData := awsec2.UserData_ForLinux(nil)
+	// Tasks in awsvpc mode could otherwise reach the instance metadata
+	// service and take the instance role's credentials.
+	userData.AddCommands(jsii.String("echo ECS_AWSVPC_BLOCK_IMDS=true >> /etc/ecs/ecs.config"))
 	launchTemplate := awsec2.NewLaunchTemplate(stack, jsii.String("LaunchTemplate"), &awsec2.LaunchTemplateProps{
 		MachineImage:  image,
 		InstanceType:  awsec2.NewInstanceType(jsii.String(k.InstanceType)),
 		Role:          role,
 		SecurityGroup: lockedSecurityGroup(stack, "InstanceSecurityGroup", props.SecurityGroup),
-		// The capacity provider appends the commands that join the cluster
-		// to this user data; without it instances never register.
-		UserData:      awsec2.UserData_ForLinux(nil),
+		UserData:      userData,
 		RequireImdsv2: jsii.Bool(true),
 		// Tasks use awsvpc networking and get credentials from the agent,
 		// so nothing inside a container needs the instance's metadata.

@@ -44,7 +44,7 @@ func newDeploymentAlarms(scope constructs.Construct, cfg config.Config, tg elbv2
 
 // redeployOnRotation makes a rotated database password reach the running
 // tasks, which read their secrets only when they start: when Secrets
-// Manager reports a successful rotation of this secret, a state machine
+// Manager moves this secret's AWSCURRENT label to a new version, a state machine
 // calls ecs:UpdateService with forceNewDeployment on this service only. It
 // needs no function code, and its role may update exactly this service.
 func redeployOnRotation(scope constructs.Construct, cfg config.Config, cluster awsecs.ICluster, service awsecs.Ec2Service, secret awssecretsmanager.ISecret) awsstepfunctions.StateMachine {
@@ -76,16 +76,17 @@ func redeployOnRotation(scope constructs.Construct, cfg config.Config, cluster a
 		"CloudWatch Logs delivery and X-Ray actions have no resource-level permissions; ecs:UpdateService is limited to this service's ARN.",
 		"Resource::*")
 
+	// Secrets Manager's native event needs no CloudTrail trail, unlike
+	// "AWS Service Event via CloudTrail" (RotationSucceeded). Rotation ends
+	// by moving AWSCURRENT to the new version, and so does a password set
+	// by hand: either way the tasks must restart.
 	awsevents.NewRule(scope, jsii.String("SecretRotated"), &awsevents.RuleProps{
-		Description: jsii.String("Database credentials rotated: restart the tasks so they read the new password"),
+		Description: jsii.String("Database credentials changed: restart the tasks so they read the new password"),
 		EventPattern: &awsevents.EventPattern{
 			Source:     jsii.Strings("aws.secretsmanager"),
-			DetailType: jsii.Strings("AWS Service Event via CloudTrail"),
-			Detail: &map[string]any{
-				"eventSource":         []string{"secretsmanager.amazonaws.com"},
-				"eventName":           []string{"RotationSucceeded"},
-				"additionalEventData": map[string]any{"SecretId": []any{secret.SecretArn()}},
-			},
+			DetailType: jsii.Strings("Secret Label Updated"),
+			Resources:  &[]*string{secret.SecretArn()},
+			Detail:     &map[string]any{"labelUpdated": []string{"AWSCURRENT"}},
 		},
 		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewSfnStateMachine(machine, nil)},
 	})

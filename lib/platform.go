@@ -140,10 +140,13 @@ func stackProps(cfg config.Config, layer, purpose string) awscdk.StackProps {
 }
 
 // removalPolicy keeps stateful resources when their stack or logical ID goes
-// away, except in environments meant to be torn down completely.
+// away, except in environments meant to be torn down completely. A resource
+// whose creating deploy rolls back is deleted all the same
+// (RetainExceptOnCreate): it holds nothing yet, and a retained one with a
+// fixed name would make the retry fail with "already exists".
 func removalPolicy(cfg config.Config) awscdk.RemovalPolicy {
 	if cfg.RetainData {
-		return awscdk.RemovalPolicy_RETAIN
+		return awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE
 	}
 	return awscdk.RemovalPolicy_DESTROY
 }

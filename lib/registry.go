@@ -1,6 +1,8 @@
 package lib
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecr"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -37,22 +39,8 @@ func NewRegistryStack(scope constructs.Construct, id string, props *RegistryStac
 		ImageScanOnPush:    jsii.Bool(true),
 		ImageTagMutability: mutability,
 		Encryption:         awsecr.RepositoryEncryption_AES_256(),
-		LifecycleRules: &[]*awsecr.LifecycleRule{
-			{
-				RulePriority: jsii.Number(1),
-				Description:  jsii.String("Expire untagged images"),
-				TagStatus:    awsecr.TagStatus_UNTAGGED,
-				MaxImageAge:  awscdk.Duration_Days(jsii.Number(float64(r.UntaggedExpiryDays))),
-			},
-			{
-				RulePriority:   jsii.Number(2),
-				Description:    jsii.String("Keep the newest tagged images"),
-				TagStatus:      awsecr.TagStatus_TAGGED,
-				TagPatternList: jsii.Strings("*"),
-				MaxImageCount:  jsii.Number(float64(r.KeepImages)),
-			},
-		},
-		RemovalPolicy: removalPolicy(cfg),
+		LifecycleRules:     lifecycleRules(r),
+		RemovalPolicy:      removalPolicy(cfg),
 		// Where the repository is destroyed with its stack, its images go
 		// too; otherwise CloudFormation cannot delete a non-empty repository.
 		EmptyOnDelete: jsii.Bool(!cfg.RetainData),
@@ -60,4 +48,30 @@ func NewRegistryStack(scope constructs.Construct, id string, props *RegistryStac
 
 	output(stack, "RepositoryUrl", "repository_url: push the application image here", repo.RepositoryUri())
 	return &RegistryStack{Stack: stack, Repository: repo}
+}
+
+// lifecycleRules expire only images no service can be running: untagged
+// ones (tags are immutable and the service names a tag) and the older
+// scratch images of each prefix in Registry.ScratchTagPrefixes, which
+// Service.ImageTag may not use. Release images match no rule, so the image
+// a task runs, or rolls back to, is never expired. ECR selects an image
+// for a tag-prefix list only if it matches every prefix, hence one rule
+// per prefix.
+func lifecycleRules(r config.Registry) *[]*awsecr.LifecycleRule {
+	rules := []*awsecr.LifecycleRule{{
+		RulePriority: jsii.Number(1),
+		Description:  jsii.String("Expire untagged images"),
+		TagStatus:    awsecr.TagStatus_UNTAGGED,
+		MaxImageAge:  awscdk.Duration_Days(jsii.Number(float64(r.UntaggedExpiryDays))),
+	}}
+	for i, prefix := range r.ScratchTagPrefixes {
+		rules = append(rules, &awsecr.LifecycleRule{
+			RulePriority:  jsii.Number(float64(i + 2)),
+			Description:   jsii.String(fmt.Sprintf("Keep the newest %d scratch images tagged %s*", r.KeepImages, prefix)),
+			TagStatus:     awsecr.TagStatus_TAGGED,
+			TagPrefixList: jsii.Strings(prefix),
+			MaxImageCount: jsii.Number(float64(r.KeepImages)),
+		})
+	}
+	return &rules
 }

@@ -2,6 +2,8 @@ package lib
 
 import (
 	"fmt"
+	"regexp"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapplicationautoscaling"
@@ -27,6 +29,10 @@ import (
 // repository: a pinned public image that serves the health check, so the
 // first deploy stabilizes while the repository is still empty.
 const PlaceholderImage = "public.ecr.aws/docker/library/busybox:1.37"
+
+// LogBufferMiB is the awslogs driver's non-blocking buffer per container:
+// log lines beyond it are dropped while CloudWatch Logs lags behind.
+const LogBufferMiB = 25
 
 // ServiceStackProps configures the Service stack.
 type ServiceStackProps struct {
@@ -115,13 +121,15 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 	}))
 	secret := awsecs.Secret_FromSecretsManager
 	var healthCheck *awsecs.HealthCheck
-	if s.HealthCheckCommand != "" {
+	if command := healthCheckCommand(s.HealthCheckTool, s.ContainerPort, cfg.LoadBalancer.HealthCheckPath); command != "" {
 		healthCheck = &awsecs.HealthCheck{
-			Command:     jsii.Strings("CMD-SHELL", s.HealthCheckCommand),
-			Interval:    awscdk.Duration_Seconds(jsii.Number(30)),
-			Timeout:     awscdk.Duration_Seconds(jsii.Number(5)),
-			Retries:     jsii.Number(3),
-			StartPeriod: awscdk.Duration_Seconds(jsii.Number(float64(s.HealthCheckGraceSeconds))),
+			Command:  jsii.Strings("CMD-SHELL", command),
+			Interval: awscdk.Duration_Seconds(jsii.Number(30)),
+			Timeout:  awscdk.Duration_Seconds(jsii.Number(5)),
+			Retries:  jsii.Number(3),
+			// ECS accepts a start period of at most 300 seconds; the
+			// load balancer's grace period may be longer.
+			StartPeriod: awscdk.Duration_Seconds(jsii.Number(float64(min(s.HealthCheckGraceSeconds, 300)))),
 		}
 	}
 	taskDef.AddContainer(jsii.String("App"), &awsecs.ContainerDefinitionOptions{
@@ -135,7 +143,11 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 		Logging: awsecs.LogDriver_AwsLogs(&awsecs.AwsLogDriverProps{
 			LogGroup:     logGroup,
 			StreamPrefix: jsii.String("app"),
-			Mode:         awsecs.AwsLogDriverMode_NON_BLOCKING,
+			// Non-blocking keeps a slow CloudWatch Logs from stalling the
+			// application; the buffer (1 MiB unless set) decides how much
+			// of a burst is held instead of dropped.
+			Mode:          awsecs.AwsLogDriverMode_NON_BLOCKING,
+			MaxBufferSize: awscdk.Size_Mebibytes(jsii.Number(LogBufferMiB)),
 		}),
 		// Plain values only: nothing secret is an environment variable.
 		Environment: &map[string]*string{
@@ -229,4 +241,30 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 		Stack: stack, Service: service, TaskDefinition: taskDef, ExecutionRole: executionRole, TaskRole: taskRole,
 		LogGroup: logGroup, DeploymentAlarms: deploymentAlarms, Redeploy: redeploy,
 	}
+}
+
+// healthCheckCommand is the container health check that fetches path on the
+// container's own port with tool (wget or curl, run by /bin/sh), or "" for
+// tool "none". Deriving it from the port and path keeps it probing what the
+// load balancer probes when either changes.
+func healthCheckCommand(tool string, port int, path string) string {
+	url := shellWord(fmt.Sprintf("http://localhost:%d%s", port, path))
+	switch tool {
+	case "wget":
+		return "wget -q -O /dev/null " + url + " || exit 1"
+	case "curl":
+		return "curl -fsS -o /dev/null " + url + " || exit 1"
+	}
+	return ""
+}
+
+var shellSafe = regexp.MustCompile(`^[A-Za-z0-9/:._~%=+,@-]*$`)
+
+// shellWord quotes s for /bin/sh unless it is made of characters the shell
+// takes literally.
+func shellWord(s string) string {
+	if shellSafe.MatchString(s) {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -8,12 +8,14 @@ import (
 )
 
 var (
-	imageTag       = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
-	amiID          = regexp.MustCompile(`^ami-[0-9a-f]{8}([0-9a-f]{9})?$`)
-	instanceType   = regexp.MustCompile(`^(t3|t3a|m5|m5a|m6i|m6a|m7i|m7a|c5|c6i|c6a|c7i|c7a|r5|r6i|r6a|r7i|r7a)\.(micro|small|medium|large|xlarge|[1-9][0-9]?xlarge)$`)
-	certificateArn = regexp.MustCompile(`^arn:aws[a-z-]*:acm:([a-z0-9-]+):([0-9]{12}):certificate/[0-9a-f-]{36}$`)
-	httpCodes      = regexp.MustCompile(`^([1-5][0-9]{2})(-[1-5][0-9]{2})?(,([1-5][0-9]{2})(-[1-5][0-9]{2})?)*$`)
-	healthPath     = regexp.MustCompile(`^/[A-Za-z0-9/._~%!$&'()*+,;=:@-]{0,999}$`)
+	imageTag         = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	amiID            = regexp.MustCompile(`^ami-[0-9a-f]{8}([0-9a-f]{9})?$`)
+	instanceType     = regexp.MustCompile(`^(t3|t3a|m5|m5a|m6i|m6a|m7i|m7a|c5|c6i|c6a|c7i|c7a|r5|r6i|r6a|r7i|r7a)\.(micro|small|medium|large|xlarge|[1-9][0-9]?xlarge)$`)
+	certificateArn   = regexp.MustCompile(`^arn:aws[a-z-]*:acm:([a-z0-9-]+):([0-9]{12}):certificate/([0-9a-f-]{36})$`)
+	httpCodes        = regexp.MustCompile(`^([1-5][0-9]{2})(-[1-5][0-9]{2})?(,([1-5][0-9]{2})(-[1-5][0-9]{2})?)*$`)
+	scratchPrefix    = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,29}$`)
+	healthPath       = regexp.MustCompile(`^/[A-Za-z0-9/._~%!$&'()*+,;=:@-]{0,999}$`)
+	healthCheckTools = []string{"wget", "curl", "none"}
 	// Instance types too small to host an awsvpc task next to the agent.
 	tooSmall = []string{"micro", "small"}
 )
@@ -26,7 +28,8 @@ func (c Config) validateCompute(v *validator) {
 		"a version tag: with Registry.ImmutableTags a tag such as latest can be pushed only once")
 	v.check(s.Cpu >= 128 && s.Cpu <= 10240, "Service.Cpu", s.Cpu, "from 128 to 10240 CPU units")
 	v.check(s.MemoryMiB >= 128 && s.MemoryMiB <= 30720, "Service.MemoryMiB", s.MemoryMiB, "from 128 to 30720 MiB")
-	v.check(!strings.ContainsAny(s.HealthCheckCommand, "\n\r"), "Service.HealthCheckCommand", s.HealthCheckCommand, "a single-line shell command, or empty")
+	v.check(slices.Contains(healthCheckTools, s.HealthCheckTool), "Service.HealthCheckTool", s.HealthCheckTool,
+		fmt.Sprintf("one of %v (none for images without a shell)", healthCheckTools))
 	v.check(s.HealthCheckGraceSeconds >= 0 && s.HealthCheckGraceSeconds <= 600, "Service.HealthCheckGraceSeconds", s.HealthCheckGraceSeconds, "from 0 to 600")
 	v.check(s.CPUTargetPercent >= 10 && s.CPUTargetPercent <= 90, "Service.CPUTargetPercent", s.CPUTargetPercent, "from 10 to 90")
 	v.check(s.RequestsPerTarget >= 1 && s.RequestsPerTarget <= 100000, "Service.RequestsPerTarget", s.RequestsPerTarget, "from 1 to 100000")
@@ -41,14 +44,20 @@ func (c Config) validateCompute(v *validator) {
 	v.check(k.AmiID == "" || amiID.MatchString(k.AmiID), "Cluster.AmiID", k.AmiID, "empty (recommended ECS-optimized AMI) or an AMI ID such as ami-0123456789abcdef0")
 	v.check(k.RootVolumeGiB >= 30 && k.RootVolumeGiB <= 1000, "Cluster.RootVolumeGiB", k.RootVolumeGiB, "from 30 (the AMI's snapshot size) to 1000")
 
+	v.check(len(r.ScratchTagPrefixes) >= 1 && len(r.ScratchTagPrefixes) <= 5, "Registry.ScratchTagPrefixes", r.ScratchTagPrefixes, "1 to 5 tag prefixes")
+	for i, p := range r.ScratchTagPrefixes {
+		field := fmt.Sprintf("Registry.ScratchTagPrefixes[%d]", i)
+		v.check(scratchPrefix.MatchString(p), field, p, "1-30 tag characters (letters, digits, _ . -) such as pr-")
+		v.check(!slices.Contains(r.ScratchTagPrefixes[:i], p), field, p, "each prefix listed once")
+		// The lifecycle rules expire old images of these prefixes; the
+		// image the service runs must never be one of them.
+		v.check(s.ImageTag == "" || !strings.HasPrefix(s.ImageTag, p), "Service.ImageTag", s.ImageTag,
+			fmt.Sprintf("a release tag: tags starting with %q are scratch images that lifecycle rules expire (Registry.ScratchTagPrefixes)", p))
+	}
 	v.check(r.KeepImages >= 1 && r.KeepImages <= 1000, "Registry.KeepImages", r.KeepImages, "from 1 to 1000")
 	v.check(r.UntaggedExpiryDays >= 1 && r.UntaggedExpiryDays <= 365, "Registry.UntaggedExpiryDays", r.UntaggedExpiryDays, "from 1 to 365")
 
-	if m := certificateArn.FindStringSubmatch(lb.CertificateArn); lb.CertificateArn != "" && m == nil {
-		v.add("LoadBalancer.CertificateArn", lb.CertificateArn, "empty or an ACM certificate ARN")
-	} else if m != nil && m[1] != c.Region {
-		v.add("LoadBalancer.CertificateArn", lb.CertificateArn, fmt.Sprintf("a certificate in the stacks' region %s", c.Region))
-	}
+	c.validateCertificate(v)
 	v.check(!lb.RequireHTTPS || lb.CertificateArn != "", "LoadBalancer.CertificateArn", lb.CertificateArn,
 		"a certificate ARN: LoadBalancer.RequireHTTPS is on (set it with -c certificateArn=ARN)")
 	v.check(healthPath.MatchString(lb.HealthCheckPath), "LoadBalancer.HealthCheckPath", lb.HealthCheckPath, "an absolute URL path such as /healthz")
@@ -59,4 +68,27 @@ func (c Config) validateCompute(v *validator) {
 	v.check(lb.DeregistrationDelaySeconds >= 0 && lb.DeregistrationDelaySeconds <= 3600, "LoadBalancer.DeregistrationDelaySeconds", lb.DeregistrationDelaySeconds, "from 0 to 3600")
 	v.check(lb.IdleTimeoutSeconds >= 1 && lb.IdleTimeoutSeconds <= 4000, "LoadBalancer.IdleTimeoutSeconds", lb.IdleTimeoutSeconds, "from 1 to 4000")
 	v.check(lb.AccessLogRetentionDays >= 1 && lb.AccessLogRetentionDays <= 3650, "LoadBalancer.AccessLogRetentionDays", lb.AccessLogRetentionDays, "from 1 to 3650")
+}
+
+// validateCertificate accepts only a certificate the load balancer of this
+// deployment can use: ACM attaches certificates of the listener's own
+// account and region, and the prod preset's all-zero placeholder exists in
+// no account.
+func (c Config) validateCertificate(v *validator) {
+	arn := c.LoadBalancer.CertificateArn
+	if arn == "" {
+		return
+	}
+	const hint = " (set it with -c certificateArn=ARN)"
+	m := certificateArn.FindStringSubmatch(arn)
+	switch {
+	case m == nil:
+		v.add("LoadBalancer.CertificateArn", arn, "empty or an ACM certificate ARN"+hint)
+	case m[1] != c.Region:
+		v.add("LoadBalancer.CertificateArn", arn, fmt.Sprintf("a certificate in the stacks' region %s%s", c.Region, hint))
+	case m[2] != c.Account:
+		v.add("LoadBalancer.CertificateArn", arn, fmt.Sprintf("a certificate of the stacks' account %s%s", c.Account, hint))
+	case c.RealAccount() && m[3] == placeholderCertificateID:
+		v.add("LoadBalancer.CertificateArn", arn, "a real certificate: the all-zero ID is the presets' placeholder"+hint)
+	}
 }

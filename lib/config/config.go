@@ -27,7 +27,8 @@ type Config struct {
 	// letters, digits or hyphens, starting with a letter. Default "webapp".
 	AppName string
 	// Account is the 12-digit AWS account the stacks are bound to. The presets
-	// carry placeholders; override with -c account=ID. Default per preset.
+	// carry placeholders (PlaceholderAccounts) that make offline synthesis
+	// work; override with -c account=ID. Default per preset.
 	Account string
 	// Region is the AWS region the stacks are bound to. Default "eu-west-1".
 	Region string
@@ -107,10 +108,12 @@ type Service struct {
 	// MemoryMiB is the container's hard memory limit (128-30720).
 	// Default 512 in dev, 1024 in prod.
 	MemoryMiB int
-	// HealthCheckCommand is the container health check, run with the
-	// container's shell; empty turns the container health check off.
-	// Default: fetch HealthCheckPath on ContainerPort with wget.
-	HealthCheckCommand string
+	// HealthCheckTool is the program the container health check runs to
+	// fetch LoadBalancer.HealthCheckPath on ContainerPort: "wget" or "curl"
+	// (the image needs /bin/sh and that program), or "none" for images
+	// without a shell, which then rely on the load balancer's health check
+	// alone. Default "wget".
+	HealthCheckTool string
 	// HealthCheckGraceSeconds is how long ECS ignores failing load-balancer
 	// health checks of a new task (0-600). Default 60.
 	HealthCheckGraceSeconds int
@@ -157,8 +160,15 @@ type Cluster struct {
 type Registry struct {
 	// ImmutableTags forbids overwriting a pushed tag. Default true.
 	ImmutableTags bool
-	// KeepImages is how many tagged images lifecycle rules keep (1-1000).
-	// Default 10 in dev, 50 in prod.
+	// ScratchTagPrefixes are the tag prefixes of images built for review or
+	// testing (1-5 prefixes of 1-30 tag characters). Lifecycle rules keep
+	// the newest KeepImages images of each prefix and expire older ones;
+	// images with any other tag (releases, which Service.ImageTag names)
+	// are never expired, so a task can always pull the image it runs or
+	// rolls back to. Default ["pr-", "ci-"].
+	ScratchTagPrefixes []string
+	// KeepImages is how many images of each scratch prefix lifecycle rules
+	// keep (1-1000). Default 10 in dev, 50 in prod.
 	KeepImages int
 	// UntaggedExpiryDays expires untagged images after this many days
 	// (1-365). Default 1 in dev, 7 in prod.
@@ -167,9 +177,10 @@ type Registry struct {
 
 // LoadBalancer configures the internet-facing ALB and its target group.
 type LoadBalancer struct {
-	// CertificateArn is the ACM certificate of the HTTPS listener. Empty
-	// serves plain HTTP (dev only). Override with -c certificateArn=ARN.
-	// Default "" in dev, a placeholder of the prod account in prod.
+	// CertificateArn is the ACM certificate of the HTTPS listener, in the
+	// stacks' account and region. Empty serves plain HTTP (dev only).
+	// Override with -c certificateArn=ARN. Default "" in dev, a placeholder
+	// in prod that is refused once Account is a real account.
 	CertificateArn string
 	// RequireHTTPS makes a certificate mandatory. Default false in dev,
 	// true in prod.
@@ -202,9 +213,12 @@ type LoadBalancer struct {
 
 // Database configures the RDS PostgreSQL instance.
 type Database struct {
-	// EngineVersion pins the PostgreSQL version as MAJOR.MINOR (majors
-	// 14-17). A new major needs a new parameter group, which the stack
-	// derives from it. Default "16.6".
+	// EngineVersion is the PostgreSQL major version (14-18); RDS creates
+	// the instance on that major's default minor and AutoMinorVersionUpgrade
+	// keeps it current, so a minor AWS stops offering never breaks a new
+	// environment. MAJOR.MINOR pins a minor instead, and is refused for
+	// minors RDS no longer creates. A new major needs a new parameter group,
+	// which the stack derives from it. Default "16".
 	EngineVersion string
 	// InstanceClass is the RDS instance class without the "db." prefix.
 	// Default "t4g.micro" in dev, "m7g.large" in prod.
@@ -249,8 +263,8 @@ type Database struct {
 
 // Cache configures the ElastiCache Redis replication group.
 type Cache struct {
-	// EngineVersion pins Redis as MAJOR.MINOR (6.2, 7.0 or 7.1); it decides
-	// the parameter-group family. Default "7.1".
+	// EngineVersion pins Redis OSS as MAJOR.MINOR (6.2, 7.0 or 7.1); it
+	// decides the parameter-group family (redis6.x, redis7). Default "7.1".
 	EngineVersion string
 	// NodeType is the ElastiCache node type.
 	// Default "cache.t4g.micro" in dev, "cache.r7g.large" in prod.
@@ -276,8 +290,14 @@ type Cache struct {
 // alarm notifies the topic when it goes into ALARM and back to OK.
 type Monitoring struct {
 	// AlarmEmails are subscribed to the alarm topic (each confirms by mail;
-	// -c alarmEmails=a@example.com,b@example.com). Default none.
+	// -c alarmEmails=a@example.com,b@example.com). Addresses at the
+	// reserved example domains are placeholders, refused once Account is a
+	// real account. Default none in dev, a placeholder in prod.
 	AlarmEmails []string
+	// RequireAlarmDestination makes at least one alarm e-mail mandatory, so
+	// that alarms in this environment always reach someone. Default false
+	// in dev, true in prod.
+	RequireAlarmDestination bool
 	// FunctionLogRetentionDays keeps the logs of the platform's own
 	// functions (custom resources, credential rotation, the redeploy state
 	// machine); one of the values CloudWatch Logs accepts. Default 14 in dev,
@@ -362,7 +382,7 @@ func Presets() map[string]Config {
 				MaxTasks:                2,
 				Cpu:                     256,
 				MemoryMiB:               512,
-				HealthCheckCommand:      "wget -q -O /dev/null http://localhost:8080/healthz || exit 1",
+				HealthCheckTool:         "wget",
 				HealthCheckGraceSeconds: 60,
 				CPUTargetPercent:        60,
 				RequestsPerTarget:       1000,
@@ -370,7 +390,7 @@ func Presets() map[string]Config {
 				EnableExec:              true,
 			},
 			Cluster:  Cluster{MinInstances: 1, MaxInstances: 3, InstanceType: "t3.medium", RootVolumeGiB: 30},
-			Registry: Registry{ImmutableTags: true, KeepImages: 10, UntaggedExpiryDays: 1},
+			Registry: Registry{ImmutableTags: true, ScratchTagPrefixes: []string{"pr-", "ci-"}, KeepImages: 10, UntaggedExpiryDays: 1},
 			LoadBalancer: LoadBalancer{
 				HealthCheckPath:            "/healthz",
 				HealthyHTTPCodes:           "200-299",
@@ -391,7 +411,7 @@ func Presets() map[string]Config {
 				},
 			},
 			Database: Database{
-				EngineVersion:             "16.6",
+				EngineVersion:             "16",
 				InstanceClass:             "t4g.micro",
 				AllocatedStorageGiB:       20,
 				MaxAllocatedStorageGiB:    50,
@@ -434,7 +454,7 @@ func Presets() map[string]Config {
 				MaxTasks:                12,
 				Cpu:                     512,
 				MemoryMiB:               1024,
-				HealthCheckCommand:      "wget -q -O /dev/null http://localhost:8080/healthz || exit 1",
+				HealthCheckTool:         "wget",
 				HealthCheckGraceSeconds: 60,
 				CPUTargetPercent:        60,
 				RequestsPerTarget:       1000,
@@ -447,7 +467,7 @@ func Presets() map[string]Config {
 				RootVolumeGiB:                30,
 				ManagedTerminationProtection: true,
 			},
-			Registry: Registry{ImmutableTags: true, KeepImages: 50, UntaggedExpiryDays: 7},
+			Registry: Registry{ImmutableTags: true, ScratchTagPrefixes: []string{"pr-", "ci-"}, KeepImages: 50, UntaggedExpiryDays: 7},
 			LoadBalancer: LoadBalancer{
 				CertificateArn:             "arn:aws:acm:eu-west-1:222222222222:certificate/00000000-0000-0000-0000-000000000000",
 				RequireHTTPS:               true,
@@ -462,6 +482,8 @@ func Presets() map[string]Config {
 				AccessLogRetentionDays:     365,
 			},
 			Monitoring: Monitoring{
+				AlarmEmails:              []string{"oncall@example.com"},
+				RequireAlarmDestination:  true,
 				FunctionLogRetentionDays: 90,
 				Thresholds: Thresholds{
 					ALB5xxPercent: 1, Target5xxCount: 5, UnhealthyTargets: 1, P95ResponseSeconds: 1, P99ResponseSeconds: 3,
@@ -471,7 +493,7 @@ func Presets() map[string]Config {
 				},
 			},
 			Database: Database{
-				EngineVersion:             "16.6",
+				EngineVersion:             "16",
 				InstanceClass:             "m7g.large",
 				AllocatedStorageGiB:       100,
 				MaxAllocatedStorageGiB:    500,
@@ -501,6 +523,20 @@ func Presets() map[string]Config {
 		},
 	}
 }
+
+// PlaceholderAccounts are the accounts of the presets. They make offline
+// synthesis and the tests work and are never deployed to: once Account is
+// any other account, Validate refuses the presets' other placeholders too
+// (the all-zero certificate, e-mail addresses at reserved example domains).
+var PlaceholderAccounts = []string{"111111111111", "222222222222"}
+
+// placeholderCertificateID is the certificate ID of the prod preset's
+// placeholder ARN.
+const placeholderCertificateID = "00000000-0000-0000-0000-000000000000"
+
+// RealAccount reports whether Account is one a deploy can reach, not one of
+// PlaceholderAccounts.
+func (c Config) RealAccount() bool { return !slices.Contains(PlaceholderAccounts, c.Account) }
 
 // Names returns the known environment names in sorted order.
 func Names() []string {

@@ -5,6 +5,9 @@ import (
 	"flag"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The repository refreshes its generated files with `go test ./... -update`;
@@ -56,13 +59,27 @@ func TestLoadAppliesOverrides(t *testing.T) {
 }
 
 func TestLoadAppliesAccountOverride(t *testing.T) {
-	cfg, err := Load("prod", Overrides{Account: "123456789012"})
-	if err != nil || cfg.Account != "123456789012" {
-		t.Fatalf("Load(prod, account override) = %q, %v; want 123456789012, nil", cfg.Account, err)
-	}
-	if _, err := Load("prod", Overrides{Account: "12345"}); err == nil || !strings.Contains(err.Error(), "Account") {
-		t.Fatalf("Load(prod, account 12345) error = %v, want an Account error", err)
-	}
+	cfg, err := Load("prod", Overrides{
+		Account:        "123456789012",
+		CertificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555",
+		AlarmEmails:    []string{"oncall@acme.io"},
+	})
+	require.NoError(t, err)
+	assert.Equal(t, "123456789012", cfg.Account)
+	_, err = Load("prod", Overrides{Account: "12345"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `Account: got "12345"`)
+}
+
+// TestRealAccountRefusesThePresetsPlaceholders is the deploy of prod into a
+// real account that forgot the certificate and the alarm addresses: the
+// placeholders that make offline synthesis work must not reach it.
+func TestRealAccountRefusesThePresetsPlaceholders(t *testing.T) {
+	_, err := Load("prod", Overrides{Account: "123456789012"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `LoadBalancer.CertificateArn: got "arn:aws:acm:eu-west-1:222222222222:certificate/00000000-0000-0000-0000-000000000000", want a certificate of the stacks' account 123456789012 (set it with -c certificateArn=ARN)`)
+	assert.Contains(t, err.Error(), `Monitoring.AlarmEmails[0]: got "oncall@example.com", want a real address`)
+	assert.Len(t, unwrap(err), 2, "got:\n%s", err)
 }
 
 // TestValidateRejects changes a valid preset in one way (or several) and
@@ -104,8 +121,11 @@ func TestValidateRejects(t *testing.T) {
 		{"zero tasks", "dev", func(c *Config) { c.Service.MinTasks = 0 }, []string{"Service.MinTasks: got 0, want from 1 to 100"}},
 		{"min instances above max instances", "dev", func(c *Config) { c.Cluster.MinInstances = 4; c.Cluster.MaxInstances = 3 }, []string{"Cluster.MaxInstances: got 3, want from Cluster.MinInstances (4, at least 1) to 100"}},
 		{"negative instances", "dev", func(c *Config) { c.Cluster.MinInstances = -1 }, []string{"Cluster.MinInstances: got -1, want from 0 to 100"}},
-		{"PostgreSQL version without minor", "dev", func(c *Config) { c.Database.EngineVersion = "16" }, []string{`Database.EngineVersion: got "16", want a PostgreSQL MAJOR.MINOR version with major 14 to 17`}},
+		{"PostgreSQL minor RDS no longer creates", "dev", func(c *Config) { c.Database.EngineVersion = "16.6" }, []string{`Database.EngineVersion: got "16.6", want the major version 16 alone, or 16.11 or later`}},
+		{"PostgreSQL minor of a major without known minors", "dev", func(c *Config) { c.Database.EngineVersion = "18.1" }, []string{`Database.EngineVersion: got "18.1", want the major version 18 alone`}},
+		{"PostgreSQL major out of standard support", "dev", func(c *Config) { c.Database.EngineVersion = "13" }, []string{`Database.EngineVersion: got "13", want a PostgreSQL major version RDS creates (14, 15, 16, 17, 18)`}},
 		{"unsupported PostgreSQL major", "dev", func(c *Config) { c.Database.EngineVersion = "12.20" }, []string{`Database.EngineVersion: got "12.20"`}},
+		{"malformed PostgreSQL version", "dev", func(c *Config) { c.Database.EngineVersion = "16.x" }, []string{`Database.EngineVersion: got "16.x"`}},
 		{"instance class with db. prefix", "dev", func(c *Config) { c.Database.InstanceClass = "db.t4g.micro" }, []string{`Database.InstanceClass: got "db.t4g.micro", want a current RDS instance class without the db. prefix`}},
 		{"old instance class", "prod", func(c *Config) { c.Database.InstanceClass = "m4.large" }, []string{`Database.InstanceClass: got "m4.large"`}},
 		{"storage limit below allocation", "prod", func(c *Config) { c.Database.MaxAllocatedStorageGiB = 50 }, []string{"Database.MaxAllocatedStorageGiB: got 50, want from Database.AllocatedStorageGiB (100) to 16384"}},
@@ -126,6 +146,26 @@ func TestValidateRejects(t *testing.T) {
 		{"database name with hyphen", "dev", func(c *Config) { c.Database.DatabaseName = "my-app" }, []string{`Database.DatabaseName: got "my-app"`}},
 		{"rotation never", "dev", func(c *Config) { c.Database.RotationDays = 0 }, []string{"Database.RotationDays: got 0, want from 1 to 365"}},
 		{"unknown Redis version", "dev", func(c *Config) { c.Cache.EngineVersion = "8.0" }, []string{`Cache.EngineVersion: got "8.0", want one of [6.2 7.0 7.1]`}},
+		{"prod without alarm destination", "prod", func(c *Config) { c.Monitoring.AlarmEmails = nil }, []string{`Monitoring.AlarmEmails: got [], want at least one address: Monitoring.RequireAlarmDestination is on`}},
+		{"placeholder alarm e-mail in a real account", "dev", func(c *Config) {
+			c.Account = "123456789012"
+			c.Monitoring.AlarmEmails = []string{"oncall@acme.io", "ops@EXAMPLE.org", "x@mail.test"}
+		}, []string{`Monitoring.AlarmEmails[1]: got "ops@EXAMPLE.org", want a real address`, `Monitoring.AlarmEmails[2]: got "x@mail.test", want a real address`}},
+		{"placeholder certificate in a real account", "prod", func(c *Config) {
+			c.Account = "123456789012"
+			c.Monitoring.AlarmEmails = []string{"oncall@acme.io"}
+			c.LoadBalancer.CertificateArn = "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
+		}, []string{`LoadBalancer.CertificateArn: got "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000", want a real certificate: the all-zero ID is the presets' placeholder (set it with -c certificateArn=ARN)`}},
+		{"certificate of another account", "prod", func(c *Config) {
+			c.LoadBalancer.CertificateArn = "arn:aws:acm:eu-west-1:999999999999:certificate/11111111-2222-3333-4444-555555555555"
+		}, []string{`LoadBalancer.CertificateArn: got "arn:aws:acm:eu-west-1:999999999999:certificate/11111111-2222-3333-4444-555555555555", want a certificate of the stacks' account 222222222222 (set it with -c certificateArn=ARN)`}},
+		{"certificate of another region", "prod", func(c *Config) {
+			c.LoadBalancer.CertificateArn = "arn:aws:acm:us-east-1:222222222222:certificate/11111111-2222-3333-4444-555555555555"
+		}, []string{`LoadBalancer.CertificateArn: got "arn:aws:acm:us-east-1:222222222222:certificate/11111111-2222-3333-4444-555555555555", want a certificate in the stacks' region eu-west-1`}},
+		{"image tag of a scratch prefix", "prod", func(c *Config) { c.Service.ImageTag = "pr-42" }, []string{`Service.ImageTag: got "pr-42", want a release tag: tags starting with "pr-" are scratch images`}},
+		{"no scratch prefix", "dev", func(c *Config) { c.Registry.ScratchTagPrefixes = nil }, []string{`Registry.ScratchTagPrefixes: got [], want 1 to 5 tag prefixes`}},
+		{"bad and duplicate scratch prefixes", "dev", func(c *Config) { c.Registry.ScratchTagPrefixes = []string{"pr-", "pr-", "a b"} }, []string{
+			`Registry.ScratchTagPrefixes[1]: got "pr-", want each prefix listed once`, `Registry.ScratchTagPrefixes[2]: got "a b", want 1-30 tag characters`}},
 		{"node type without cache. prefix", "dev", func(c *Config) { c.Cache.NodeType = "t4g.micro" }, []string{`Cache.NodeType: got "t4g.micro"`}},
 		{"too many replicas", "prod", func(c *Config) { c.Cache.Replicas = 6 }, []string{"Cache.Replicas: got 6, want from 0 to 5"}},
 		{"snapshot retention out of range", "dev", func(c *Config) { c.Cache.SnapshotRetentionDays = 40 }, []string{"Cache.SnapshotRetentionDays: got 40"}},
@@ -136,7 +176,7 @@ func TestValidateRejects(t *testing.T) {
 		{"too little memory", "dev", func(c *Config) { c.Service.MemoryMiB = 64 }, []string{"Service.MemoryMiB: got 64, want from 128 to 30720 MiB"}},
 		{"CPU target out of range", "dev", func(c *Config) { c.Service.CPUTargetPercent = 95 }, []string{"Service.CPUTargetPercent: got 95, want from 10 to 90"}},
 		{"grace period too long", "dev", func(c *Config) { c.Service.HealthCheckGraceSeconds = 3600 }, []string{"Service.HealthCheckGraceSeconds: got 3600"}},
-		{"multi-line health check", "dev", func(c *Config) { c.Service.HealthCheckCommand = "true\nfalse" }, []string{"Service.HealthCheckCommand: got"}},
+		{"unknown health-check tool", "dev", func(c *Config) { c.Service.HealthCheckTool = "nc" }, []string{`Service.HealthCheckTool: got "nc", want one of [wget curl none]`}},
 		{"task log retention", "prod", func(c *Config) { c.Service.LogRetentionDays = 100 }, []string{"Service.LogRetentionDays: got 100"}},
 		{"instance type too small for awsvpc tasks", "dev", func(c *Config) { c.Cluster.InstanceType = "t3.micro" }, []string{`Cluster.InstanceType: got "t3.micro", want a current x86_64 instance type of medium size or larger`}},
 		{"Graviton instance type with the x86 AMI", "prod", func(c *Config) { c.Cluster.InstanceType = "m7g.large" }, []string{`Cluster.InstanceType: got "m7g.large"`}},

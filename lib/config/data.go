@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -9,8 +10,21 @@ import (
 )
 
 var (
-	postgresVersion = regexp.MustCompile(`^(1[4-7])\.([0-9]{1,2})$`)
-	redisVersions   = []string{"6.2", "7.0", "7.1"}
+	postgresVersion = regexp.MustCompile(`^([0-9]{2})(?:\.([0-9]{1,2}))?$`)
+	// postgresMajors are the PostgreSQL majors RDS creates new instances
+	// on in standard support. 13 left standard support on 2026-02-28 and is
+	// billed as Extended Support (RDS release calendar).
+	postgresMajors = []string{"14", "15", "16", "17", "18"}
+	// oldestCreatableMinor is, per major, the oldest minor RDS is known to
+	// create: it refuses new instances on 14.14-14.17, 15.9-15.12, 16.5-16.8
+	// and 17.1-17.4 since 2026-05-01 and upgrades them to these minors
+	// (AWS notice of the RDS for PostgreSQL minor deprecation, 2026). A
+	// pinned minor must be at least this; a major without an entry can be
+	// pinned by major only.
+	oldestCreatableMinor = map[string]int{"14": 20, "15": 15, "16": 11, "17": 7}
+	// redisFamilies maps each Redis OSS version ElastiCache creates to its
+	// parameter-group family.
+	redisFamilies = map[string]string{"6.2": "redis6.x", "7.0": "redis7", "7.1": "redis7"}
 	// Instance families RDS offers for PostgreSQL on Graviton and current
 	// Intel generations; older generations are left out on purpose.
 	dbInstanceClass = regexp.MustCompile(`^(t4g|t3|m6g|m6i|m7g|m7i|r6g|r6i|r7g|r7i)\.(micro|small|medium|large|xlarge|[1-9][0-9]?xlarge)$`)
@@ -32,13 +46,28 @@ const (
 // "16"; it is meaningful only for a validated config.
 func (d Database) PostgresMajor() string { return strings.SplitN(d.EngineVersion, ".", 2)[0] }
 
-// RedisFamily returns the parameter-group family of Cache.EngineVersion, such
-// as "redis7"; it is meaningful only for a validated config.
-func (c Cache) RedisFamily() string { return "redis" + strings.SplitN(c.EngineVersion, ".", 2)[0] }
+// RedisFamily returns the parameter-group family of Cache.EngineVersion,
+// such as "redis7" or "redis6.x"; it is meaningful only for a validated
+// config.
+func (c Cache) RedisFamily() string { return redisFamilies[c.EngineVersion] }
+
+func (d Database) validateEngineVersion(v *validator) {
+	m := postgresVersion.FindStringSubmatch(d.EngineVersion)
+	majors := strings.Join(postgresMajors, ", ")
+	switch {
+	case m == nil || !slices.Contains(postgresMajors, m[1]):
+		v.add("Database.EngineVersion", d.EngineVersion, fmt.Sprintf("a PostgreSQL major version RDS creates (%s), such as 16, optionally with a minor", majors))
+	case m[2] == "":
+	case oldestCreatableMinor[m[1]] == 0:
+		v.add("Database.EngineVersion", d.EngineVersion, fmt.Sprintf("the major version %s alone: no minor of it is known to be creatable, and RDS refuses deprecated minors", m[1]))
+	case atoi(m[2]) < oldestCreatableMinor[m[1]]:
+		v.add("Database.EngineVersion", d.EngineVersion, fmt.Sprintf("the major version %[1]s alone, or %[1]s.%[2]d or later: RDS no longer creates instances on older minors", m[1], oldestCreatableMinor[m[1]]))
+	}
+}
 
 func (c Config) validateDatabase(v *validator) {
 	d := c.Database
-	v.check(postgresVersion.MatchString(d.EngineVersion), "Database.EngineVersion", d.EngineVersion, "a PostgreSQL MAJOR.MINOR version with major 14 to 17, such as 16.6")
+	d.validateEngineVersion(v)
 	v.check(dbInstanceClass.MatchString(d.InstanceClass), "Database.InstanceClass", d.InstanceClass,
 		"a current RDS instance class without the db. prefix, such as t4g.micro or m7g.large")
 	v.check(d.AllocatedStorageGiB >= 20 && d.AllocatedStorageGiB <= 16384, "Database.AllocatedStorageGiB", d.AllocatedStorageGiB, "from 20 to 16384 (gp3)")
@@ -66,7 +95,8 @@ func (c Config) validateDatabase(v *validator) {
 
 func (c Config) validateCache(v *validator) {
 	k := c.Cache
-	v.check(slices.Contains(redisVersions, k.EngineVersion), "Cache.EngineVersion", k.EngineVersion, fmt.Sprintf("one of %v", redisVersions))
+	versions := slices.Sorted(maps.Keys(redisFamilies))
+	v.check(redisFamilies[k.EngineVersion] != "", "Cache.EngineVersion", k.EngineVersion, fmt.Sprintf("one of %v", versions))
 	v.check(cacheNodeType.MatchString(k.NodeType), "Cache.NodeType", k.NodeType, "a current ElastiCache node type such as cache.t4g.micro or cache.r7g.large")
 	v.check(k.Replicas >= 0 && k.Replicas <= 5, "Cache.Replicas", k.Replicas, "from 0 to 5")
 	v.check(k.SnapshotRetentionDays >= 0 && k.SnapshotRetentionDays <= 35, "Cache.SnapshotRetentionDays", k.SnapshotRetentionDays, "from 0 to 35")

@@ -10,11 +10,17 @@ import (
 
 func (c Config) validateMonitoring(v *validator) {
 	m := c.Monitoring
+	const hint = " (set them with -c alarmEmails=a@your.org,b@your.org)"
+	v.check(!m.RequireAlarmDestination || len(m.AlarmEmails) > 0, "Monitoring.AlarmEmails", m.AlarmEmails,
+		"at least one address: Monitoring.RequireAlarmDestination is on, so alarms must reach someone"+hint)
 	seen := map[string]bool{}
 	for i, e := range m.AlarmEmails {
 		field := fmt.Sprintf("Monitoring.AlarmEmails[%d]", i)
 		addr, err := mail.ParseAddress(e)
-		v.check(err == nil && addr.Address == e && strings.Contains(e[strings.LastIndex(e, "@")+1:], "."), field, e, "a plain e-mail address such as oncall@example.com")
+		domain := strings.ToLower(e[strings.LastIndex(e, "@")+1:])
+		v.check(err == nil && addr.Address == e && strings.Contains(domain, "."), field, e, "a plain e-mail address such as oncall@example.com")
+		v.check(!c.RealAccount() || !placeholderDomain(domain), field, e,
+			"a real address: example domains (RFC 2606) are placeholders that nobody reads"+hint)
 		v.check(!seen[e], field, e, "each address listed once")
 		seen[e] = true
 	}
@@ -32,4 +38,15 @@ func (c Config) validateMonitoring(v *validator) {
 			v.check(value > 0, field, value, "a positive number")
 		}
 	}
+}
+
+// placeholderDomain reports whether domain is reserved for examples by
+// RFC 2606 and can therefore never deliver an alarm.
+func placeholderDomain(domain string) bool {
+	for _, reserved := range []string{"example.com", "example.net", "example.org", "example", "test", "invalid", "localhost"} {
+		if domain == reserved || strings.HasSuffix(domain, "."+reserved) {
+			return true
+		}
+	}
+	return false
 }

@@ -56,7 +56,8 @@ type Props struct {
 	EngineLog awslogs.ILogGroup
 	// RemovalPolicy applies to the replication group: SNAPSHOT keeps a final
 	// snapshot, DESTROY does not. The subnet and parameter groups are
-	// retained unless it is DESTROY.
+	// retained unless it is DESTROY, except when the deploy that created
+	// them rolls back.
 	RemovalPolicy awscdk.RemovalPolicy
 }
 
@@ -141,7 +142,7 @@ func New(scope constructs.Construct, id string, props *Props) *ReplicationGroup 
 	rg.ApplyRemovalPolicy(props.RemovalPolicy, nil)
 	// Groups cannot be snapshotted; where the data is kept they are kept
 	// too, so a restore finds them.
-	groups := awscdk.RemovalPolicy_RETAIN
+	groups := awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE
 	if props.RemovalPolicy == awscdk.RemovalPolicy_DESTROY {
 		groups = awscdk.RemovalPolicy_DESTROY
 	}

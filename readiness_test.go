@@ -1,0 +1,853 @@
+package main
+
+// Deploy readiness: the rules AWS enforces at deploy and run time, checked
+// over every template of every synthesized configuration. cdk-nag, the
+// validator and cfn-lint check a template's shape; these check what the
+// services do with it: who a resource policy lets in, which events arrive,
+// which versions can still be created, what survives a failed create.
+// Each rule finds the resources it applies to by type, never by logical ID,
+// cites the AWS documentation it encodes, and fails when it matched
+// nothing, so a rule can never pass by looking at the wrong thing.
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// readinessRule is one behavioural rule. check reports problems with
+// t.Errorf and returns how many resources it examined.
+type readinessRule struct {
+	name   string
+	source string
+	check  func(t *testing.T, w world) int
+}
+
+var readinessRules = []readinessRule{
+	{"every alarm action can publish: alarm, topic policy, topic key",
+		"https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services; " +
+			"https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger",
+		alarmActionsCanPublish},
+	{"every ECS deployment alarm exists",
+		"https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-alarm-failure.html",
+		deploymentAlarmsExist},
+	{"every event rule matches events that arrive without a trail, and its targets can be invoked",
+		"https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html; " +
+			"https://docs.aws.amazon.com/secretsmanager/latest/userguide/monitoring-eventbridge.html",
+		eventRulesFireAndInvoke},
+	{"every pinned engine version is one AWS still creates, with its parameter-group family",
+		"https://docs.aws.amazon.com/AmazonRDS/latest/PostgreSQLReleaseNotes/postgresql-release-calendar.html (checked 2026-11-29); " +
+			"AWS notice: RDS for PostgreSQL 14.14-14.17, 15.9-15.12, 16.5-16.8, 17.1-17.4 not creatable from 2026-05-01; " +
+			"https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/supported-engine-versions.html",
+		engineVersionsAreCreatable},
+	{"every retained resource is deleted when its creating deploy rolls back",
+		"https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html (RetainExceptOnCreate)",
+		retainedResourcesSurviveFailedCreate},
+	{"every container health check probes the container's own port and the load balancer's path",
+		"https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html; " +
+			"https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-networking-awsvpc.html (ip targets)",
+		healthChecksProbeTheService},
+	{"every container secret is readable by its task's execution role",
+		"https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html",
+		containerSecretsAreReadable},
+	{"every awslogs container buffers bursts and every task runs where IMDS is blocked",
+		"https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html (max-buffer-size); " +
+			"https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ec2-security-considerations.html (ECS_AWSVPC_BLOCK_IMDS)",
+		logsAndMetadataAreSafe},
+	{"every repository's lifecycle rules keep the image the service runs",
+		"https://docs.aws.amazon.com/AmazonECR/latest/userguide/lifecycle_policy_parameters.html",
+		lifecycleKeepsRunningImage},
+	{"every service role trusts the service that assumes it",
+		"https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-services",
+		serviceRolesAreTrusted},
+	{"no placeholder value is left once a real account is configured",
+		"DESIGN.md, Known traps: placeholders that make offline synth work must never reach a real account",
+		noPlaceholdersInRealAccounts},
+}
+
+// TestDeployReadiness runs every rule over every synthesized configuration.
+func TestDeployReadiness(t *testing.T) {
+	for _, rule := range readinessRules {
+		t.Run(rule.name, func(t *testing.T) {
+			examined := 0
+			for _, name := range synthesized() {
+				w := newWorld(name)
+				t.Run(name, func(t *testing.T) { examined += rule.check(t, w) })
+			}
+			assert.Positive(t, examined, "the rule matched no resource in any configuration; it checks nothing (source: %s)", rule.source)
+			if t.Failed() {
+				t.Logf("rule source: %s", rule.source)
+			}
+		})
+	}
+}
+
+// world is one synthesized configuration seen as a whole: its templates and
+// the exports that join them.
+type world struct {
+	name      string
+	account   string
+	region    string
+	templates map[string]map[string]any
+	// exports maps an export name to its producing stack and value.
+	exports map[string]struct {
+		stack string
+		value any
+	}
+}
+
+func newWorld(name string) world {
+	s := envs[name]
+	w := world{name: name, account: s.cfg.Account, region: s.cfg.Region, templates: s.templates,
+		exports: map[string]struct {
+			stack string
+			value any
+		}{}}
+	for stack, tpl := range s.templates {
+		outputs, _ := tpl["Outputs"].(map[string]any)
+		for _, o := range outputs {
+			o := o.(map[string]any)
+			if exp, ok := o["Export"].(map[string]any); ok {
+				w.exports[fmt.Sprint(exp["Name"])] = struct {
+					stack string
+					value any
+				}{stack, o["Value"]}
+			}
+		}
+	}
+	return w
+}
+
+// ref names one resource of one stack.
+type ref struct{ stack, id string }
+
+func (r ref) String() string { return r.stack + "/" + r.id }
+
+// each calls fn for every resource of type typ in every stack, sorted, and
+// returns how many there were.
+func (w world) each(typ string, fn func(r ref, props map[string]any, res map[string]any)) int {
+	n := 0
+	for _, stack := range sortedKeys(w.templates) {
+		res, _ := w.templates[stack]["Resources"].(map[string]any)
+		for _, id := range sortedKeys(res) {
+			r := res[id].(map[string]any)
+			if r["Type"] != typ {
+				continue
+			}
+			props, _ := r["Properties"].(map[string]any)
+			fn(ref{stack, id}, props, r)
+			n++
+		}
+	}
+	return n
+}
+
+func (w world) resource(r ref) map[string]any {
+	res, _ := w.templates[r.stack]["Resources"].(map[string]any)
+	out, _ := res[r.id].(map[string]any)
+	return out
+}
+
+func (w world) props(r ref) map[string]any {
+	p, _ := w.resource(r)["Properties"].(map[string]any)
+	return p
+}
+
+// resolve follows a Ref, a GetAtt or an ImportValue (through the export's
+// producing stack) to the resource it names.
+func (w world) resolve(stack string, v any) (ref, bool) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return ref{}, false
+	}
+	switch {
+	case m["Ref"] != nil:
+		r := ref{stack, fmt.Sprint(m["Ref"])}
+		return r, w.resource(r) != nil
+	case m["Fn::GetAtt"] != nil:
+		parts, _ := m["Fn::GetAtt"].([]any)
+		if len(parts) == 0 {
+			return ref{}, false
+		}
+		r := ref{stack, fmt.Sprint(parts[0])}
+		return r, w.resource(r) != nil
+	case m["Fn::ImportValue"] != nil:
+		exp, ok := w.exports[fmt.Sprint(m["Fn::ImportValue"])]
+		if !ok {
+			return ref{}, false
+		}
+		return w.resolve(exp.stack, exp.value)
+	}
+	return ref{}, false
+}
+
+// sameTarget reports whether two template values name the same resource
+// (or are the same literal).
+func (w world) sameTarget(aStack string, a any, bStack string, b any) bool {
+	ra, okA := w.resolve(aStack, a)
+	rb, okB := w.resolve(bStack, b)
+	if okA || okB {
+		return okA && okB && ra == rb
+	}
+	return jsonOf(a) == jsonOf(b)
+}
+
+// request is what a caller brings to a policy evaluation.
+type request struct {
+	// service is the calling service principal; "" evaluates an identity
+	// policy, which has no Principal.
+	service string
+	action  string
+	// resource reports whether a statement's Resource value covers the
+	// target.
+	resource func(v any) bool
+	context  map[string]string
+}
+
+// evaluate applies a policy document to the request the way IAM does for
+// one policy: an explicit Deny wins, else some Allow must match. Unknown
+// condition operators never match, so the verdict errs towards "denied".
+func evaluate(doc any, req request) (allowed bool, why string) {
+	d, _ := doc.(map[string]any)
+	statements, _ := d["Statement"].([]any)
+	allowedBy := ""
+	for i, s := range statements {
+		st := s.(map[string]any)
+		if !statementMatches(st, req) {
+			continue
+		}
+		sid := fmt.Sprint(st["Sid"])
+		if st["Sid"] == nil {
+			sid = "#" + strconv.Itoa(i)
+		}
+		if st["Effect"] == "Deny" {
+			return false, "denied by statement " + sid
+		}
+		allowedBy = sid
+	}
+	if allowedBy == "" {
+		return false, "no statement allows it"
+	}
+	return true, "allowed by statement " + allowedBy
+}
+
+func statementMatches(st map[string]any, req request) bool {
+	if req.service != "" && !principalMatches(st["Principal"], req.service) {
+		return false
+	}
+	if !slices.ContainsFunc(strs(st["Action"]), func(a string) bool { return glob(a, req.action) }) {
+		return false
+	}
+	if !req.resource(st["Resource"]) {
+		return false
+	}
+	cond, _ := st["Condition"].(map[string]any)
+	for op, kv := range cond {
+		for key, want := range kv.(map[string]any) {
+			if !conditionHolds(op, req.context[key], strs(want)) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func principalMatches(p any, service string) bool {
+	if p == "*" {
+		return true
+	}
+	m, _ := p.(map[string]any)
+	return slices.Contains(strs(m["Service"]), service) || slices.Contains(strs(m["AWS"]), "*")
+}
+
+func conditionHolds(op, got string, want []string) bool {
+	switch op {
+	case "StringEquals", "Bool":
+		return slices.Contains(want, got)
+	case "StringLike", "ArnLike", "ArnEquals":
+		return slices.ContainsFunc(want, func(w string) bool { return glob(w, got) })
+	}
+	return false
+}
+
+// glob matches s against an IAM pattern with * and ?, case-insensitively
+// as IAM compares action names.
+func glob(pattern, s string) bool {
+	expr := "(?i)^" + strings.NewReplacer(`\*`, ".*", `\?`, ".").Replace(regexp.QuoteMeta(pattern)) + "$"
+	return regexp.MustCompile(expr).MatchString(s)
+}
+
+// strs reads a policy value that is a string or a list of strings.
+func strs(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, e := range v {
+			out = append(out, fmt.Sprint(e))
+		}
+		return out
+	}
+	return nil
+}
+
+// resourceIs matches a statement Resource that is "*" or names target.
+func (w world) resourceIs(stack string, target ref) func(v any) bool {
+	return func(v any) bool {
+		list, ok := v.([]any)
+		if !ok {
+			list = []any{v}
+		}
+		for _, e := range list {
+			if e == "*" {
+				return true
+			}
+			if r, ok := w.resolve(stack, e); ok && r == target {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// identityPolicies returns the policy documents attached to a role: inline
+// ones and AWS::IAM::Policy resources of the role's stack that name it.
+func (w world) identityPolicies(role ref) []any {
+	var docs []any
+	for _, p := range asList(w.props(role)["Policies"]) {
+		docs = append(docs, p.(map[string]any)["PolicyDocument"])
+	}
+	res, _ := w.templates[role.stack]["Resources"].(map[string]any)
+	for _, id := range sortedKeys(res) {
+		r := res[id].(map[string]any)
+		if r["Type"] != "AWS::IAM::Policy" {
+			continue
+		}
+		props := r["Properties"].(map[string]any)
+		for _, rr := range asList(props["Roles"]) {
+			if got, ok := w.resolve(role.stack, rr); ok && got == role {
+				docs = append(docs, props["PolicyDocument"])
+			}
+		}
+	}
+	return docs
+}
+
+// identityAllows reports whether any identity policy of role allows req
+// (and none denies it).
+func (w world) identityAllows(role ref, req request) (bool, string) {
+	allowed, why := false, "no policy of the role allows it"
+	for _, doc := range w.identityPolicies(role) {
+		ok, reason := evaluate(doc, req)
+		if strings.HasPrefix(reason, "denied") {
+			return false, reason
+		}
+		if ok {
+			allowed, why = true, reason
+		}
+	}
+	return allowed, why
+}
+
+// alarmActionsCanPublish follows every alarm action to its SNS topic, the
+// topic's policy and the topic's KMS key. An AWS::SNS::TopicPolicy replaces
+// the topic's default policy, so CloudWatch needs an explicit Allow there;
+// an SSE-KMS topic also needs the key to let CloudWatch use it.
+func alarmActionsCanPublish(t *testing.T, w world) int {
+	actions := 0
+	w.each("AWS::CloudWatch::Alarm", func(alarm ref, props, _ map[string]any) {
+		name := fmt.Sprint(props["AlarmName"])
+		if props["AlarmName"] == nil {
+			name = alarm.id
+		}
+		ctx := map[string]string{
+			"aws:SourceAccount":   w.account,
+			"aws:SourceArn":       fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s", w.region, w.account, name),
+			"aws:SecureTransport": "true",
+		}
+		for _, key := range []string{"AlarmActions", "OKActions", "InsufficientDataActions"} {
+			for _, action := range asList(props[key]) {
+				actions++
+				topic, ok := w.resolve(alarm.stack, action)
+				if !assert.True(t, ok, "%s: %s %s names no topic of this app: %s", alarm, key, jsonOf(action), "nothing checks who may publish there") {
+					continue
+				}
+				require.Equal(t, "AWS::SNS::Topic", w.resource(topic)["Type"], "%s: %s target %s", alarm, key, topic)
+				publish := request{service: "cloudwatch.amazonaws.com", action: "sns:Publish", resource: w.resourceIs(topic.stack, topic), context: ctx}
+				policies := 0
+				w.each("AWS::SNS::TopicPolicy", func(p ref, pp, _ map[string]any) {
+					if p.stack != topic.stack || !slices.ContainsFunc(asList(pp["Topics"]), func(v any) bool { r, ok := w.resolve(p.stack, v); return ok && r == topic }) {
+						return
+					}
+					policies++
+					ok, why := evaluate(pp["PolicyDocument"], publish)
+					assert.True(t, ok, "%s -> topic %s: policy %s does not let CloudWatch publish (%s)", alarm, topic, p.id, why)
+				})
+				// Without a topic policy SNS's default policy lets the account's
+				// services publish; with one, only what it allows.
+				if policies == 0 {
+					t.Logf("%s -> topic %s has SNS's default policy", alarm, topic)
+				}
+				keyArn, encrypted := w.props(topic)["KmsMasterKeyId"]
+				if !encrypted {
+					continue
+				}
+				key, ok := w.resolve(topic.stack, keyArn)
+				if !assert.True(t, ok, "%s -> topic %s is encrypted with %s, a key whose policy this app does not control (the AWS managed aws/sns key refuses CloudWatch)", alarm, topic, jsonOf(keyArn)) {
+					continue
+				}
+				for _, action := range []string{"kms:GenerateDataKey", "kms:Decrypt"} {
+					ok, why := evaluate(w.props(key)["KeyPolicy"], request{service: "cloudwatch.amazonaws.com", action: action, resource: func(v any) bool { return v == "*" }, context: ctx})
+					assert.True(t, ok, "%s -> topic %s -> key %s: CloudWatch may not %s (%s)", alarm, topic, key, action, why)
+				}
+			}
+		}
+	})
+	return actions
+}
+
+// deploymentAlarmsExist checks that every alarm an ECS service watches
+// during deployments is created by the app: ECS refers to them by name and
+// would watch nothing.
+func deploymentAlarmsExist(t *testing.T, w world) int {
+	names := map[string]bool{}
+	w.each("AWS::CloudWatch::Alarm", func(_ ref, props, _ map[string]any) {
+		if n, ok := props["AlarmName"].(string); ok {
+			names[n] = true
+		}
+	})
+	n := 0
+	w.each("AWS::ECS::Service", func(svc ref, props, _ map[string]any) {
+		dc, _ := props["DeploymentConfiguration"].(map[string]any)
+		alarms, _ := dc["Alarms"].(map[string]any)
+		for _, name := range asList(alarms["AlarmNames"]) {
+			n++
+			s, ok := name.(string)
+			if !ok {
+				if r, resolved := w.resolve(svc.stack, name); resolved {
+					s, _ = w.props(r)["AlarmName"].(string)
+				}
+			}
+			assert.True(t, names[s], "%s watches alarm %s, which this app does not create", svc, jsonOf(name))
+		}
+		assert.Equal(t, true, alarms["Enable"], "%s: deployment alarms are not enabled", svc)
+	})
+	return n
+}
+
+// nativeEvents are the detail-types services send to EventBridge without a
+// CloudTrail trail (each service's EventBridge page). Detail-types ending
+// in "via CloudTrail" need a trail with logging, which this app does not
+// create.
+var nativeEvents = map[string][]string{
+	"aws.secretsmanager": {"Secret Label Updated"},
+	"aws.ecs":            {"ECS Task State Change", "ECS Container Instance State Change", "ECS Service Action", "ECS Deployment State Change"},
+}
+
+// eventRulesFireAndInvoke checks every event pattern against the events
+// that arrive without set-up and every target's role against the target.
+func eventRulesFireAndInvoke(t *testing.T, w world) int {
+	trails := w.each("AWS::CloudTrail::Trail", func(ref, map[string]any, map[string]any) {})
+	return w.each("AWS::Events::Rule", func(rule ref, props, _ map[string]any) {
+		pattern, _ := props["EventPattern"].(map[string]any)
+		sources := strs(pattern["source"])
+		require.NotEmpty(t, sources, "%s: a pattern without a source matches events nobody checked", rule)
+		for _, dt := range strs(pattern["detail-type"]) {
+			if strings.HasSuffix(dt, "via CloudTrail") {
+				assert.Positive(t, trails, "%s matches %q, which EventBridge delivers only with a CloudTrail trail that logs; none is created", rule, dt)
+				continue
+			}
+			for _, src := range sources {
+				assert.Contains(t, nativeEvents[src], dt, "%s matches %q from %s, not a documented native event", rule, dt, src)
+			}
+		}
+		if slices.Contains(sources, "aws.secretsmanager") {
+			// Secret Label Updated carries the secret only in "resources";
+			// its detail has name, labelUpdated and versionId.
+			assert.NotEmpty(t, pattern["resources"], "%s: a Secrets Manager rule without resources fires for every secret", rule)
+			detail, _ := pattern["detail"].(map[string]any)
+			for key := range detail {
+				assert.Contains(t, []string{"name", "labelUpdated", "versionId"}, key, "%s: Secret Label Updated has no detail.%s", rule, key)
+			}
+		}
+		for _, tg := range asList(props["Targets"]) {
+			target := tg.(map[string]any)
+			dest, ok := w.resolve(rule.stack, target["Arn"])
+			if !assert.True(t, ok, "%s: target %s is not a resource of this app", rule, jsonOf(target["Arn"])) {
+				continue
+			}
+			action := map[string]string{"AWS::StepFunctions::StateMachine": "states:StartExecution", "AWS::Lambda::Function": "lambda:InvokeFunction"}[fmt.Sprint(w.resource(dest)["Type"])]
+			require.NotEmpty(t, action, "%s: no rule here for a %s target", rule, w.resource(dest)["Type"])
+			role, ok := w.resolve(rule.stack, target["RoleArn"])
+			if !assert.True(t, ok, "%s: target %s has no role EventBridge could assume", rule, dest) {
+				continue
+			}
+			trusted, why := evaluate(w.props(role)["AssumeRolePolicyDocument"], w.assumedBy("events.amazonaws.com", "arn:aws:events:REGION:ACCOUNT:rule/name"))
+			assert.True(t, trusted, "%s: role %s does not trust EventBridge (%s)", rule, role, why)
+			may, why := w.identityAllows(role, request{action: action, resource: w.resourceIs(role.stack, dest)})
+			assert.True(t, may, "%s: role %s may not %s on %s (%s)", rule, role, action, dest, why)
+		}
+	})
+}
+
+// postgresCreatable is what RDS creates on 2026-11-29: majors in standard
+// support, and per major the oldest minor not refused since 2026-05-01.
+var postgresCreatable = map[string]int{"14": 20, "15": 15, "16": 11, "17": 7, "18": 0}
+
+// redisCreatable maps each Redis OSS version ElastiCache creates to its
+// parameter-group family.
+var redisCreatable = map[string]string{"6.2": "redis6.x", "7.0": "redis7", "7.1": "redis7"}
+
+func engineVersionsAreCreatable(t *testing.T, w world) int {
+	n := w.each("AWS::RDS::DBInstance", func(db ref, props, _ map[string]any) {
+		v := fmt.Sprint(props["EngineVersion"])
+		major, minor, pinned := strings.Cut(v, ".")
+		oldest, known := postgresCreatable[major]
+		if assert.True(t, known, "%s: PostgreSQL %s is not a major RDS creates in standard support", db, v) && pinned {
+			m, err := strconv.Atoi(minor)
+			assert.True(t, err == nil && oldest > 0 && m >= oldest,
+				"%s: PostgreSQL %s is a minor RDS refuses to create (oldest known creatable: %s.%d); pin the major only", db, v, major, oldest)
+		}
+		group, ok := w.resolve(db.stack, props["DBParameterGroupName"])
+		if assert.True(t, ok, "%s has no parameter group of this app", db) {
+			assert.Equal(t, "postgres"+major, w.props(group)["Family"], "%s: the parameter group's family must follow the major version", db)
+		}
+	})
+	n += w.each("AWS::ElastiCache::ReplicationGroup", func(rg ref, props, _ map[string]any) {
+		v := fmt.Sprint(props["EngineVersion"])
+		family, known := redisCreatable[v]
+		assert.True(t, known, "%s: Redis OSS %s is not a version ElastiCache creates", rg, v)
+		group, ok := w.resolve(rg.stack, props["CacheParameterGroupName"])
+		if assert.True(t, ok, "%s has no parameter group of this app", rg) {
+			assert.Equal(t, family, w.props(group)["CacheParameterGroupFamily"], "%s: parameter-group family of Redis %s", rg, v)
+		}
+		if props["AuthToken"] != nil {
+			assert.Equal(t, true, props["TransitEncryptionEnabled"], "%s: ElastiCache accepts an AUTH token only with in-transit encryption", rg)
+		}
+	})
+	return n
+}
+
+// physicalName is the property that fixes a resource's name, per type.
+var physicalName = map[string]string{
+	"AWS::Logs::LogGroup": "LogGroupName", "AWS::RDS::DBInstance": "DBInstanceIdentifier",
+	"AWS::RDS::DBSubnetGroup": "DBSubnetGroupName", "AWS::ElastiCache::ReplicationGroup": "ReplicationGroupId",
+	"AWS::ElastiCache::SubnetGroup": "CacheSubnetGroupName", "AWS::SecretsManager::Secret": "Name",
+	"AWS::ECR::Repository": "RepositoryName", "AWS::S3::Bucket": "BucketName", "AWS::KMS::Alias": "AliasName",
+	"AWS::Lambda::Function": "FunctionName", "AWS::IAM::Role": "RoleName", "AWS::SNS::Topic": "TopicName",
+	"AWS::ECS::Cluster": "ClusterName", "AWS::StepFunctions::StateMachine": "StateMachineName",
+}
+
+// retainedResourcesSurviveFailedCreate: Retain keeps a resource even when
+// the deploy that created it rolls back; with a fixed name the retry then
+// fails with "already exists", and with termination protection the
+// ROLLBACK_COMPLETE stack cannot even be deleted. RetainExceptOnCreate
+// keeps what a deploy once created and cleans up a failed create.
+func retainedResourcesSurviveFailedCreate(t *testing.T, w world) int {
+	n := 0
+	for _, stack := range sortedKeys(w.templates) {
+		res, _ := w.templates[stack]["Resources"].(map[string]any)
+		for _, id := range sortedKeys(res) {
+			r := res[id].(map[string]any)
+			policy := r["DeletionPolicy"]
+			if policy != "Retain" && policy != "RetainExceptOnCreate" {
+				continue
+			}
+			n++
+			props, _ := r["Properties"].(map[string]any)
+			name := ""
+			if prop := physicalName[fmt.Sprint(r["Type"])]; prop != "" && props[prop] != nil {
+				name = fmt.Sprintf(" with the fixed name %s", jsonOf(props[prop]))
+			}
+			assert.Equal(t, "RetainExceptOnCreate", policy, "%s/%s: %s%s is retained even when its creating deploy rolls back", stack, id, r["Type"], name)
+		}
+	}
+	return n
+}
+
+var localURL = regexp.MustCompile(`http://localhost:([0-9]+)(/[^ ']*)`)
+
+// healthChecksProbeTheService ties each container health check to the
+// container's port and to the health-check path of the target group the
+// service registers that container with; it also checks ECS's limits on
+// the check's timing and that awsvpc tasks register as IP targets.
+func healthChecksProbeTheService(t *testing.T, w world) int {
+	n := 0
+	w.each("AWS::ECS::Service", func(svc ref, props, _ map[string]any) {
+		td, ok := w.resolve(svc.stack, props["TaskDefinition"])
+		require.True(t, ok, "%s: task definition %s", svc, jsonOf(props["TaskDefinition"]))
+		containers := map[string]map[string]any{}
+		for _, c := range asList(w.props(td)["ContainerDefinitions"]) {
+			containers[fmt.Sprint(c.(map[string]any)["Name"])] = c.(map[string]any)
+		}
+		for _, lb := range asList(props["LoadBalancers"]) {
+			n++
+			lb := lb.(map[string]any)
+			c := containers[fmt.Sprint(lb["ContainerName"])]
+			require.NotNil(t, c, "%s registers container %v, which its task definition lacks", svc, lb["ContainerName"])
+			port := fmt.Sprint(lb["ContainerPort"])
+			assert.Contains(t, jsonOf(c["PortMappings"]), `"ContainerPort":`+port, "%s: container %v does not map port %s", svc, lb["ContainerName"], port)
+			tg, ok := w.resolve(svc.stack, lb["TargetGroupArn"])
+			require.True(t, ok, "%s: target group %s", svc, jsonOf(lb["TargetGroupArn"]))
+			tgProps := w.props(tg)
+			if w.props(td)["NetworkMode"] == "awsvpc" {
+				assert.Equal(t, "ip", tgProps["TargetType"], "%s: awsvpc tasks register by IP; target group %s has type %v", svc, tg, tgProps["TargetType"])
+			}
+			hc, ok := c["HealthCheck"].(map[string]any)
+			if !ok {
+				t.Logf("%s: container %v has no container health check; the load balancer's check alone decides", svc, lb["ContainerName"])
+				continue
+			}
+			command := strs(hc["Command"])
+			require.NotEmpty(t, command, "%s: health check without a command", svc)
+			m := localURL.FindStringSubmatch(strings.Join(command, " "))
+			if assert.NotNil(t, m, "%s: health check %q fetches no http://localhost URL", svc, command) {
+				assert.Equal(t, port, m[1], "%s: health check probes port %s, the container listens on %s", svc, m[1], port)
+				assert.Equal(t, tgProps["HealthCheckPath"], m[2], "%s: health check probes %s, the load balancer probes %v", svc, m[2], tgProps["HealthCheckPath"])
+			}
+			within := func(key string, lo, hi float64) {
+				v, ok := hc[key].(float64)
+				assert.True(t, ok && v >= lo && v <= hi, "%s: health check %s is %v, ECS accepts %g-%g", svc, key, hc[key], lo, hi)
+			}
+			within("Interval", 5, 300)
+			within("Timeout", 2, 60)
+			within("Retries", 1, 10)
+			within("StartPeriod", 0, 300)
+		}
+	})
+	return n
+}
+
+// containerSecretsAreReadable: the execution role fetches ECS secrets when
+// a task starts; a secret it cannot read stops every task from starting.
+func containerSecretsAreReadable(t *testing.T, w world) int {
+	n := 0
+	w.each("AWS::ECS::TaskDefinition", func(td ref, props, _ map[string]any) {
+		role, ok := w.resolve(td.stack, props["ExecutionRoleArn"])
+		for _, c := range asList(props["ContainerDefinitions"]) {
+			for _, s := range asList(c.(map[string]any)["Secrets"]) {
+				n++
+				s := s.(map[string]any)
+				if !assert.True(t, ok, "%s: secret %v but no execution role of this app", td, s["Name"]) {
+					continue
+				}
+				arn := secretArnOf(s["ValueFrom"])
+				may, why := w.identityAllows(role, request{action: "secretsmanager:GetSecretValue", resource: func(v any) bool {
+					return slices.ContainsFunc(asListOr(v), func(e any) bool { return w.sameTarget(role.stack, e, td.stack, arn) || e == "*" })
+				}})
+				assert.True(t, may, "%s: execution role %s may not read secret %v (%s): %s", td, role, s["Name"], jsonOf(arn), why)
+			}
+		}
+	})
+	return n
+}
+
+// secretArnOf takes the secret ARN out of an ECS secret's valueFrom, which
+// may be ARN:json-key:version-stage:version-id joined from parts.
+func secretArnOf(v any) any {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return v
+	}
+	if join, ok := m["Fn::Join"].([]any); ok && len(join) == 2 {
+		if parts, ok := join[1].([]any); ok && len(parts) > 0 {
+			return parts[0]
+		}
+	}
+	return v
+}
+
+// logsAndMetadataAreSafe: a non-blocking awslogs driver drops what does not
+// fit its buffer, and awsvpc tasks reach the instance role's credentials
+// through IMDS unless the agent blocks it.
+func logsAndMetadataAreSafe(t *testing.T, w world) int {
+	n := w.each("AWS::ECS::TaskDefinition", func(td ref, props, _ map[string]any) {
+		for _, c := range asList(props["ContainerDefinitions"]) {
+			lc, _ := c.(map[string]any)["LogConfiguration"].(map[string]any)
+			opts, _ := lc["Options"].(map[string]any)
+			if lc["LogDriver"] != "awslogs" || opts["mode"] != "non-blocking" {
+				continue
+			}
+			size := fmt.Sprint(opts["max-buffer-size"])
+			assert.True(t, bufferBytes(size) >= 4<<20, "%s: non-blocking awslogs with max-buffer-size %s drops log bursts; set at least 4 MiB", td, size)
+		}
+	})
+	awsvpc := 0
+	w.each("AWS::ECS::TaskDefinition", func(_ ref, props, _ map[string]any) {
+		if props["NetworkMode"] == "awsvpc" {
+			awsvpc++
+		}
+	})
+	n += w.each("AWS::EC2::LaunchTemplate", func(lt ref, props, _ map[string]any) {
+		data, _ := props["LaunchTemplateData"].(map[string]any)
+		userData := jsonOf(data["UserData"])
+		if awsvpc > 0 && strings.Contains(userData, "ECS_CLUSTER=") {
+			assert.Contains(t, userData, `ECS_AWSVPC_BLOCK_IMDS=true \u003e\u003e /etc/ecs/ecs.config`, "%s: container instances of awsvpc tasks do not block IMDS", lt)
+		}
+		md, _ := data["MetadataOptions"].(map[string]any)
+		assert.Equal(t, "required", md["HttpTokens"], "%s: IMDSv2 is not required", lt)
+	})
+	return n
+}
+
+// bufferBytes parses a Docker size such as 25m or 26214400b (binary units).
+func bufferBytes(s string) int64 {
+	m := regexp.MustCompile(`^(?i)([0-9]+)([kmg]?)i?b?$`).FindStringSubmatch(s)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.ParseInt(m[1], 10, 64)
+	return n << map[string]int{"": 0, "k": 10, "m": 20, "g": 30}[strings.ToLower(m[2])]
+}
+
+// lifecycleKeepsRunningImage: an expired image cannot be pulled, so a
+// replacement task of the running service would fail. No rule may select
+// the tag the service runs, and no rule may expire tagged images by count
+// without a prefix that excludes it.
+func lifecycleKeepsRunningImage(t *testing.T, w world) int {
+	running := map[string]bool{}
+	w.each("AWS::ECS::TaskDefinition", func(_ ref, props, _ map[string]any) {
+		for _, c := range asList(props["ContainerDefinitions"]) {
+			image := jsonOf(c.(map[string]any)["Image"])
+			if i := strings.LastIndex(image, ":"); strings.Contains(image, "dkr.ecr") && i > 0 {
+				running[strings.Trim(image[i+1:], `"]}`)] = true
+			}
+		}
+	})
+	return w.each("AWS::ECR::Repository", func(repo ref, props, _ map[string]any) {
+		lp, _ := props["LifecyclePolicy"].(map[string]any)
+		var policy struct {
+			Rules []struct {
+				Priority  int `json:"rulePriority"`
+				Selection struct {
+					TagStatus   string   `json:"tagStatus"`
+					Prefixes    []string `json:"tagPrefixList"`
+					Patterns    []string `json:"tagPatternList"`
+					CountType   string   `json:"countType"`
+					StorageType string   `json:"storageClass"`
+				} `json:"selection"`
+			} `json:"rules"`
+		}
+		if text, ok := lp["LifecyclePolicyText"].(string); ok {
+			require.NoError(t, json.Unmarshal([]byte(text), &policy), "%s: lifecycle policy", repo)
+		}
+		for _, r := range policy.Rules {
+			sel := r.Selection
+			switch sel.TagStatus {
+			case "untagged":
+				continue
+			case "any":
+				t.Errorf("%s: rule %d expires images whatever their tag, including the one a service runs", repo, r.Priority)
+				continue
+			}
+			assert.True(t, len(sel.Prefixes) > 0 || !slices.Contains(sel.Patterns, "*"), "%s: rule %d selects every tagged image", repo, r.Priority)
+			for tag := range running {
+				// ECR selects an image only if it matches every listed
+				// prefix or pattern.
+				all := len(sel.Prefixes)+len(sel.Patterns) > 0
+				for _, p := range sel.Prefixes {
+					all = all && strings.HasPrefix(tag, p)
+				}
+				for _, p := range sel.Patterns {
+					all = all && glob(p, tag)
+				}
+				assert.False(t, all, "%s: rule %d may expire %s, the image a service runs", repo, r.Priority, tag)
+			}
+		}
+	})
+}
+
+// serviceTrust lists the roles a service assumes, by what the role is
+// attached to; sourceArn is the kind of ARN the service presents as
+// aws:SourceArn when it assumes the role (REGION and ACCOUNT filled in).
+var serviceTrust = []struct{ typ, prop, service, sourceArn string }{
+	{"AWS::ECS::TaskDefinition", "ExecutionRoleArn", "ecs-tasks.amazonaws.com", "arn:aws:ecs:REGION:ACCOUNT:task/cluster/id"},
+	{"AWS::ECS::TaskDefinition", "TaskRoleArn", "ecs-tasks.amazonaws.com", "arn:aws:ecs:REGION:ACCOUNT:task/cluster/id"},
+	{"AWS::RDS::DBInstance", "MonitoringRoleArn", "monitoring.rds.amazonaws.com", "arn:aws:rds:REGION:ACCOUNT:db:name"},
+	{"AWS::EC2::FlowLog", "DeliverLogsPermissionArn", "vpc-flow-logs.amazonaws.com", "arn:aws:ec2:REGION:ACCOUNT:vpc-flow-log/fl-id"},
+	{"AWS::StepFunctions::StateMachine", "RoleArn", "states.amazonaws.com", "arn:aws:states:REGION:ACCOUNT:stateMachine:name"},
+	{"AWS::IAM::InstanceProfile", "Roles", "ec2.amazonaws.com", "arn:aws:ec2:REGION:ACCOUNT:instance/i-id"},
+}
+
+// assumedBy is service assuming a role on behalf of a resource of this
+// account and region, with the confused-deputy context it presents.
+func (w world) assumedBy(service, sourceArn string) request {
+	arn := strings.NewReplacer("REGION", w.region, "ACCOUNT", w.account).Replace(sourceArn)
+	return request{service: service, action: "sts:AssumeRole", resource: func(any) bool { return true },
+		context: map[string]string{"aws:SourceAccount": w.account, "aws:SourceArn": arn}}
+}
+
+func serviceRolesAreTrusted(t *testing.T, w world) int {
+	n := 0
+	for _, st := range serviceTrust {
+		w.each(st.typ, func(owner ref, props, _ map[string]any) {
+			for _, v := range asListOr(props[st.prop]) {
+				role, ok := w.resolve(owner.stack, v)
+				if !ok || w.resource(role)["Type"] != "AWS::IAM::Role" {
+					continue
+				}
+				n++
+				ok, why := evaluate(w.props(role)["AssumeRolePolicyDocument"], w.assumedBy(st.service, st.sourceArn))
+				assert.True(t, ok, "%s: role %s (its %s) does not trust %s (%s)", owner, role, st.prop, st.service, why)
+			}
+		})
+	}
+	return n
+}
+
+// placeholderValues are the presets' stand-ins for what a real deploy must
+// provide.
+var placeholderValues = regexp.MustCompile(`111111111111|222222222222|00000000-0000-0000-0000-000000000000|@(example\.(com|net|org)|[a-z0-9.-]+\.(example|test|invalid))\b`)
+
+func noPlaceholdersInRealAccounts(t *testing.T, w world) int {
+	if w.account == "111111111111" || w.account == "222222222222" {
+		return 0 // never deployed: the placeholders are what make it synthesize
+	}
+	n := 0
+	for _, stack := range sortedKeys(w.templates) {
+		n++
+		raw := jsonOf(w.templates[stack])
+		for _, m := range placeholderValues.FindAllString(raw, 3) {
+			t.Errorf("%s/%s (account %s) still holds the placeholder %q", w.name, stack, w.account, m)
+		}
+	}
+	return n
+}
+
+func asList(v any) []any {
+	l, _ := v.([]any)
+	return l
+}
+
+// asListOr reads a value that is a list or a single element.
+func asListOr(v any) []any {
+	if l, ok := v.([]any); ok {
+		return l
+	}
+	if v == nil {
+		return nil
+	}
+	return []any{v}
+}
+
+func jsonOf(v any) string {
+	raw, _ := json.Marshal(v)
+	return string(raw)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
