@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -113,6 +114,16 @@ func run(m *testing.M) int {
 		}
 		envs[name] = s
 	}
+	dirs, regions := map[string]string{}, []string{}
+	for name, s := range envs {
+		dirs[name] = s.outdir
+		if !slices.Contains(regions, s.cfg.Region) {
+			regions = append(regions, s.cfg.Region)
+		}
+	}
+	startCfnLint(dirs, regions)
+	// The temporary assemblies go when run returns; the linter must be done.
+	defer func() { <-cfnLint.done }()
 	return m.Run()
 }
 
