@@ -2,21 +2,19 @@ package lib
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-
-	"github.com/example/platform/lib/config"
 )
 
 // AlertsStackProps configures the Alerts stack.
 type AlertsStackProps struct {
 	awscdk.StackProps
-	Config config.Config
+	Deployment Deployment
+	// AlarmEmails are subscribed to the topic.
+	AlarmEmails []string
 }
 
 // AlertsStack owns the encrypted SNS topic every alarm notifies. It is a
@@ -32,11 +30,11 @@ type AlertsStack struct {
 // subscriptions.
 func NewAlertsStack(scope constructs.Construct, id string, props *AlertsStackProps) *AlertsStack {
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
-	cfg := props.Config
+	d := props.Deployment
 
 	// CloudWatch can publish to an encrypted topic only with a customer
 	// managed key whose policy lets it use the key.
-	key := newKey(stack, "TopicKey", cfg, "alarm topic")
+	key := newKey(stack, "TopicKey", d, "alarm topic")
 	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("AllowCloudWatchAlarmsToPublish"),
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
@@ -46,7 +44,7 @@ func NewAlertsStack(scope constructs.Construct, id string, props *AlertsStackPro
 	}), nil)
 
 	topic := awssns.NewTopic(stack, jsii.String("AlarmTopic"), &awssns.TopicProps{
-		DisplayName: jsii.String(cfg.AppName + " " + cfg.Environment + " alarms"),
+		DisplayName: jsii.String(d.Title() + " alarms"),
 		MasterKey:   key,
 		EnforceSSL:  jsii.Bool(true),
 	})
@@ -60,7 +58,7 @@ func NewAlertsStack(scope constructs.Construct, id string, props *AlertsStackPro
 		Resources:  jsii.Strings(*topic.TopicArn()),
 		Conditions: alarmsOfThisAccount(stack),
 	}))
-	for _, email := range cfg.Monitoring.AlarmEmails {
+	for _, email := range props.AlarmEmails {
 		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(email), nil))
 	}
 
@@ -79,51 +77,4 @@ func alarmsOfThisAccount(stack awscdk.Stack) *map[string]any {
 			ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
 		})},
 	}
-}
-
-// alarm describes one CloudWatch alarm.
-type alarm struct {
-	id string
-	// name is a physical alarm name; only alarms referred to by name (ECS
-	// deployment alarms) need one.
-	name        string
-	description string
-	metric      awscloudwatch.IMetric
-	threshold   float64
-	comparison  awscloudwatch.ComparisonOperator
-	// periods is how many evaluation periods are looked at, and
-	// datapoints how many of them must breach.
-	periods, datapoints int
-	// missing is how missing data counts; alarms on traffic treat it as
-	// not breaching, alarms on presence (running tasks) as breaching.
-	missing awscloudwatch.TreatMissingData
-}
-
-// newAlarm creates the alarm in scope and has it notify topic on ALARM and
-// on OK.
-func newAlarm(scope constructs.Construct, topic awssns.ITopic, a alarm) awscloudwatch.Alarm {
-	if a.periods == 0 {
-		a.periods, a.datapoints = 3, 2
-	}
-	if a.missing == "" {
-		a.missing = awscloudwatch.TreatMissingData_NOT_BREACHING
-	}
-	var name *string
-	if a.name != "" {
-		name = jsii.String(a.name)
-	}
-	al := awscloudwatch.NewAlarm(scope, jsii.String(a.id), &awscloudwatch.AlarmProps{
-		AlarmName:          name,
-		AlarmDescription:   jsii.String(a.description),
-		Metric:             a.metric,
-		Threshold:          jsii.Number(a.threshold),
-		ComparisonOperator: a.comparison,
-		EvaluationPeriods:  jsii.Number(float64(a.periods)),
-		DatapointsToAlarm:  jsii.Number(float64(a.datapoints)),
-		TreatMissingData:   a.missing,
-	})
-	action := awscloudwatchactions.NewSnsAction(topic)
-	al.AddAlarmAction(action)
-	al.AddOkAction(action)
-	return al
 }

@@ -15,8 +15,9 @@ import (
 // CacheStackProps configures the Cache stack.
 type CacheStackProps struct {
 	awscdk.StackProps
-	Config config.Config
-	Vpc    awsec2.IVpc
+	Deployment Deployment
+	Cache      config.Cache
+	Vpc        awsec2.IVpc
 	// SecurityGroup is attached to the nodes; its rules live in the Network stack.
 	SecurityGroup awsec2.ISecurityGroup
 	// Key encrypts data at rest and snapshots.
@@ -35,16 +36,15 @@ type CacheStack struct {
 // and AUTH required, and its logs in CloudWatch.
 func NewCacheStack(scope constructs.Construct, id string, props *CacheStackProps) *CacheStack {
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
-	cfg := props.Config
-	c := cfg.Cache
+	dep, c := props.Deployment, props.Cache
 
 	snapshot := awscdk.RemovalPolicy_DESTROY
-	if cfg.RetainData {
+	if dep.RetainData {
 		snapshot = awscdk.RemovalPolicy_SNAPSHOT
 	}
 	rg := redis.New(stack, "Redis", &redis.Props{
 		Vpc:            props.Vpc,
-		SecurityGroups: []awsec2.ISecurityGroup{props.SecurityGroup},
+		SecurityGroups: []awsec2.ISecurityGroup{lockedSecurityGroup(stack, "CacheSecurityGroup", props.SecurityGroup)},
 		EngineVersion:  c.EngineVersion,
 		Family:         c.RedisFamily(),
 		// volatile-lru evicts only keys with a TTL, so data the application
@@ -58,8 +58,8 @@ func NewCacheStack(scope constructs.Construct, id string, props *CacheStackProps
 		SnapshotRetentionDays: c.SnapshotRetentionDays,
 		SnapshotWindow:        c.SnapshotWindow,
 		MaintenanceWindow:     c.MaintenanceWindow,
-		SlowLog:               newLogGroup(stack, "SlowLog", cfg, c.LogRetentionDays),
-		EngineLog:             newLogGroup(stack, "EngineLog", cfg, c.LogRetentionDays),
+		SlowLog:               newLogGroup(stack, "SlowLog", dep, c.LogRetentionDays, ""),
+		EngineLog:             newLogGroup(stack, "EngineLog", dep, c.LogRetentionDays, ""),
 		RemovalPolicy:         snapshot,
 	})
 	suppress(rg.Resource, "AwsSolutions-AEC5",

@@ -15,8 +15,9 @@ import (
 // ClusterStackProps configures the Cluster stack.
 type ClusterStackProps struct {
 	awscdk.StackProps
-	Config config.Config
-	Vpc    awsec2.IVpc
+	Deployment Deployment
+	Cluster    config.Cluster
+	Vpc        awsec2.IVpc
 	// SecurityGroup is attached to the container instances.
 	SecurityGroup awsec2.ISecurityGroup
 }
@@ -26,66 +27,23 @@ type ClusterStack struct {
 	awscdk.Stack
 	Cluster          awsecs.Cluster
 	CapacityProvider awsecs.AsgCapacityProvider
-	Instances        awsautoscaling.IAutoScalingGroup
 }
 
 // NewClusterStack creates an ECS cluster on an Auto Scaling group of
 // ECS-optimized Amazon Linux 2023 instances in the private subnets.
 func NewClusterStack(scope constructs.Construct, id string, props *ClusterStackProps) *ClusterStack {
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
-	cfg := props.Config
-	k := cfg.Cluster
+	k := props.Cluster
 
 	cluster := awsecs.NewCluster(stack, jsii.String("Cluster"), &awsecs.ClusterProps{
 		Vpc:                 props.Vpc,
 		ContainerInsightsV2: awsecs.ContainerInsights_ENABLED,
 	})
 
-	role := awsiam.NewRole(stack, jsii.String("InstanceRole"), &awsiam.RoleProps{
-		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("ec2.amazonaws.com"), nil),
-		Description: jsii.String("ECS container instances: ECS agent and SSM Session Manager (no SSH)"),
-		ManagedPolicies: &[]awsiam.IManagedPolicy{
-			awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("service-role/AmazonEC2ContainerServiceforEC2Role")),
-			awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("AmazonSSMManagedInstanceCore")),
-		},
-	})
-	suppress(role, "AwsSolutions-IAM4",
-		"AmazonEC2ContainerServiceforEC2Role and AmazonSSMManagedInstanceCore are the AWS-maintained policies the ECS agent and Session Manager need; AWS updates them as the agent changes.")
-
-	// The AMI ID comes from AWS's SSM parameter unless pinned: pinning keeps
-	// a new AMI release from replacing every instance on the next deploy.
-	var image awsec2.IMachineImage = awsecs.EcsOptimizedImage_AmazonLinux2023(awsecs.AmiHardwareType_STANDARD, nil)
-	if k.AmiID != "" {
-		image = awsec2.MachineImage_GenericLinux(&map[string]*string{cfg.Region: jsii.String(k.AmiID)}, nil)
-	}
-	// The capacity provider appends the commands that join the cluster to
-	// this user data; without them instances never register.
-	userData := awsec2.UserData_ForLinux(nil)
-	// Tasks in awsvpc mode could otherwise reach the instance metadata
-	// service and take the instance role's credentials.
-	userData.AddCommands(jsii.String("echo ECS_AWSVPC_BLOCK_IMDS=true >> /etc/ecs/ecs.config"))
-	launchTemplate := awsec2.NewLaunchTemplate(stack, jsii.String("LaunchTemplate"), &awsec2.LaunchTemplateProps{
-		MachineImage:  image,
-		InstanceType:  awsec2.NewInstanceType(jsii.String(k.InstanceType)),
-		Role:          role,
-		SecurityGroup: lockedSecurityGroup(stack, "InstanceSecurityGroup", props.SecurityGroup),
-		UserData:      userData,
-		RequireImdsv2: jsii.Bool(true),
-		// Tasks use awsvpc networking and get credentials from the agent,
-		// so nothing inside a container needs the instance's metadata.
-		HttpPutResponseHopLimit: jsii.Number(1),
-		BlockDevices: &[]*awsec2.BlockDevice{{
-			DeviceName: jsii.String("/dev/xvda"),
-			Volume: awsec2.BlockDeviceVolume_Ebs(jsii.Number(float64(k.RootVolumeGiB)), &awsec2.EbsDeviceOptions{
-				Encrypted:  jsii.Bool(true),
-				VolumeType: awsec2.EbsDeviceVolumeType_GP3,
-			}),
-		}},
-	})
-
+	launchTemplate, role := newLaunchTemplate(stack, props)
 	asg := awsautoscaling.NewAutoScalingGroup(stack, jsii.String("Instances"), &awsautoscaling.AutoScalingGroupProps{
 		Vpc:            props.Vpc,
-		VpcSubnets:     &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS},
+		VpcSubnets:     privateSubnets,
 		LaunchTemplate: launchTemplate,
 		MinCapacity:    jsii.Number(float64(k.MinInstances)),
 		MaxCapacity:    jsii.Number(float64(k.MaxInstances)),
@@ -120,5 +78,54 @@ func NewClusterStack(scope constructs.Construct, id string, props *ClusterStackP
 	})
 
 	output(stack, "ClusterName", "cluster_name: the ECS cluster", cluster.ClusterName())
-	return &ClusterStack{Stack: stack, Cluster: cluster, CapacityProvider: capacity, Instances: asg}
+	return &ClusterStack{Stack: stack, Cluster: cluster, CapacityProvider: capacity}
+}
+
+// newLaunchTemplate describes the container instances: the ECS-optimized
+// AMI, the instance role (ECS agent and SSM, no SSH), the locked security
+// group, IMDSv2 and an encrypted root volume.
+func newLaunchTemplate(stack awscdk.Stack, props *ClusterStackProps) (awsec2.LaunchTemplate, awsiam.Role) {
+	k := props.Cluster
+	role := awsiam.NewRole(stack, jsii.String("InstanceRole"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("ec2.amazonaws.com"), nil),
+		Description: jsii.String("ECS container instances: ECS agent and SSM Session Manager (no SSH)"),
+		ManagedPolicies: &[]awsiam.IManagedPolicy{
+			awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("service-role/AmazonEC2ContainerServiceforEC2Role")),
+			awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("AmazonSSMManagedInstanceCore")),
+		},
+	})
+	suppress(role, "AwsSolutions-IAM4",
+		"AmazonEC2ContainerServiceforEC2Role and AmazonSSMManagedInstanceCore are the AWS-maintained policies the ECS agent and Session Manager need; AWS updates them as the agent changes.")
+
+	// The AMI ID comes from AWS's SSM parameter unless pinned: pinning keeps
+	// a new AMI release from replacing every instance on the next deploy.
+	var image awsec2.IMachineImage = awsecs.EcsOptimizedImage_AmazonLinux2023(awsecs.AmiHardwareType_STANDARD, nil)
+	if k.AmiID != "" {
+		image = awsec2.MachineImage_GenericLinux(&map[string]*string{props.Deployment.Region: jsii.String(k.AmiID)}, nil)
+	}
+	// The capacity provider appends the commands that join the cluster to
+	// this user data; without them instances never register.
+	userData := awsec2.UserData_ForLinux(nil)
+	// Tasks in awsvpc mode could otherwise reach the instance metadata
+	// service and take the instance role's credentials.
+	userData.AddCommands(jsii.String("echo ECS_AWSVPC_BLOCK_IMDS=true >> /etc/ecs/ecs.config"))
+	launchTemplate := awsec2.NewLaunchTemplate(stack, jsii.String("LaunchTemplate"), &awsec2.LaunchTemplateProps{
+		MachineImage:  image,
+		InstanceType:  awsec2.NewInstanceType(jsii.String(k.InstanceType)),
+		Role:          role,
+		SecurityGroup: lockedSecurityGroup(stack, "InstanceSecurityGroup", props.SecurityGroup),
+		UserData:      userData,
+		RequireImdsv2: jsii.Bool(true),
+		// Tasks use awsvpc networking and get credentials from the agent,
+		// so nothing inside a container needs the instance's metadata.
+		HttpPutResponseHopLimit: jsii.Number(1),
+		BlockDevices: &[]*awsec2.BlockDevice{{
+			DeviceName: jsii.String("/dev/xvda"),
+			Volume: awsec2.BlockDeviceVolume_Ebs(jsii.Number(float64(k.RootVolumeGiB)), &awsec2.EbsDeviceOptions{
+				Encrypted:  jsii.Bool(true),
+				VolumeType: awsec2.EbsDeviceVolumeType_GP3,
+			}),
+		}},
+	})
+	return launchTemplate, role
 }

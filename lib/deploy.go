@@ -9,35 +9,30 @@ import (
 	elbv2 "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctionstasks"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-
-	"github.com/example/platform/lib/config"
 )
 
 // newDeploymentAlarms creates the alarms ECS watches during a deployment.
 // They live in the Service stack because the service refers to them by
 // name and they must exist before it does.
-func newDeploymentAlarms(scope constructs.Construct, cfg config.Config, tg elbv2.ApplicationTargetGroup, topic awssns.ITopic) []awscloudwatch.IAlarm {
-	t := cfg.Monitoring.Thresholds
+func newDeploymentAlarms(scope constructs.Construct, props *ServiceStackProps) []awscloudwatch.IAlarm {
+	tg, topic, name := props.TargetGroup, props.AlarmTopic, props.Deployment.Name
 	minute := awscdk.Duration_Minutes(jsii.Number(1))
-	prefix := cfg.AppName + "-" + cfg.Environment
 	return []awscloudwatch.IAlarm{
 		newAlarm(scope, topic, alarm{
-			id: "Target5xxAlarm", name: prefix + "-target-5xx",
-			description: fmt.Sprintf("Tasks answered at least %g requests with 5xx per minute; rolls a deployment back", t.Target5xxCount),
+			id: "Target5xxAlarm", name: name("target-5xx"),
+			description: fmt.Sprintf("Tasks answered at least %g requests with 5xx per minute; rolls a deployment back", props.Target5xxCount),
 			metric:      tg.Metrics().HttpCodeTarget(elbv2.HttpCodeTarget_TARGET_5XX_COUNT, &awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("Sum")}),
-			threshold:   t.Target5xxCount, comparison: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			threshold:   props.Target5xxCount, comparison: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
 		}),
 		newAlarm(scope, topic, alarm{
-			id: "UnhealthyTargetsAlarm", name: prefix + "-unhealthy-targets",
-			description: fmt.Sprintf("At least %g tasks fail the load balancer health check; rolls a deployment back", t.UnhealthyTargets),
+			id: "UnhealthyTargetsAlarm", name: name("unhealthy-targets"),
+			description: fmt.Sprintf("At least %g tasks fail the load balancer health check; rolls a deployment back", props.UnhealthyTargets),
 			metric:      tg.Metrics().UnhealthyHostCount(&awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("Maximum")}),
-			threshold:   t.UnhealthyTargets, comparison: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			threshold:   props.UnhealthyTargets, comparison: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
 		}),
 	}
 }
@@ -47,14 +42,14 @@ func newDeploymentAlarms(scope constructs.Construct, cfg config.Config, tg elbv2
 // Manager moves this secret's AWSCURRENT label to a new version, a state machine
 // calls ecs:UpdateService with forceNewDeployment on this service only. It
 // needs no function code, and its role may update exactly this service.
-func redeployOnRotation(scope constructs.Construct, cfg config.Config, cluster awsecs.ICluster, service awsecs.Ec2Service, secret awssecretsmanager.ISecret) awsstepfunctions.StateMachine {
+func redeployOnRotation(scope constructs.Construct, props *ServiceStackProps, service awsecs.Ec2Service) {
 	force := awsstepfunctionstasks.NewCallAwsService(scope, jsii.String("ForceNewDeployment"), &awsstepfunctionstasks.CallAwsServiceProps{
 		Service:      jsii.String("ecs"),
 		Action:       jsii.String("updateService"),
 		IamAction:    jsii.String("ecs:UpdateService"),
 		IamResources: jsii.Strings(*service.ServiceArn()),
 		Parameters: &map[string]any{
-			"Cluster":            cluster.ClusterName(),
+			"Cluster":            props.Cluster.ClusterName(),
 			"Service":            service.ServiceName(),
 			"ForceNewDeployment": true,
 		},
@@ -67,7 +62,7 @@ func redeployOnRotation(scope constructs.Construct, cfg config.Config, cluster a
 		Timeout:          awscdk.Duration_Minutes(jsii.Number(5)),
 		TracingEnabled:   jsii.Bool(true),
 		Logs: &awsstepfunctions.LogOptions{
-			Destination:          newLogGroup(scope, "RedeployLogs", cfg, cfg.Monitoring.FunctionLogRetentionDays),
+			Destination:          newLogGroup(scope, "RedeployLogs", props.Deployment, props.FunctionLogRetentionDays, ""),
 			Level:                awsstepfunctions.LogLevel_ALL,
 			IncludeExecutionData: jsii.Bool(false),
 		},
@@ -85,10 +80,9 @@ func redeployOnRotation(scope constructs.Construct, cfg config.Config, cluster a
 		EventPattern: &awsevents.EventPattern{
 			Source:     jsii.Strings("aws.secretsmanager"),
 			DetailType: jsii.Strings("Secret Label Updated"),
-			Resources:  &[]*string{secret.SecretArn()},
+			Resources:  &[]*string{props.DatabaseCredentials.SecretArn()},
 			Detail:     &map[string]any{"labelUpdated": []string{"AWSCURRENT"}},
 		},
 		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewSfnStateMachine(machine, nil)},
 	})
-	return machine
 }

@@ -7,8 +7,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-
-	"github.com/example/platform/lib/config"
 )
 
 var nonAlphanumeric = regexp.MustCompile(`[^A-Za-z0-9]`)
@@ -17,7 +15,7 @@ var nonAlphanumeric = regexp.MustCompile(`[^A-Za-z0-9]`)
 // own (custom-resource providers such as the default-security-group
 // restriction and the bucket auto-delete) to a log group with a retention,
 // instead of the never-expiring group Lambda would create on first run.
-func giveFunctionsLogGroups(stacks []awscdk.Stack, cfg config.Config) {
+func giveFunctionsLogGroups(stacks []awscdk.Stack, d Deployment, days int) {
 	for _, stack := range stacks {
 		for _, c := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
 			// The jsii runtime hands back each construct as a proxy of its
@@ -29,7 +27,7 @@ func giveFunctionsLogGroups(stacks []awscdk.Stack, cfg config.Config) {
 			}
 			// Named after the provider, which is unique in its stack.
 			id := nonAlphanumeric.ReplaceAllString(strings.TrimPrefix(*fn.Node().Scope().Node().Id(), "Custom::"), "") + "Logs"
-			group := newLogGroup(stack, id, cfg, cfg.Monitoring.FunctionLogRetentionDays)
+			group := newLogGroup(stack, id, d, days, "")
 			fn.AddPropertyOverride(jsii.String("LoggingConfig.LogGroup"), group.LogGroupName())
 		}
 	}

@@ -16,8 +16,12 @@ import (
 // LoadBalancerStackProps configures the LoadBalancer stack.
 type LoadBalancerStackProps struct {
 	awscdk.StackProps
-	Config config.Config
-	Vpc    awsec2.IVpc
+	Deployment   Deployment
+	LoadBalancer config.LoadBalancer
+	// ContainerPort is the port the targets (the application's tasks)
+	// listen on.
+	ContainerPort int
+	Vpc           awsec2.IVpc
 	// SecurityGroup is attached to the ALB.
 	SecurityGroup awsec2.ISecurityGroup
 }
@@ -30,31 +34,15 @@ type LoadBalancerStack struct {
 	// TargetGroup is the concrete group because request-count scaling and
 	// its metrics need to know the load balancer it is attached to.
 	TargetGroup elbv2.ApplicationTargetGroup
-	AccessLogs  awss3.IBucket
 }
 
 // NewLoadBalancerStack creates the ALB in the public subnets. With a
 // certificate it serves HTTPS and redirects HTTP; without one HTTP forwards.
 func NewLoadBalancerStack(scope constructs.Construct, id string, props *LoadBalancerStackProps) *LoadBalancerStack {
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
-	cfg := props.Config
-	lb := cfg.LoadBalancer
+	dep, lb := props.Deployment, props.LoadBalancer
 
-	logs := awss3.NewBucket(stack, jsii.String("AccessLogs"), &awss3.BucketProps{
-		// ALB access logs support only SSE-S3.
-		Encryption:        awss3.BucketEncryption_S3_MANAGED,
-		EnforceSSL:        jsii.Bool(true),
-		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
-		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		LifecycleRules: &[]*awss3.LifecycleRule{{
-			Expiration: awscdk.Duration_Days(jsii.Number(float64(lb.AccessLogRetentionDays))),
-		}},
-		RemovalPolicy:     removalPolicy(cfg),
-		AutoDeleteObjects: jsii.Bool(!cfg.RetainData),
-	})
-	suppress(logs, "AwsSolutions-S1",
-		"This bucket receives the ALB's access logs; logging its own access would need another bucket for a log of logs.")
-
+	logs := accessLogBucket(stack, dep, lb.AccessLogRetentionDays)
 	alb := elbv2.NewApplicationLoadBalancer(stack, jsii.String("LoadBalancer"), &elbv2.ApplicationLoadBalancerProps{
 		Vpc:                     props.Vpc,
 		InternetFacing:          jsii.Bool(true),
@@ -72,7 +60,7 @@ func NewLoadBalancerStack(scope constructs.Construct, id string, props *LoadBala
 		Vpc:        props.Vpc,
 		TargetType: elbv2.TargetType_IP,
 		Protocol:   elbv2.ApplicationProtocol_HTTP,
-		Port:       jsii.Number(float64(cfg.Service.ContainerPort)),
+		Port:       jsii.Number(float64(props.ContainerPort)),
 		HealthCheck: &elbv2.HealthCheck{
 			Path:                    jsii.String(lb.HealthCheckPath),
 			HealthyHttpCodes:        jsii.String(lb.HealthyHTTPCodes),
@@ -84,13 +72,42 @@ func NewLoadBalancerStack(scope constructs.Construct, id string, props *LoadBala
 		DeregistrationDelay: awscdk.Duration_Seconds(jsii.Number(float64(lb.DeregistrationDelaySeconds))),
 	})
 
+	scheme := addListeners(alb, tg, lb.CertificateArn)
+	output(stack, "LoadBalancerUrl", "load_balancer_url: where the application is served",
+		awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String(scheme + "://"), alb.LoadBalancerDnsName()}))
+	return &LoadBalancerStack{Stack: stack, LoadBalancer: alb, TargetGroup: tg}
+}
+
+// accessLogBucket receives the ALB's access logs and expires them after
+// days.
+func accessLogBucket(stack awscdk.Stack, dep Deployment, days int) awss3.Bucket {
+	logs := awss3.NewBucket(stack, jsii.String("AccessLogs"), &awss3.BucketProps{
+		// ALB access logs support only SSE-S3.
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		EnforceSSL:        jsii.Bool(true),
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Expiration: awscdk.Duration_Days(jsii.Number(float64(days))),
+		}},
+		RemovalPolicy:     dep.removalPolicy(),
+		AutoDeleteObjects: jsii.Bool(!dep.RetainData),
+	})
+	suppress(logs, "AwsSolutions-S1",
+		"This bucket receives the ALB's access logs; logging its own access would need another bucket for a log of logs.")
+	return logs
+}
+
+// addListeners serves HTTPS with the certificate and redirects HTTP to it,
+// or, without a certificate, forwards HTTP. It returns the URL scheme.
+func addListeners(alb elbv2.ApplicationLoadBalancer, tg elbv2.ApplicationTargetGroup, certificateArn string) string {
 	scheme := "http"
-	if lb.CertificateArn != "" {
+	if certificateArn != "" {
 		scheme = "https"
 		alb.AddListener(jsii.String("Https"), &elbv2.BaseApplicationListenerProps{
 			Port:                jsii.Number(HTTPSPort),
 			Protocol:            elbv2.ApplicationProtocol_HTTPS,
-			Certificates:        &[]elbv2.IListenerCertificate{elbv2.ListenerCertificate_FromArn(jsii.String(lb.CertificateArn))},
+			Certificates:        &[]elbv2.IListenerCertificate{elbv2.ListenerCertificate_FromArn(jsii.String(certificateArn))},
 			SslPolicy:           elbv2.SslPolicy_RECOMMENDED_TLS,
 			DefaultTargetGroups: &[]elbv2.IApplicationTargetGroup{tg},
 			Open:                jsii.Bool(false),
@@ -113,8 +130,5 @@ func NewLoadBalancerStack(scope constructs.Construct, id string, props *LoadBala
 			Open:                jsii.Bool(false),
 		})
 	}
-
-	output(stack, "LoadBalancerUrl", "load_balancer_url: where the application is served",
-		awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String(scheme + "://"), alb.LoadBalancerDnsName()}))
-	return &LoadBalancerStack{Stack: stack, LoadBalancer: alb, TargetGroup: tg, AccessLogs: logs}
+	return scheme
 }

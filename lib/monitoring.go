@@ -19,7 +19,11 @@ import (
 // MonitoringStackProps names what the Monitoring stack watches.
 type MonitoringStackProps struct {
 	awscdk.StackProps
-	Config       config.Config
+	Deployment Deployment
+	Thresholds config.Thresholds
+	// MinTasks is the service's auto scaling minimum: fewer running tasks
+	// is an alarm.
+	MinTasks     int
 	AlarmTopic   awssns.ITopic
 	LoadBalancer elbv2.IApplicationLoadBalancer
 	TargetGroup  elbv2.ApplicationTargetGroup
@@ -36,111 +40,27 @@ type MonitoringStackProps struct {
 // dashboard.
 type MonitoringStack struct {
 	awscdk.Stack
-	// Alarms by layer, in dashboard order.
-	Alarms    map[string][]awscloudwatch.Alarm
-	Dashboard awscloudwatch.Dashboard
 }
 
-// Layers are the dashboard rows, top to bottom.
-var Layers = []string{"LoadBalancer", "Service", "Cluster", "Database", "Cache"}
+// layers are the dashboard rows, top to bottom.
+var layers = []string{"LoadBalancer", "Service", "Cluster", "Database", "Cache"}
 
-// NewMonitoringStack creates the alarms and the dashboard. Metrics come
-// from the constructs' own metric methods.
+// NewMonitoringStack creates the alarms and the dashboard: one row per
+// layer with its alarms, the deployment alarms in the load balancer's row.
+// Metrics come from the constructs' own metric methods.
 func NewMonitoringStack(scope constructs.Construct, id string, props *MonitoringStackProps) *MonitoringStack {
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
-	cfg := props.Config
-	t := cfg.Monitoring.Thresholds
-	gt := awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD
-	lt := awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD
-	fiveMin := awscdk.Duration_Minutes(jsii.Number(5))
-	minute := awscdk.Duration_Minutes(jsii.Number(1))
-	stat := func(s string, period awscdk.Duration) *awscloudwatch.MetricOptions {
-		return &awscloudwatch.MetricOptions{Statistic: jsii.String(s), Period: period}
-	}
-	alb := props.LoadBalancer.Metrics()
-	tg := props.TargetGroup.Metrics()
-
 	specs := map[string][]alarm{
-		"LoadBalancer": {
-			{id: "Alb5xxRate", description: fmt.Sprintf("The load balancer answers more than %g%% of requests with its own 5xx", t.ALB5xxPercent),
-				metric: awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
-					Expression: jsii.String("100 * FILL(errors, 0) / FILL(requests, 1)"),
-					UsingMetrics: &map[string]awscloudwatch.IMetric{
-						"errors":   alb.HttpCodeElb(elbv2.HttpCodeElb_ELB_5XX_COUNT, stat("Sum", fiveMin)),
-						"requests": alb.RequestCount(stat("Sum", fiveMin)),
-					},
-					Label:  jsii.String("ALB 5xx %"),
-					Period: fiveMin,
-				}),
-				threshold: t.ALB5xxPercent, comparison: gt},
-			{id: "TargetResponseTimeP95", description: fmt.Sprintf("p95 response time above %g s", t.P95ResponseSeconds),
-				metric: tg.TargetResponseTime(stat("p95", fiveMin)), threshold: t.P95ResponseSeconds, comparison: gt},
-			{id: "TargetResponseTimeP99", description: fmt.Sprintf("p99 response time above %g s", t.P99ResponseSeconds),
-				metric: tg.TargetResponseTime(stat("p99", fiveMin)), threshold: t.P99ResponseSeconds, comparison: gt},
-		},
-		"Service": {
-			{id: "ServiceCpu", description: fmt.Sprintf("Service CPU above %g%%", t.ServiceCPUPercent),
-				metric: props.Service.MetricCpuUtilization(stat("Average", fiveMin)), threshold: t.ServiceCPUPercent, comparison: gt},
-			{id: "ServiceMemory", description: fmt.Sprintf("Service memory above %g%%", t.ServiceMemoryPercent),
-				metric: props.Service.MetricMemoryUtilization(stat("Average", fiveMin)), threshold: t.ServiceMemoryPercent, comparison: gt},
-			// The ECS constructs have no method for Container Insights'
-			// task count, so this metric is named by hand.
-			{id: "RunningTasksBelowMinimum", description: fmt.Sprintf("Fewer than %d tasks running (the auto scaling minimum)", cfg.Service.MinTasks),
-				metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
-					Namespace:  jsii.String("ECS/ContainerInsights"),
-					MetricName: jsii.String("RunningTaskCount"),
-					DimensionsMap: &map[string]*string{
-						"ClusterName": props.Cluster.ClusterName(),
-						"ServiceName": props.Service.ServiceName(),
-					},
-					Statistic: jsii.String("Minimum"),
-					Period:    minute,
-				}),
-				threshold: float64(cfg.Service.MinTasks), comparison: lt,
-				periods: 5, datapoints: 5, missing: awscloudwatch.TreatMissingData_BREACHING},
-		},
-		"Cluster": {
-			{id: "ClusterCpuReservation", description: fmt.Sprintf("Tasks reserve more than %g%% of the instances' CPU", t.ClusterCPUReservationPercent),
-				metric: props.Cluster.MetricCpuReservation(stat("Maximum", fiveMin)), threshold: t.ClusterCPUReservationPercent, comparison: gt},
-			{id: "ClusterMemoryReservation", description: fmt.Sprintf("Tasks reserve more than %g%% of the instances' memory", t.ClusterMemoryReservationPercent),
-				metric: props.Cluster.MetricMemoryReservation(stat("Maximum", fiveMin)), threshold: t.ClusterMemoryReservationPercent, comparison: gt},
-		},
-		"Database": {
-			{id: "DatabaseCpu", description: fmt.Sprintf("Database CPU above %g%%", t.DatabaseCPUPercent),
-				metric: props.Database.MetricCPUUtilization(stat("Average", fiveMin)), threshold: t.DatabaseCPUPercent, comparison: gt},
-			{id: "DatabaseFreeableMemory", description: fmt.Sprintf("Database freeable memory below %g MiB", t.DatabaseFreeableMemoryMiB),
-				metric: props.Database.MetricFreeableMemory(stat("Minimum", fiveMin)), threshold: t.DatabaseFreeableMemoryMiB * 1024 * 1024, comparison: lt},
-			{id: "DatabaseFreeStorage", description: fmt.Sprintf("Database free storage below %g GiB", t.DatabaseFreeStorageGiB),
-				metric: props.Database.MetricFreeStorageSpace(stat("Minimum", fiveMin)), threshold: t.DatabaseFreeStorageGiB * 1024 * 1024 * 1024, comparison: lt},
-			{id: "DatabaseConnections", description: fmt.Sprintf("More than %g database connections", t.DatabaseConnections),
-				metric: props.Database.MetricDatabaseConnections(stat("Maximum", fiveMin)), threshold: t.DatabaseConnections, comparison: gt},
-			{id: "DatabaseReadLatency", description: fmt.Sprintf("Database read latency above %g ms", t.DatabaseLatencyMillis),
-				metric: props.Database.Metric(jsii.String("ReadLatency"), stat("Average", fiveMin)), threshold: t.DatabaseLatencyMillis / 1000, comparison: gt},
-			{id: "DatabaseWriteLatency", description: fmt.Sprintf("Database write latency above %g ms", t.DatabaseLatencyMillis),
-				metric: props.Database.Metric(jsii.String("WriteLatency"), stat("Average", fiveMin)), threshold: t.DatabaseLatencyMillis / 1000, comparison: gt},
-		},
-		"Cache": {
-			{id: "RedisEngineCpu", description: fmt.Sprintf("Redis engine CPU above %g%% on a node", t.RedisEngineCPUPercent),
-				metric: props.Redis.MetricEngineCPUUtilization(), threshold: t.RedisEngineCPUPercent, comparison: gt},
-			{id: "RedisMemory", description: fmt.Sprintf("Redis memory above %g%% on a node", t.RedisMemoryPercent),
-				metric: props.Redis.MetricMemoryUsage(), threshold: t.RedisMemoryPercent, comparison: gt},
-			{id: "RedisEvictions", description: fmt.Sprintf("More than %g keys evicted in five minutes on a node", t.RedisEvictions),
-				metric: props.Redis.MetricEvictions(), threshold: t.RedisEvictions, comparison: gt},
-			{id: "RedisConnections", description: fmt.Sprintf("More than %g Redis connections on a node", t.RedisConnections),
-				metric: props.Redis.MetricCurrentConnections(), threshold: t.RedisConnections, comparison: gt},
-		},
+		"LoadBalancer": loadBalancerAlarms(props),
+		"Service":      serviceAlarms(props),
+		"Cluster":      clusterAlarms(props),
+		"Database":     databaseAlarms(props),
+		"Cache":        cacheAlarms(props),
 	}
-	if lag := props.Redis.MetricReplicationLag(); lag != nil {
-		specs["Cache"] = append(specs["Cache"], alarm{id: "RedisReplicationLag",
-			description: fmt.Sprintf("A Redis replica lags more than %g s behind the primary", t.RedisReplicationLagSeconds),
-			metric:      lag, threshold: t.RedisReplicationLagSeconds, comparison: gt})
-	}
-
-	m := &MonitoringStack{Stack: stack, Alarms: map[string][]awscloudwatch.Alarm{}}
-	m.Dashboard = awscloudwatch.NewDashboard(stack, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
+	dashboard := awscloudwatch.NewDashboard(stack, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
 		DefaultInterval: awscdk.Duration_Hours(jsii.Number(3)),
 	})
-	for _, layer := range Layers {
+	for _, layer := range layers {
 		widgets := []awscloudwatch.IWidget{
 			awscloudwatch.NewTextWidget(&awscloudwatch.TextWidgetProps{Markdown: jsii.String("### " + layer), Width: jsii.Number(24), Height: jsii.Number(1)}),
 		}
@@ -151,10 +71,122 @@ func NewMonitoringStack(scope constructs.Construct, id string, props *Monitoring
 		}
 		for _, spec := range specs[layer] {
 			a := newAlarm(stack, props.AlarmTopic, spec)
-			m.Alarms[layer] = append(m.Alarms[layer], a)
 			widgets = append(widgets, awscloudwatch.NewAlarmWidget(&awscloudwatch.AlarmWidgetProps{Alarm: a, Title: jsii.String(spec.description), Width: jsii.Number(6)}))
 		}
-		m.Dashboard.AddWidgets(widgets...)
+		dashboard.AddWidgets(widgets...)
 	}
-	return m
+	return &MonitoringStack{Stack: stack}
+}
+
+const (
+	gt = awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD
+	lt = awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD
+)
+
+func minutes(n float64) awscdk.Duration { return awscdk.Duration_Minutes(jsii.Number(n)) }
+
+// stat is a metric statistic over a period of the given minutes.
+func stat(s string, period float64) *awscloudwatch.MetricOptions {
+	return &awscloudwatch.MetricOptions{Statistic: jsii.String(s), Period: minutes(period)}
+}
+
+// loadBalancerAlarms watch the load balancer's own errors and the response time.
+func loadBalancerAlarms(props *MonitoringStackProps) []alarm {
+	t := props.Thresholds
+	alb, tg := props.LoadBalancer.Metrics(), props.TargetGroup.Metrics()
+	return []alarm{
+		{id: "Alb5xxRate", description: fmt.Sprintf("The load balancer answers more than %g%% of requests with its own 5xx", t.ALB5xxPercent),
+			metric: awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+				Expression: jsii.String("100 * FILL(errors, 0) / FILL(requests, 1)"),
+				UsingMetrics: &map[string]awscloudwatch.IMetric{
+					"errors":   alb.HttpCodeElb(elbv2.HttpCodeElb_ELB_5XX_COUNT, stat("Sum", 5)),
+					"requests": alb.RequestCount(stat("Sum", 5)),
+				},
+				Label:  jsii.String("ALB 5xx %"),
+				Period: minutes(5),
+			}),
+			threshold: t.ALB5xxPercent, comparison: gt},
+		{id: "TargetResponseTimeP95", description: fmt.Sprintf("p95 response time above %g s", t.P95ResponseSeconds),
+			metric: tg.TargetResponseTime(stat("p95", 5)), threshold: t.P95ResponseSeconds, comparison: gt},
+		{id: "TargetResponseTimeP99", description: fmt.Sprintf("p99 response time above %g s", t.P99ResponseSeconds),
+			metric: tg.TargetResponseTime(stat("p99", 5)), threshold: t.P99ResponseSeconds, comparison: gt},
+	}
+}
+
+// serviceAlarms watch utilization and the running-task count.
+func serviceAlarms(props *MonitoringStackProps) []alarm {
+	t := props.Thresholds
+	return []alarm{
+		{id: "ServiceCpu", description: fmt.Sprintf("Service CPU above %g%%", t.ServiceCPUPercent),
+			metric: props.Service.MetricCpuUtilization(stat("Average", 5)), threshold: t.ServiceCPUPercent, comparison: gt},
+		{id: "ServiceMemory", description: fmt.Sprintf("Service memory above %g%%", t.ServiceMemoryPercent),
+			metric: props.Service.MetricMemoryUtilization(stat("Average", 5)), threshold: t.ServiceMemoryPercent, comparison: gt},
+		// The ECS constructs have no method for Container Insights'
+		// task count, so this metric is named by hand.
+		{id: "RunningTasksBelowMinimum", description: fmt.Sprintf("Fewer than %d tasks running (the auto scaling minimum)", props.MinTasks),
+			metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+				Namespace:  jsii.String("ECS/ContainerInsights"),
+				MetricName: jsii.String("RunningTaskCount"),
+				DimensionsMap: &map[string]*string{
+					"ClusterName": props.Cluster.ClusterName(),
+					"ServiceName": props.Service.ServiceName(),
+				},
+				Statistic: jsii.String("Minimum"),
+				Period:    minutes(1),
+			}),
+			threshold: float64(props.MinTasks), comparison: lt,
+			periods: 5, datapoints: 5, missing: awscloudwatch.TreatMissingData_BREACHING},
+	}
+}
+
+// clusterAlarms watch how much of the instances the tasks reserve.
+func clusterAlarms(props *MonitoringStackProps) []alarm {
+	t := props.Thresholds
+	return []alarm{
+		{id: "ClusterCpuReservation", description: fmt.Sprintf("Tasks reserve more than %g%% of the instances' CPU", t.ClusterCPUReservationPercent),
+			metric: props.Cluster.MetricCpuReservation(stat("Maximum", 5)), threshold: t.ClusterCPUReservationPercent, comparison: gt},
+		{id: "ClusterMemoryReservation", description: fmt.Sprintf("Tasks reserve more than %g%% of the instances' memory", t.ClusterMemoryReservationPercent),
+			metric: props.Cluster.MetricMemoryReservation(stat("Maximum", 5)), threshold: t.ClusterMemoryReservationPercent, comparison: gt},
+	}
+}
+
+// databaseAlarms watch RDS resources and latency.
+func databaseAlarms(props *MonitoringStackProps) []alarm {
+	t := props.Thresholds
+	return []alarm{
+		{id: "DatabaseCpu", description: fmt.Sprintf("Database CPU above %g%%", t.DatabaseCPUPercent),
+			metric: props.Database.MetricCPUUtilization(stat("Average", 5)), threshold: t.DatabaseCPUPercent, comparison: gt},
+		{id: "DatabaseFreeableMemory", description: fmt.Sprintf("Database freeable memory below %g MiB", t.DatabaseFreeableMemoryMiB),
+			metric: props.Database.MetricFreeableMemory(stat("Minimum", 5)), threshold: t.DatabaseFreeableMemoryMiB * 1024 * 1024, comparison: lt},
+		{id: "DatabaseFreeStorage", description: fmt.Sprintf("Database free storage below %g GiB", t.DatabaseFreeStorageGiB),
+			metric: props.Database.MetricFreeStorageSpace(stat("Minimum", 5)), threshold: t.DatabaseFreeStorageGiB * 1024 * 1024 * 1024, comparison: lt},
+		{id: "DatabaseConnections", description: fmt.Sprintf("More than %g database connections", t.DatabaseConnections),
+			metric: props.Database.MetricDatabaseConnections(stat("Maximum", 5)), threshold: t.DatabaseConnections, comparison: gt},
+		{id: "DatabaseReadLatency", description: fmt.Sprintf("Database read latency above %g ms", t.DatabaseLatencyMillis),
+			metric: props.Database.Metric(jsii.String("ReadLatency"), stat("Average", 5)), threshold: t.DatabaseLatencyMillis / 1000, comparison: gt},
+		{id: "DatabaseWriteLatency", description: fmt.Sprintf("Database write latency above %g ms", t.DatabaseLatencyMillis),
+			metric: props.Database.Metric(jsii.String("WriteLatency"), stat("Average", 5)), threshold: t.DatabaseLatencyMillis / 1000, comparison: gt},
+	}
+}
+
+// cacheAlarms watch the worst Redis node, and replication lag where
+// replicas exist.
+func cacheAlarms(props *MonitoringStackProps) []alarm {
+	t := props.Thresholds
+	alarms := []alarm{
+		{id: "RedisEngineCpu", description: fmt.Sprintf("Redis engine CPU above %g%% on a node", t.RedisEngineCPUPercent),
+			metric: props.Redis.MetricEngineCPUUtilization(), threshold: t.RedisEngineCPUPercent, comparison: gt},
+		{id: "RedisMemory", description: fmt.Sprintf("Redis memory above %g%% on a node", t.RedisMemoryPercent),
+			metric: props.Redis.MetricMemoryUsage(), threshold: t.RedisMemoryPercent, comparison: gt},
+		{id: "RedisEvictions", description: fmt.Sprintf("More than %g keys evicted in five minutes on a node", t.RedisEvictions),
+			metric: props.Redis.MetricEvictions(), threshold: t.RedisEvictions, comparison: gt},
+		{id: "RedisConnections", description: fmt.Sprintf("More than %g Redis connections on a node", t.RedisConnections),
+			metric: props.Redis.MetricCurrentConnections(), threshold: t.RedisConnections, comparison: gt},
+	}
+	if lag := props.Redis.MetricReplicationLag(); lag != nil {
+		alarms = append(alarms, alarm{id: "RedisReplicationLag",
+			description: fmt.Sprintf("A Redis replica lags more than %g s behind the primary", t.RedisReplicationLagSeconds),
+			metric:      lag, threshold: t.RedisReplicationLagSeconds, comparison: gt})
+	}
+	return alarms
 }

@@ -20,7 +20,12 @@ const (
 // NetworkStackProps configures the Network stack.
 type NetworkStackProps struct {
 	awscdk.StackProps
-	Config config.Config
+	Deployment Deployment
+	Network    config.Network
+	// AvailabilityZones are the zones the subnets span.
+	AvailabilityZones []string
+	// ContainerPort is the application's port, which the ALB may reach.
+	ContainerPort int
 }
 
 // SecurityGroups are the security groups of the platform. All of them, and
@@ -58,12 +63,11 @@ type NetworkStack struct {
 // groups with exactly the flows of the network policy.
 func NewNetworkStack(scope constructs.Construct, id string, props *NetworkStackProps) *NetworkStack {
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
-	cfg := props.Config
-	n := cfg.Network
+	n := props.Network
 
 	vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{
 		IpAddresses:       awsec2.IpAddresses_Cidr(jsii.String(n.VpcCidr)),
-		AvailabilityZones: jsii.Strings(cfg.AvailabilityZones...),
+		AvailabilityZones: jsii.Strings(props.AvailabilityZones...),
 		NatGateways:       jsii.Number(float64(n.NatGateways)),
 		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{
 			// Public subnets hold only the ALB and the NAT gateways, which get
@@ -77,15 +81,14 @@ func NewNetworkStack(scope constructs.Construct, id string, props *NetworkStackP
 		RestrictDefaultSecurityGroup: jsii.Bool(true),
 	})
 	vpc.AddFlowLog(jsii.String("FlowLog"), &awsec2.FlowLogOptions{
-		Destination: awsec2.FlowLogDestination_ToCloudWatchLogs(newLogGroup(stack, "FlowLogs", cfg, n.FlowLogRetentionDays), nil),
+		Destination: awsec2.FlowLogDestination_ToCloudWatchLogs(newLogGroup(stack, "FlowLogs", props.Deployment, n.FlowLogRetentionDays, ""), nil),
 		TrafficType: awsec2.FlowLogTrafficType_ALL,
 	})
 
-	private := &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS}
 	// ECR image layers and other S3 traffic bypass the NAT gateways for free.
 	vpc.AddGatewayEndpoint(jsii.String("S3Endpoint"), &awsec2.GatewayVpcEndpointOptions{
 		Service: awsec2.GatewayVpcEndpointAwsService_S3(),
-		Subnets: &[]*awsec2.SubnetSelection{private},
+		Subnets: &[]*awsec2.SubnetSelection{privateSubnets},
 	})
 
 	sgs := SecurityGroups{
@@ -97,39 +100,20 @@ func NewNetworkStack(scope constructs.Construct, id string, props *NetworkStackP
 		Rotation:     newSecurityGroup(stack, vpc, "RotationSecurityGroup", "Secrets Manager rotation of the database credentials"),
 	}
 	if n.InterfaceEndpoints {
-		sgs.Endpoints = newSecurityGroup(stack, vpc, "EndpointSecurityGroup", "Interface VPC endpoints")
-		for _, ep := range []struct {
-			id      string
-			service awsec2.InterfaceVpcEndpointAwsService
-		}{
-			{"EcrApiEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECR()},
-			{"EcrDockerEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECR_DOCKER()},
-			{"LogsEndpoint", awsec2.InterfaceVpcEndpointAwsService_CLOUDWATCH_LOGS()},
-			{"SecretsManagerEndpoint", awsec2.InterfaceVpcEndpointAwsService_SECRETS_MANAGER()},
-		} {
-			vpc.AddInterfaceEndpoint(jsii.String(ep.id), &awsec2.InterfaceVpcEndpointOptions{
-				Service:           ep.service,
-				Subnets:           private,
-				SecurityGroups:    &[]awsec2.ISecurityGroup{sgs.Endpoints},
-				PrivateDnsEnabled: jsii.Bool(true),
-				// Open would admit the whole VPC CIDR; allowFlows admits
-				// only the tasks and the instances.
-				Open: jsii.Bool(false),
-			})
-		}
+		sgs.Endpoints = addInterfaceEndpoints(stack, vpc)
 	}
-	allowFlows(sgs, cfg)
+	allowFlows(sgs, props.ContainerPort)
 	suppress(sgs.LoadBalancer, "AwsSolutions-EC23",
 		"The internet-facing ALB must accept 80 and 443 from anywhere; those two ports are its only ingress.")
 
-	privateSubnets := vpc.PrivateSubnets()
-	cidrs := make([]*string, 0, len(*privateSubnets))
-	for _, s := range *privateSubnets {
+	subnets := vpc.PrivateSubnets()
+	cidrs := make([]*string, 0, len(*subnets))
+	for _, s := range *subnets {
 		cidrs = append(cidrs, s.Ipv4CidrBlock())
 	}
 	output(stack, "VpcId", "vpc_id: the VPC", vpc.VpcId())
 	output(stack, "PrivateSubnetIds", "private_subnet_ids: comma-separated private subnet IDs",
-		awscdk.Fn_Join(jsii.String(","), vpc.SelectSubnets(private).SubnetIds))
+		awscdk.Fn_Join(jsii.String(","), vpc.SelectSubnets(privateSubnets).SubnetIds))
 	output(stack, "PrivateSubnetsCidr", "private_subnets_cidr: comma-separated private subnet CIDR blocks",
 		awscdk.Fn_Join(jsii.String(","), &cidrs))
 
@@ -140,8 +124,8 @@ func NewNetworkStack(scope constructs.Construct, id string, props *NetworkStackP
 // "Allowed network flows"). Each line opens one flow, adding the ingress rule
 // on the receiver and the matching egress rule on the sender. Every group was
 // created without outbound access, so what is not here is denied.
-func allowFlows(sg SecurityGroups, cfg config.Config) {
-	app := awsec2.Port_Tcp(jsii.Number(float64(cfg.Service.ContainerPort)))
+func allowFlows(sg SecurityGroups, containerPort int) {
+	app := awsec2.Port_Tcp(jsii.Number(float64(containerPort)))
 	tcp := func(p int) awsec2.Port { return awsec2.Port_Tcp(jsii.Number(float64(p))) }
 
 	sg.LoadBalancer.Connections().AllowFromAnyIpv4(tcp(HTTPSPort), jsii.String("HTTPS from the internet"))
@@ -172,24 +156,29 @@ func newSecurityGroup(scope constructs.Construct, vpc awsec2.IVpc, id, descripti
 	})
 }
 
-// output declares a stack output. CloudFormation output names must be
-// alphanumeric, so vpc_id becomes VpcId; the description keeps the
-// snake_case name that scripts and the README refer to.
-func output(scope constructs.Construct, id, description string, value *string) {
-	awscdk.NewCfnOutput(scope, jsii.String(id), &awscdk.CfnOutputProps{
-		Value:       value,
-		Description: jsii.String(description),
-	})
-}
-
-// lockedSecurityGroup is how a consumer stack refers to a security group of
-// the Network stack: an immutable reference, so that L2 conveniences such as
-// listener `open`, `connections.allowFrom` or target-group registration can
-// never add a rule outside allowFlows (or a cross-stack rule that closes a
-// dependency cycle).
-func lockedSecurityGroup(scope constructs.Construct, id string, sg awsec2.ISecurityGroup) awsec2.ISecurityGroup {
-	return awsec2.SecurityGroup_FromSecurityGroupId(scope, jsii.String(id), sg.SecurityGroupId(), &awsec2.SecurityGroupImportOptions{
-		Mutable:          jsii.Bool(false),
-		AllowAllOutbound: jsii.Bool(false),
-	})
+// addInterfaceEndpoints adds the interface endpoints for ECR, CloudWatch
+// Logs and Secrets Manager in the private subnets and returns their
+// security group, whose rules allowFlows writes.
+func addInterfaceEndpoints(stack awscdk.Stack, vpc awsec2.Vpc) awsec2.ISecurityGroup {
+	sg := newSecurityGroup(stack, vpc, "EndpointSecurityGroup", "Interface VPC endpoints")
+	for _, ep := range []struct {
+		id      string
+		service awsec2.InterfaceVpcEndpointAwsService
+	}{
+		{"EcrApiEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECR()},
+		{"EcrDockerEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECR_DOCKER()},
+		{"LogsEndpoint", awsec2.InterfaceVpcEndpointAwsService_CLOUDWATCH_LOGS()},
+		{"SecretsManagerEndpoint", awsec2.InterfaceVpcEndpointAwsService_SECRETS_MANAGER()},
+	} {
+		vpc.AddInterfaceEndpoint(jsii.String(ep.id), &awsec2.InterfaceVpcEndpointOptions{
+			Service:           ep.service,
+			Subnets:           privateSubnets,
+			SecurityGroups:    &[]awsec2.ISecurityGroup{sg},
+			PrivateDnsEnabled: jsii.Bool(true),
+			// Open would admit the whole VPC CIDR; allowFlows admits
+			// only the tasks and the instances.
+			Open: jsii.Bool(false),
+		})
+	}
+	return sg
 }

@@ -3,10 +3,7 @@
 package lib
 
 import (
-	"fmt"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
@@ -39,71 +36,94 @@ func (p *Platform) Stacks() []awscdk.Stack {
 
 // NewPlatform creates every stack of the environment described by cfg in
 // scope (normally the App), tags everything and applies the cdk-nag
-// AwsSolutions checks. cfg must have passed Validate.
+// AwsSolutions checks. cfg must have passed Validate. Each stack gets its
+// own config section; every value one layer takes from another is a named
+// prop here. It is long on purpose: the whole wiring, and so every
+// cross-layer dependency, reads in one place.
 func NewPlatform(scope constructs.Construct, cfg config.Config) *Platform {
+	d := DeploymentOf(cfg)
 	p := &Platform{Config: cfg}
 	p.Network = NewNetworkStack(scope, "Network", &NetworkStackProps{
-		StackProps: stackProps(cfg, "network", "VPC, subnets, NAT, endpoints and every security group"),
-		Config:     cfg,
+		StackProps:        d.stackProps("network", "VPC, subnets, NAT, endpoints and every security group"),
+		Deployment:        d,
+		Network:           cfg.Network,
+		AvailabilityZones: cfg.AvailabilityZones,
+		ContainerPort:     cfg.Service.ContainerPort,
 	})
 	p.Secrets = NewSecretsStack(scope, "Secrets", &SecretsStackProps{
-		StackProps: stackProps(cfg, "secrets", "KMS key, database credentials and Redis AUTH token"),
-		Config:     cfg,
+		StackProps:       d.stackProps("secrets", "KMS key, database credentials and Redis AUTH token"),
+		Deployment:       d,
+		DatabaseUsername: cfg.Database.Username,
 	})
 	p.Registry = NewRegistryStack(scope, "Registry", &RegistryStackProps{
-		StackProps: stackProps(cfg, "registry", "ECR repository of the application image"),
-		Config:     cfg,
+		StackProps: d.stackProps("registry", "ECR repository of the application image"),
+		Deployment: d,
+		Registry:   cfg.Registry,
 	})
 	p.Alerts = NewAlertsStack(scope, "Alerts", &AlertsStackProps{
-		StackProps: stackProps(cfg, "alerts", "encrypted SNS topic every alarm notifies"),
-		Config:     cfg,
+		StackProps:  d.stackProps("alerts", "encrypted SNS topic every alarm notifies"),
+		Deployment:  d,
+		AlarmEmails: cfg.Monitoring.AlarmEmails,
 	})
 	p.Database = NewDatabaseStack(scope, "Database", &DatabaseStackProps{
-		StackProps:            stackProps(cfg, "database", "RDS PostgreSQL"),
-		Config:                cfg,
-		Vpc:                   p.Network.Vpc,
-		SecurityGroup:         p.Network.SecurityGroups.Database,
-		RotationSecurityGroup: p.Network.SecurityGroups.Rotation,
-		Key:                   p.Secrets.Key,
-		Credentials:           p.Secrets.DatabaseCredentials,
+		StackProps:               d.stackProps("database", "RDS PostgreSQL"),
+		Deployment:               d,
+		Database:                 cfg.Database,
+		FunctionLogRetentionDays: cfg.Monitoring.FunctionLogRetentionDays,
+		Vpc:                      p.Network.Vpc,
+		SecurityGroup:            p.Network.SecurityGroups.Database,
+		RotationSecurityGroup:    p.Network.SecurityGroups.Rotation,
+		Key:                      p.Secrets.Key,
+		Credentials:              p.Secrets.DatabaseCredentials,
 	})
 	p.Cache = NewCacheStack(scope, "Cache", &CacheStackProps{
-		StackProps:    stackProps(cfg, "cache", "ElastiCache Redis"),
-		Config:        cfg,
+		StackProps:    d.stackProps("cache", "ElastiCache Redis"),
+		Deployment:    d,
+		Cache:         cfg.Cache,
 		Vpc:           p.Network.Vpc,
 		SecurityGroup: p.Network.SecurityGroups.Cache,
 		Key:           p.Secrets.Key,
 		AuthToken:     p.Secrets.RedisAuthToken,
 	})
 	p.Cluster = NewClusterStack(scope, "Cluster", &ClusterStackProps{
-		StackProps:    stackProps(cfg, "cluster", "ECS cluster on EC2 with its capacity provider"),
-		Config:        cfg,
+		StackProps:    d.stackProps("cluster", "ECS cluster on EC2 with its capacity provider"),
+		Deployment:    d,
+		Cluster:       cfg.Cluster,
 		Vpc:           p.Network.Vpc,
 		SecurityGroup: p.Network.SecurityGroups.Instances,
 	})
 	p.LoadBalancer = NewLoadBalancerStack(scope, "LoadBalancer", &LoadBalancerStackProps{
-		StackProps:    stackProps(cfg, "loadbalancer", "internet-facing ALB, listeners, target group, access logs"),
-		Config:        cfg,
+		StackProps:    d.stackProps("loadbalancer", "internet-facing ALB, listeners, target group, access logs"),
+		Deployment:    d,
+		LoadBalancer:  cfg.LoadBalancer,
+		ContainerPort: cfg.Service.ContainerPort,
 		Vpc:           p.Network.Vpc,
 		SecurityGroup: p.Network.SecurityGroups.LoadBalancer,
 	})
 	p.Service = NewServiceStack(scope, "Service", &ServiceStackProps{
-		StackProps:          stackProps(cfg, "service", "the application's ECS service"),
-		Config:              cfg,
-		Cluster:             p.Cluster.Cluster,
-		CapacityProvider:    p.Cluster.CapacityProvider,
-		SecurityGroup:       p.Network.SecurityGroups.Service,
-		Repository:          p.Registry.Repository,
-		TargetGroup:         p.LoadBalancer.TargetGroup,
-		DatabaseCredentials: p.Database.Credentials,
-		RedisAuthToken:      p.Secrets.RedisAuthToken,
-		SecretsKey:          p.Secrets.Key,
-		AlarmTopic:          p.Alerts.Topic,
-		Redis:               p.Cache.Redis,
+		StackProps:               d.stackProps("service", "the application's ECS service"),
+		Deployment:               d,
+		Service:                  cfg.Service,
+		HealthCheckPath:          cfg.LoadBalancer.HealthCheckPath,
+		Target5xxCount:           cfg.Monitoring.Thresholds.Target5xxCount,
+		UnhealthyTargets:         cfg.Monitoring.Thresholds.UnhealthyTargets,
+		FunctionLogRetentionDays: cfg.Monitoring.FunctionLogRetentionDays,
+		Cluster:                  p.Cluster.Cluster,
+		CapacityProvider:         p.Cluster.CapacityProvider,
+		SecurityGroup:            p.Network.SecurityGroups.Service,
+		Repository:               p.Registry.Repository,
+		TargetGroup:              p.LoadBalancer.TargetGroup,
+		DatabaseCredentials:      p.Database.Credentials,
+		RedisAuthToken:           p.Secrets.RedisAuthToken,
+		SecretsKey:               p.Secrets.Key,
+		AlarmTopic:               p.Alerts.Topic,
+		Redis:                    p.Cache.Redis,
 	})
 	p.Monitoring = NewMonitoringStack(scope, "Monitoring", &MonitoringStackProps{
-		StackProps:       stackProps(cfg, "monitoring", "alarms and dashboard"),
-		Config:           cfg,
+		StackProps:       d.stackProps("monitoring", "alarms and dashboard"),
+		Deployment:       d,
+		Thresholds:       cfg.Monitoring.Thresholds,
+		MinTasks:         cfg.Service.MinTasks,
 		AlarmTopic:       p.Alerts.Topic,
 		LoadBalancer:     p.LoadBalancer.LoadBalancer,
 		TargetGroup:      p.LoadBalancer.TargetGroup,
@@ -113,7 +133,7 @@ func NewPlatform(scope constructs.Construct, cfg config.Config) *Platform {
 		Redis:            p.Cache.Redis,
 		DeploymentAlarms: p.Service.DeploymentAlarms,
 	})
-	giveFunctionsLogGroups(p.Stacks(), cfg)
+	giveFunctionsLogGroups(p.Stacks(), d, cfg.Monitoring.FunctionLogRetentionDays)
 
 	// With the placeholder image nothing references the repository yet;
 	// the explicit edge keeps the deploy order the same once a tag is set.
@@ -125,40 +145,4 @@ func NewPlatform(scope constructs.Construct, cfg config.Config) *Platform {
 	tags.Add(jsii.String("ManagedBy"), jsii.String("aws-cdk"), nil)
 	awscdk.Aspects_Of(scope).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	return p
-}
-
-// stackProps names a stack after the application, the environment and the
-// layer, binds it to the configured account and region (lookups and ALB
-// access logs need a concrete region) and protects it where configured.
-func stackProps(cfg config.Config, layer, purpose string) awscdk.StackProps {
-	return awscdk.StackProps{
-		StackName:             jsii.String(fmt.Sprintf("%s-%s-%s", cfg.AppName, cfg.Environment, layer)),
-		Description:           jsii.String(fmt.Sprintf("%s (%s): %s", cfg.AppName, cfg.Environment, purpose)),
-		Env:                   &awscdk.Environment{Account: jsii.String(cfg.Account), Region: jsii.String(cfg.Region)},
-		TerminationProtection: jsii.Bool(cfg.TerminationProtection),
-	}
-}
-
-// removalPolicy keeps stateful resources when their stack or logical ID goes
-// away, except in environments meant to be torn down completely. A resource
-// whose creating deploy rolls back is deleted all the same
-// (RetainExceptOnCreate): it holds nothing yet, and a retained one with a
-// fixed name would make the retry fail with "already exists".
-func removalPolicy(cfg config.Config) awscdk.RemovalPolicy {
-	if cfg.RetainData {
-		return awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE
-	}
-	return awscdk.RemovalPolicy_DESTROY
-}
-
-// newKey creates a customer-managed KMS key with yearly rotation whose
-// lifetime follows the environment's policy for stateful resources; a
-// deleted key waits the longest pending window before it is gone.
-func newKey(scope constructs.Construct, id string, cfg config.Config, purpose string) awskms.Key {
-	return awskms.NewKey(scope, jsii.String(id), &awskms.KeyProps{
-		Description:       jsii.String(cfg.AppName + " " + cfg.Environment + ": " + purpose),
-		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     removalPolicy(cfg),
-		PendingWindow:     awscdk.Duration_Days(jsii.Number(30)),
-	})
 }

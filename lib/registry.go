@@ -14,7 +14,8 @@ import (
 // RegistryStackProps configures the Registry stack.
 type RegistryStackProps struct {
 	awscdk.StackProps
-	Config config.Config
+	Deployment Deployment
+	Registry   config.Registry
 }
 
 // RegistryStack owns the application's ECR repository.
@@ -28,8 +29,7 @@ type RegistryStack struct {
 // the platform exists.
 func NewRegistryStack(scope constructs.Construct, id string, props *RegistryStackProps) *RegistryStack {
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
-	cfg := props.Config
-	r := cfg.Registry
+	d, r := props.Deployment, props.Registry
 
 	mutability := awsecr.TagMutability_MUTABLE
 	if r.ImmutableTags {
@@ -40,10 +40,10 @@ func NewRegistryStack(scope constructs.Construct, id string, props *RegistryStac
 		ImageTagMutability: mutability,
 		Encryption:         awsecr.RepositoryEncryption_AES_256(),
 		LifecycleRules:     lifecycleRules(r),
-		RemovalPolicy:      removalPolicy(cfg),
+		RemovalPolicy:      d.removalPolicy(),
 		// Where the repository is destroyed with its stack, its images go
 		// too; otherwise CloudFormation cannot delete a non-empty repository.
-		EmptyOnDelete: jsii.Bool(!cfg.RetainData),
+		EmptyOnDelete: jsii.Bool(!d.RetainData),
 	})
 
 	output(stack, "RepositoryUrl", "repository_url: push the application image here", repo.RepositoryUri())

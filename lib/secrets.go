@@ -7,14 +7,14 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-
-	"github.com/example/platform/lib/config"
 )
 
 // SecretsStackProps configures the Secrets stack.
 type SecretsStackProps struct {
 	awscdk.StackProps
-	Config config.Config
+	Deployment Deployment
+	// DatabaseUsername is the master user the credentials are generated for.
+	DatabaseUsername string
 }
 
 // SecretsStack owns the customer-managed key of the data layer and the
@@ -40,20 +40,20 @@ const RedisAuthTokenKey = "token"
 // NewSecretsStack creates the key and the secrets.
 func NewSecretsStack(scope constructs.Construct, id string, props *SecretsStackProps) *SecretsStack {
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
-	cfg := props.Config
+	d := props.Deployment
 
-	key := newKey(stack, "Key", cfg, "secrets and data at rest")
+	key := newKey(stack, "Key", d, "secrets and data at rest")
 
 	dbCreds := awsrds.NewDatabaseSecret(stack, jsii.String("DatabaseCredentials"), &awsrds.DatabaseSecretProps{
-		Username:      jsii.String(cfg.Database.Username),
+		Username:      jsii.String(props.DatabaseUsername),
 		EncryptionKey: key,
 	})
-	dbCreds.ApplyRemovalPolicy(removalPolicy(cfg))
+	dbCreds.ApplyRemovalPolicy(d.removalPolicy())
 	suppress(dbCreds, "AwsSolutions-SMG4",
 		"Rotated every Config.Database.RotationDays by the RotationSchedule in the Database stack, which cdk-nag cannot see from this stack.")
 
 	redisToken := awssecretsmanager.NewSecret(stack, jsii.String("RedisAuthToken"), &awssecretsmanager.SecretProps{
-		Description:   jsii.String(cfg.AppName + " " + cfg.Environment + ": Redis AUTH token"),
+		Description:   jsii.String(d.Title() + ": Redis AUTH token"),
 		EncryptionKey: key,
 		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
 			SecretStringTemplate: jsii.String("{}"),
@@ -62,7 +62,7 @@ func NewSecretsStack(scope constructs.Construct, id string, props *SecretsStackP
 			ExcludePunctuation:   jsii.Bool(true),
 			IncludeSpace:         jsii.Bool(false),
 		},
-		RemovalPolicy: removalPolicy(cfg),
+		RemovalPolicy: d.removalPolicy(),
 	})
 	suppress(redisToken, "AwsSolutions-SMG4",
 		"Rotating the Redis AUTH token needs the ElastiCache ROTATE/SET token strategy coordinated with every client; it is rotated by a runbook, not by a Lambda.")

@@ -14,10 +14,8 @@ import (
 	elbv2 "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -37,8 +35,17 @@ const LogBufferMiB = 25
 // ServiceStackProps configures the Service stack.
 type ServiceStackProps struct {
 	awscdk.StackProps
-	Config  config.Config
-	Cluster awsecs.ICluster
+	Deployment Deployment
+	Service    config.Service
+	// HealthCheckPath is what the load balancer probes; the container
+	// health check probes it too.
+	HealthCheckPath string
+	// Target5xxCount and UnhealthyTargets are the thresholds of the
+	// deployment alarms that roll a bad image back.
+	Target5xxCount, UnhealthyTargets float64
+	// FunctionLogRetentionDays keeps the redeploy state machine's logs.
+	FunctionLogRetentionDays int
+	Cluster                  awsecs.ICluster
 	// CapacityProvider places the tasks on the cluster's instances.
 	CapacityProvider awsecs.AsgCapacityProvider
 	// SecurityGroup is attached to the tasks' network interfaces.
@@ -60,42 +67,65 @@ type ServiceStackProps struct {
 // and ECS service.
 type ServiceStack struct {
 	awscdk.Stack
-	Service        awsecs.Ec2Service
-	TaskDefinition awsecs.Ec2TaskDefinition
-	ExecutionRole  awsiam.IRole
-	TaskRole       awsiam.IRole
-	LogGroup       awslogs.ILogGroup
+	Service awsecs.Ec2Service
 	// DeploymentAlarms roll a deployment back when they fire.
 	DeploymentAlarms []awscloudwatch.IAlarm
-	// Redeploy forces a new deployment when the database secret rotates.
-	Redeploy awsstepfunctions.IStateMachine
 }
 
-// NewServiceStack creates the ECS service behind the target group.
+// NewServiceStack creates the ECS service behind the target group: the
+// task definition, the rollout guarded by the circuit breaker and the
+// deployment alarms, auto scaling, and the redeploy after a rotation.
 func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackProps) *ServiceStack {
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
-	cfg := props.Config
-	s := cfg.Service
+	taskDef, executionRole, taskRole := newTaskDefinition(stack, props)
+	alarms := newDeploymentAlarms(stack, props)
+	service := newService(stack, props, taskDef, alarms)
+	scale(service, props)
 
-	// The execution role starts the task: pulls the image, writes the log
-	// group and reads the secrets. The CDK grants each of those on the
-	// exact resource as the task definition uses it.
+	if props.Service.ImageTag != "" {
+		suppress(defaultPolicy(executionRole), "AwsSolutions-IAM5",
+			"ecr:GetAuthorizationToken has no resource-level permissions; every other statement names this repository, log group and these secrets.",
+			"Resource::*")
+	}
+	if props.Service.EnableExec {
+		suppress(defaultPolicy(taskRole), "AwsSolutions-IAM5",
+			"ECS Exec's ssmmessages channel actions have no resource-level permissions; Exec is on only where Config.Service.EnableExec is set.",
+			"Resource::*")
+	}
+	suppress(taskDef, "AwsSolutions-ECS2",
+		"The environment holds only non-secret settings (hosts, ports, TLS flags); credentials arrive as ECS secrets from Secrets Manager.")
+
+	redeployOnRotation(stack, props, service)
+	return &ServiceStack{Stack: stack, Service: service, DeploymentAlarms: alarms}
+}
+
+// newTaskDefinition creates the awsvpc task definition with its execution
+// role (image pull, logs, secrets: the CDK grants each on the exact
+// resource as the task definition uses it), its task role (what the
+// application itself may do; it starts empty) and the application container.
+func newTaskDefinition(stack awscdk.Stack, props *ServiceStackProps) (awsecs.Ec2TaskDefinition, awsiam.Role, awsiam.Role) {
 	executionRole := awsiam.NewRole(stack, jsii.String("ExecutionRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("ecs-tasks.amazonaws.com"), nil),
 		Description: jsii.String("Starts the application's tasks: image pull, logs, secrets"),
 	})
-	// The task role is what the application itself may do; it starts empty.
 	taskRole := awsiam.NewRole(stack, jsii.String("TaskRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("ecs-tasks.amazonaws.com"), nil),
 		Description: jsii.String("The application's own AWS permissions"),
 	})
-
 	taskDef := awsecs.NewEc2TaskDefinition(stack, jsii.String("TaskDefinition"), &awsecs.Ec2TaskDefinitionProps{
 		NetworkMode:   awsecs.NetworkMode_AWS_VPC,
 		ExecutionRole: executionRole,
 		TaskRole:      taskRole,
 	})
-	logGroup := newLogGroup(stack, "Logs", cfg, s.LogRetentionDays)
+	addContainer(stack, props, taskDef, executionRole)
+	return taskDef, executionRole, taskRole
+}
+
+// addContainer adds the application container: the image, its health
+// check, its logs, its plain settings and its secrets.
+func addContainer(stack awscdk.Stack, props *ServiceStackProps, taskDef awsecs.Ec2TaskDefinition, executionRole awsiam.Role) {
+	s := props.Service
+	logGroup := newLogGroup(stack, "Logs", props.Deployment, s.LogRetentionDays, "")
 
 	image := awsecs.ContainerImage_FromRegistry(jsii.String(PlaceholderImage), nil)
 	var command *[]*string
@@ -104,33 +134,7 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 	} else {
 		command = jsii.Strings("sh", "-c", fmt.Sprintf(
 			`mkdir -p "$(dirname /www%[1]s)" && echo placeholder > /www/index.html && cp /www/index.html /www%[1]s && exec httpd -f -p %[2]d -h /www`,
-			cfg.LoadBalancer.HealthCheckPath, s.ContainerPort))
-	}
-	// The secrets are referenced by ARN inside this stack, and the key
-	// grant is written here: granting through the Secrets stack's objects
-	// would put this role's ARN into the key policy and make Secrets depend
-	// on Service, a cycle.
-	dbSecret := awssecretsmanager.Secret_FromSecretCompleteArn(stack, jsii.String("DatabaseCredentials"), props.DatabaseCredentials.SecretArn())
-	redisSecret := awssecretsmanager.Secret_FromSecretCompleteArn(stack, jsii.String("RedisAuthToken"), props.RedisAuthToken.SecretArn())
-	executionRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("kms:Decrypt"),
-		Resources: jsii.Strings(*props.SecretsKey.KeyArn()),
-		Conditions: &map[string]any{
-			"StringEquals": map[string]any{"kms:ViaService": fmt.Sprintf("secretsmanager.%s.amazonaws.com", cfg.Region)},
-		},
-	}))
-	secret := awsecs.Secret_FromSecretsManager
-	var healthCheck *awsecs.HealthCheck
-	if command := healthCheckCommand(s.HealthCheckTool, s.ContainerPort, cfg.LoadBalancer.HealthCheckPath); command != "" {
-		healthCheck = &awsecs.HealthCheck{
-			Command:  jsii.Strings("CMD-SHELL", command),
-			Interval: awscdk.Duration_Seconds(jsii.Number(30)),
-			Timeout:  awscdk.Duration_Seconds(jsii.Number(5)),
-			Retries:  jsii.Number(3),
-			// ECS accepts a start period of at most 300 seconds; the
-			// load balancer's grace period may be longer.
-			StartPeriod: awscdk.Duration_Seconds(jsii.Number(float64(min(s.HealthCheckGraceSeconds, 300)))),
-		}
+			props.HealthCheckPath, s.ContainerPort))
 	}
 	taskDef.AddContainer(jsii.String("App"), &awsecs.ContainerDefinitionOptions{
 		Image:          image,
@@ -139,7 +143,7 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 		Cpu:            jsii.Number(float64(s.Cpu)),
 		MemoryLimitMiB: jsii.Number(float64(s.MemoryMiB)),
 		PortMappings:   &[]*awsecs.PortMapping{{ContainerPort: jsii.Number(float64(s.ContainerPort)), Protocol: awsecs.Protocol_TCP}},
-		HealthCheck:    healthCheck,
+		HealthCheck:    containerHealthCheck(s, props.HealthCheckPath),
 		Logging: awsecs.LogDriver_AwsLogs(&awsecs.AwsLogDriverProps{
 			LogGroup:     logGroup,
 			StreamPrefix: jsii.String("app"),
@@ -151,36 +155,76 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 		}),
 		// Plain values only: nothing secret is an environment variable.
 		Environment: &map[string]*string{
-			"APP_ENV":     jsii.String(cfg.Environment),
+			"APP_ENV":     jsii.String(props.Deployment.Environment),
 			"REDIS_HOST":  props.Redis.PrimaryEndpointAddress(),
 			"REDIS_PORT":  props.Redis.PrimaryEndpointPort(),
 			"REDIS_TLS":   jsii.String("true"),
 			"DB_SSLMODE":  jsii.String("require"),
-			"HEALTH_PATH": jsii.String(cfg.LoadBalancer.HealthCheckPath),
+			"HEALTH_PATH": jsii.String(props.HealthCheckPath),
 		},
 		// Read by the agent when a task starts; a rotated password reaches
 		// tasks started after the rotation.
-		Secrets: &map[string]awsecs.Secret{
-			"DB_HOST":          secret(dbSecret, jsii.String("host")),
-			"DB_PORT":          secret(dbSecret, jsii.String("port")),
-			"DB_NAME":          secret(dbSecret, jsii.String("dbname")),
-			"DB_USERNAME":      secret(dbSecret, jsii.String("username")),
-			"DB_PASSWORD":      secret(dbSecret, jsii.String("password")),
-			"REDIS_AUTH_TOKEN": secret(redisSecret, jsii.String(RedisAuthTokenKey)),
-		},
+		Secrets: containerSecrets(stack, props, executionRole),
 	})
+}
 
-	deploymentAlarms := newDeploymentAlarms(stack, cfg, props.TargetGroup, props.AlarmTopic)
-	alarmNames := make([]*string, len(deploymentAlarms))
-	for i, a := range deploymentAlarms {
+// containerSecrets are the credentials the agent injects when a task
+// starts. The secrets are referenced by ARN inside this stack, and the key
+// grant is written here: granting through the Secrets stack's objects
+// would put the execution role's ARN into the key policy and make Secrets
+// depend on Service, a cycle.
+func containerSecrets(stack awscdk.Stack, props *ServiceStackProps, executionRole awsiam.Role) *map[string]awsecs.Secret {
+	dbSecret := awssecretsmanager.Secret_FromSecretCompleteArn(stack, jsii.String("DatabaseCredentials"), props.DatabaseCredentials.SecretArn())
+	redisSecret := awssecretsmanager.Secret_FromSecretCompleteArn(stack, jsii.String("RedisAuthToken"), props.RedisAuthToken.SecretArn())
+	executionRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("kms:Decrypt"),
+		Resources: jsii.Strings(*props.SecretsKey.KeyArn()),
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"kms:ViaService": fmt.Sprintf("secretsmanager.%s.amazonaws.com", props.Deployment.Region)},
+		},
+	}))
+	secret := awsecs.Secret_FromSecretsManager
+	return &map[string]awsecs.Secret{
+		"DB_HOST":          secret(dbSecret, jsii.String("host")),
+		"DB_PORT":          secret(dbSecret, jsii.String("port")),
+		"DB_NAME":          secret(dbSecret, jsii.String("dbname")),
+		"DB_USERNAME":      secret(dbSecret, jsii.String("username")),
+		"DB_PASSWORD":      secret(dbSecret, jsii.String("password")),
+		"REDIS_AUTH_TOKEN": secret(redisSecret, jsii.String(RedisAuthTokenKey)),
+	}
+}
+
+// containerHealthCheck probes the health-check path on the container's own
+// port, or is nil when the image has no shell to run a probe with.
+func containerHealthCheck(s config.Service, path string) *awsecs.HealthCheck {
+	command := healthCheckCommand(s.HealthCheckTool, s.ContainerPort, path)
+	if command == "" {
+		return nil
+	}
+	return &awsecs.HealthCheck{
+		Command:  jsii.Strings("CMD-SHELL", command),
+		Interval: awscdk.Duration_Seconds(jsii.Number(30)),
+		Timeout:  awscdk.Duration_Seconds(jsii.Number(5)),
+		Retries:  jsii.Number(3),
+		// ECS accepts a start period of at most 300 seconds; the
+		// load balancer's grace period may be longer.
+		StartPeriod: awscdk.Duration_Seconds(jsii.Number(float64(min(s.HealthCheckGraceSeconds, 300)))),
+	}
+}
+
+// newService runs the tasks on the capacity provider, spread over zones and
+// instances, and rolls a deployment back when its tasks never get healthy
+// (circuit breaker) or when they fail requests (deployment alarms).
+func newService(stack awscdk.Stack, props *ServiceStackProps, taskDef awsecs.Ec2TaskDefinition, alarms []awscloudwatch.IAlarm) awsecs.Ec2Service {
+	alarmNames := make([]*string, len(alarms))
+	for i, a := range alarms {
 		alarmNames[i] = a.AlarmName()
 	}
-
 	service := awsecs.NewEc2Service(stack, jsii.String("Service"), &awsecs.Ec2ServiceProps{
 		Cluster:        props.Cluster,
 		TaskDefinition: taskDef,
 		SecurityGroups: &[]awsec2.ISecurityGroup{lockedSecurityGroup(stack, "ServiceSecurityGroup", props.SecurityGroup)},
-		VpcSubnets:     &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS},
+		VpcSubnets:     privateSubnets,
 		CapacityProviderStrategies: &[]*awsecs.CapacityProviderStrategy{
 			{CapacityProvider: props.CapacityProvider.CapacityProviderName(), Weight: jsii.Number(1)},
 		},
@@ -188,7 +232,7 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 		// template value would reset it on every deploy.
 		MinHealthyPercent:      jsii.Number(100),
 		MaxHealthyPercent:      jsii.Number(200),
-		HealthCheckGracePeriod: awscdk.Duration_Seconds(jsii.Number(float64(s.HealthCheckGraceSeconds))),
+		HealthCheckGracePeriod: awscdk.Duration_Seconds(jsii.Number(float64(props.Service.HealthCheckGraceSeconds))),
 		CircuitBreaker:         &awsecs.DeploymentCircuitBreaker{Enable: jsii.Bool(true), Rollback: jsii.Bool(true)},
 		// The circuit breaker catches tasks that never get healthy; the
 		// alarms catch an image that passes its health check but fails
@@ -202,14 +246,20 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 			awsecs.PlacementStrategy_SpreadAcrossInstances(),
 		},
 		AvailabilityZoneRebalancing: awsecs.AvailabilityZoneRebalancing_ENABLED,
-		EnableExecuteCommand:        jsii.Bool(s.EnableExec),
+		EnableExecuteCommand:        jsii.Bool(props.Service.EnableExec),
 		PropagateTags:               awsecs.PropagatedTagSource_SERVICE,
 		EnableECSManagedTags:        jsii.Bool(true),
 	})
 	// Registration only records the target group on the service; the
 	// security groups are locked, so no rule leaves the Network stack.
 	service.AttachToApplicationTargetGroup(props.TargetGroup)
+	return service
+}
 
+// scale keeps the task count between the configured bounds, on CPU and on
+// requests per task.
+func scale(service awsecs.Ec2Service, props *ServiceStackProps) {
+	s := props.Service
 	scaling := service.AutoScaleTaskCount(&awsapplicationautoscaling.EnableScalingProps{
 		MinCapacity: jsii.Number(float64(s.MinTasks)),
 		MaxCapacity: jsii.Number(float64(s.MaxTasks)),
@@ -221,26 +271,6 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 		RequestsPerTarget: jsii.Number(float64(s.RequestsPerTarget)),
 		TargetGroup:       props.TargetGroup,
 	})
-
-	if s.ImageTag != "" {
-		suppress(defaultPolicy(executionRole), "AwsSolutions-IAM5",
-			"ecr:GetAuthorizationToken has no resource-level permissions; every other statement names this repository, log group and these secrets.",
-			"Resource::*")
-	}
-	if s.EnableExec {
-		suppress(defaultPolicy(taskRole), "AwsSolutions-IAM5",
-			"ECS Exec's ssmmessages channel actions have no resource-level permissions; Exec is on only where Config.Service.EnableExec is set.",
-			"Resource::*")
-	}
-	suppress(taskDef, "AwsSolutions-ECS2",
-		"The environment holds only non-secret settings (hosts, ports, TLS flags); credentials arrive as ECS secrets from Secrets Manager.")
-
-	redeploy := redeployOnRotation(stack, cfg, props.Cluster, service, props.DatabaseCredentials)
-
-	return &ServiceStack{
-		Stack: stack, Service: service, TaskDefinition: taskDef, ExecutionRole: executionRole, TaskRole: taskRole,
-		LogGroup: logGroup, DeploymentAlarms: deploymentAlarms, Redeploy: redeploy,
-	}
 }
 
 // healthCheckCommand is the container health check that fetches path on the

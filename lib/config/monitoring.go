@@ -8,6 +8,78 @@ import (
 	"strings"
 )
 
+// Monitoring configures the alarm topic and the alarm thresholds. Every
+// alarm notifies the topic when it goes into ALARM and back to OK.
+type Monitoring struct {
+	// AlarmEmails are subscribed to the alarm topic (each confirms by mail;
+	// -c alarmEmails=a@example.com,b@example.com). Addresses at the
+	// reserved example domains are placeholders, refused once Account is a
+	// real account. Default none in dev, a placeholder in prod.
+	AlarmEmails []string
+	// RequireAlarmDestination makes at least one alarm e-mail mandatory, so
+	// that alarms in this environment always reach someone. Default false
+	// in dev, true in prod.
+	RequireAlarmDestination bool
+	// FunctionLogRetentionDays keeps the logs of the platform's own
+	// functions (custom resources, credential rotation, the redeploy state
+	// machine); one of the values CloudWatch Logs accepts. Default 14 in dev,
+	// 90 in prod.
+	FunctionLogRetentionDays int
+	// Thresholds of the alarms.
+	Thresholds Thresholds
+}
+
+// Thresholds are the alarm thresholds. Percentages are 1-100; counts,
+// sizes and times are positive.
+type Thresholds struct {
+	// ALB5xxPercent: share of requests the ALB itself answers with 5xx.
+	// Default 5 in dev, 1 in prod.
+	ALB5xxPercent float64
+	// Target5xxCount: 5xx answers from the tasks per minute; also a
+	// deployment alarm that rolls back a bad image. Default 20 in dev, 5 in prod.
+	Target5xxCount float64
+	// UnhealthyTargets: unhealthy tasks in the target group; also a
+	// deployment alarm. Default 1.
+	UnhealthyTargets float64
+	// P95ResponseSeconds and P99ResponseSeconds: target response time.
+	// Default 2 and 5 in dev, 1 and 3 in prod.
+	P95ResponseSeconds float64
+	P99ResponseSeconds float64
+	// ServiceCPUPercent and ServiceMemoryPercent: service utilization.
+	// Default 90 and 90 in dev, 80 and 80 in prod.
+	ServiceCPUPercent    float64
+	ServiceMemoryPercent float64
+	// ClusterCPUReservationPercent and ClusterMemoryReservationPercent:
+	// share of the instances' capacity reserved by tasks. Default 90.
+	ClusterCPUReservationPercent    float64
+	ClusterMemoryReservationPercent float64
+	// DatabaseCPUPercent: database CPU utilization. Default 90 in dev, 80
+	// in prod.
+	DatabaseCPUPercent float64
+	// DatabaseFreeableMemoryMiB: alarm below. Default 64 in dev, 512 in prod.
+	DatabaseFreeableMemoryMiB float64
+	// DatabaseFreeStorageGiB: alarm below. Default 2 in dev, 20 in prod.
+	DatabaseFreeStorageGiB float64
+	// DatabaseConnections: alarm above. Default 70 in dev, 500 in prod.
+	DatabaseConnections float64
+	// DatabaseLatencyMillis: read and write latency. Default 50 in dev,
+	// 20 in prod.
+	DatabaseLatencyMillis float64
+	// RedisEngineCPUPercent and RedisMemoryPercent: Redis engine thread CPU
+	// and share of maxmemory used, worst node. Default 90 and 90 in dev, 80
+	// and 80 in prod.
+	RedisEngineCPUPercent float64
+	RedisMemoryPercent    float64
+	// RedisEvictions: keys evicted per five minutes, worst node. Default 1000
+	// in dev, 100 in prod.
+	RedisEvictions float64
+	// RedisConnections: alarm above. Default 500 in dev, 5000 in prod.
+	RedisConnections float64
+	// RedisReplicationLagSeconds: only where replicas exist. Default 5 in
+	// dev, 1 in prod.
+	RedisReplicationLagSeconds float64
+}
+
 func (c Config) validateMonitoring(v *validator) {
 	m := c.Monitoring
 	const hint = " (set them with -c alarmEmails=a@your.org,b@your.org)"

@@ -1,6 +1,7 @@
 // Package redis provides ReplicationGroup, a small construct over
 // ElastiCache's CfnReplicationGroup (the CDK has no L2 for it) that other
-// layers use like an L2: endpoint, port, connections and metrics.
+// layers use like an L2: endpoint, port and metrics. It offers no
+// Connections(): security-group rules belong to the caller's network policy.
 package redis
 
 import (
@@ -28,7 +29,8 @@ type Props struct {
 	// subnets with egress.
 	Vpc     awsec2.IVpc
 	Subnets *awsec2.SubnetSelection
-	// SecurityGroups are attached to the nodes; their rules are the caller's.
+	// SecurityGroups are attached to the nodes; their rules are the
+	// caller's, which is why the construct exposes no Connections().
 	SecurityGroups []awsec2.ISecurityGroup
 	// EngineVersion pins Redis (e.g. "7.1"); Family is its parameter-group
 	// family (e.g. "redis7").
@@ -67,9 +69,6 @@ type ReplicationGroup struct {
 	constructs.Construct
 	// Resource is the underlying CloudFormation resource.
 	Resource    awselasticache.CfnReplicationGroup
-	SubnetGroup awselasticache.CfnSubnetGroup
-	ParamGroup  awselasticache.CfnParameterGroup
-	connections awsec2.Connections
 	memberCount int
 	hasReplicas bool
 }
@@ -98,23 +97,6 @@ func New(scope constructs.Construct, id string, props *Props) *ReplicationGroup 
 	for _, sg := range props.SecurityGroups {
 		sgIDs = append(sgIDs, sg.SecurityGroupId())
 	}
-	var logs []any
-	for _, l := range []struct {
-		typ   string
-		group awslogs.ILogGroup
-	}{{"slow-log", props.SlowLog}, {"engine-log", props.EngineLog}} {
-		if l.group == nil {
-			continue
-		}
-		logs = append(logs, &awselasticache.CfnReplicationGroup_LogDeliveryConfigurationRequestProperty{
-			DestinationType: jsii.String("cloudwatch-logs"),
-			LogFormat:       jsii.String("json"),
-			LogType:         jsii.String(l.typ),
-			DestinationDetails: &awselasticache.CfnReplicationGroup_DestinationDetailsProperty{
-				CloudWatchLogsDetails: &awselasticache.CfnReplicationGroup_CloudWatchLogsDestinationDetailsProperty{LogGroup: l.group.LogGroupName()},
-			},
-		})
-	}
 	ha := props.Replicas > 0
 	rg := awselasticache.NewCfnReplicationGroup(c, jsii.String("Resource"), &awselasticache.CfnReplicationGroupProps{
 		ReplicationGroupDescription: jsii.String(fmt.Sprintf("Redis of %s", *c.Node().Path())),
@@ -137,7 +119,7 @@ func New(scope constructs.Construct, id string, props *Props) *ReplicationGroup 
 		SnapshotRetentionLimit:      jsii.Number(float64(props.SnapshotRetentionDays)),
 		SnapshotWindow:              jsii.String(props.SnapshotWindow),
 		PreferredMaintenanceWindow:  jsii.String(props.MaintenanceWindow),
-		LogDeliveryConfigurations:   &logs,
+		LogDeliveryConfigurations:   logDelivery(props.SlowLog, props.EngineLog),
 	})
 	rg.ApplyRemovalPolicy(props.RemovalPolicy, nil)
 	// Groups cannot be snapshotted; where the data is kept they are kept
@@ -151,17 +133,10 @@ func New(scope constructs.Construct, id string, props *Props) *ReplicationGroup 
 	return &ReplicationGroup{
 		Construct:   c,
 		Resource:    rg,
-		SubnetGroup: subnetGroup,
-		ParamGroup:  paramGroup,
-		connections: awsec2.NewConnections(&awsec2.ConnectionsProps{SecurityGroups: &props.SecurityGroups, DefaultPort: awsec2.Port_Tcp(jsii.Number(DefaultPort))}),
 		memberCount: 1 + props.Replicas,
 		hasReplicas: ha,
 	}
 }
-
-// Connections are the security groups of the nodes with the Redis port as
-// default port, for allowing clients the way an L2 would.
-func (r *ReplicationGroup) Connections() awsec2.Connections { return r.connections }
 
 // ReplicationGroupID is the ID CloudFormation gave the group.
 func (r *ReplicationGroup) ReplicationGroupID() *string { return r.Resource.Ref() }
@@ -173,11 +148,6 @@ func (r *ReplicationGroup) PrimaryEndpointAddress() *string {
 
 // PrimaryEndpointPort is the port of the primary endpoint.
 func (r *ReplicationGroup) PrimaryEndpointPort() *string { return r.Resource.AttrPrimaryEndPointPort() }
-
-// ReaderEndpointAddress spreads reads over the replicas.
-func (r *ReplicationGroup) ReaderEndpointAddress() *string {
-	return r.Resource.AttrReaderEndPointAddress()
-}
 
 // HasReplicas reports whether the group has read replicas (and so automatic
 // failover and a replication-lag metric).
@@ -263,4 +233,27 @@ func toAny(ss []*string) *[]any {
 		out[i] = s
 	}
 	return &out
+}
+
+// logDelivery sends the slow log and the engine log, as JSON, to their log
+// groups; a nil group is not delivered.
+func logDelivery(slowLog, engineLog awslogs.ILogGroup) *[]any {
+	var logs []any
+	for _, l := range []struct {
+		typ   string
+		group awslogs.ILogGroup
+	}{{"slow-log", slowLog}, {"engine-log", engineLog}} {
+		if l.group == nil {
+			continue
+		}
+		logs = append(logs, &awselasticache.CfnReplicationGroup_LogDeliveryConfigurationRequestProperty{
+			DestinationType: jsii.String("cloudwatch-logs"),
+			LogFormat:       jsii.String("json"),
+			LogType:         jsii.String(l.typ),
+			DestinationDetails: &awselasticache.CfnReplicationGroup_DestinationDetailsProperty{
+				CloudWatchLogsDetails: &awselasticache.CfnReplicationGroup_CloudWatchLogsDestinationDetailsProperty{LogGroup: l.group.LogGroupName()},
+			},
+		})
+	}
+	return &logs
 }

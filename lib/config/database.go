@@ -2,12 +2,60 @@ package config
 
 import (
 	"fmt"
-	"maps"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 )
+
+// Database configures the RDS PostgreSQL instance.
+type Database struct {
+	// EngineVersion is the PostgreSQL major version (14-18); RDS creates
+	// the instance on that major's default minor and AutoMinorVersionUpgrade
+	// keeps it current, so a minor AWS stops offering never breaks a new
+	// environment. MAJOR.MINOR pins a minor instead, and is refused for
+	// minors RDS no longer creates. A new major needs a new parameter group,
+	// which the stack derives from it. Default "16".
+	EngineVersion string
+	// InstanceClass is the RDS instance class without the "db." prefix.
+	// Default "t4g.micro" in dev, "m7g.large" in prod.
+	InstanceClass string
+	// AllocatedStorageGiB is the initial gp3 storage (20-16384). Default 20.
+	AllocatedStorageGiB int
+	// MaxAllocatedStorageGiB is the storage autoscaling limit
+	// (AllocatedStorageGiB-16384). Default 50 in dev, 500 in prod.
+	MaxAllocatedStorageGiB int
+	// MultiAZ runs a synchronous standby in a second zone.
+	// Default false in dev, true in prod.
+	MultiAZ bool
+	// DeletionProtection blocks deleting the instance.
+	// Default false in dev, true in prod.
+	DeletionProtection bool
+	// BackupRetentionDays keeps automated backups (1-35; at least 14 where
+	// DeletionProtection is on). Default 1 in dev, 14 in prod.
+	BackupRetentionDays int
+	// BackupWindow is the daily UTC backup window, hh:mm-hh:mm, at least 30
+	// minutes, not overlapping MaintenanceWindow. Default "02:00-03:00".
+	BackupWindow string
+	// MaintenanceWindow is the weekly UTC maintenance window,
+	// ddd:hh:mm-ddd:hh:mm, at least 30 minutes. Default "sun:03:30-sun:04:30".
+	MaintenanceWindow string
+	// MonitoringIntervalSeconds is the enhanced-monitoring interval, one of
+	// 1, 5, 10, 15, 30, 60. Default 60 in dev, 15 in prod.
+	MonitoringIntervalSeconds int
+	// SlowStatementMillis logs statements slower than this (100-60000).
+	// Default 500.
+	SlowStatementMillis int
+	// LogRetentionDays keeps the exported PostgreSQL logs; one of the values
+	// CloudWatch Logs accepts. Default 14 in dev, 365 in prod.
+	LogRetentionDays int
+	// RotationDays rotates the master password this often (1-365).
+	// Default 30.
+	RotationDays int
+	// DatabaseName is the database created on the instance. Default "app".
+	DatabaseName string
+	// Username is the master user name. Default "app_admin".
+	Username string
+}
 
 var (
 	postgresVersion = regexp.MustCompile(`^([0-9]{2})(?:\.([0-9]{1,2}))?$`)
@@ -22,34 +70,18 @@ var (
 	// pinned minor must be at least this; a major without an entry can be
 	// pinned by major only.
 	oldestCreatableMinor = map[string]int{"14": 20, "15": 15, "16": 11, "17": 7}
-	// redisFamilies maps each Redis OSS version ElastiCache creates to its
-	// parameter-group family.
-	redisFamilies = map[string]string{"6.2": "redis6.x", "7.0": "redis7", "7.1": "redis7"}
 	// Instance families RDS offers for PostgreSQL on Graviton and current
 	// Intel generations; older generations are left out on purpose.
 	dbInstanceClass = regexp.MustCompile(`^(t4g|t3|m6g|m6i|m7g|m7i|r6g|r6i|r7g|r7i)\.(micro|small|medium|large|xlarge|[1-9][0-9]?xlarge)$`)
-	cacheNodeType   = regexp.MustCompile(`^cache\.(t4g|t3|m6g|m7g|r6g|r7g)\.(micro|small|medium|large|xlarge|[1-9][0-9]?xlarge)$`)
 	identifier      = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
-	dailyWindow     = regexp.MustCompile(`^([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-3]):([0-5][0-9])$`)
-	weeklyWindow    = regexp.MustCompile(`^(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):([0-5][0-9])-(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):([0-5][0-9])$`)
 	monitoringSecs  = []int{1, 5, 10, 15, 30, 60}
 	// PostgreSQL reserves these names for the master user.
 	reservedUsers = []string{"postgres", "rdsadmin", "admin", "root", "public"}
 )
 
-const (
-	minutesPerDay  = 24 * 60
-	minutesPerWeek = 7 * minutesPerDay
-)
-
 // PostgresMajor returns the major version of Database.EngineVersion, such as
 // "16"; it is meaningful only for a validated config.
 func (d Database) PostgresMajor() string { return strings.SplitN(d.EngineVersion, ".", 2)[0] }
-
-// RedisFamily returns the parameter-group family of Cache.EngineVersion,
-// such as "redis7" or "redis6.x"; it is meaningful only for a validated
-// config.
-func (c Cache) RedisFamily() string { return redisFamilies[c.EngineVersion] }
 
 func (d Database) validateEngineVersion(v *validator) {
 	m := postgresVersion.FindStringSubmatch(d.EngineVersion)
@@ -91,80 +123,4 @@ func (c Config) validateDatabase(v *validator) {
 	v.check(identifier.MatchString(d.DatabaseName), "Database.DatabaseName", d.DatabaseName, "1-63 lowercase letters, digits or underscores, starting with a letter")
 	v.check(identifier.MatchString(d.Username) && len(d.Username) <= 16 && !slices.Contains(reservedUsers, d.Username), "Database.Username", d.Username,
 		fmt.Sprintf("1-16 lowercase letters, digits or underscores, starting with a letter, not one of %v", reservedUsers))
-}
-
-func (c Config) validateCache(v *validator) {
-	k := c.Cache
-	versions := slices.Sorted(maps.Keys(redisFamilies))
-	v.check(redisFamilies[k.EngineVersion] != "", "Cache.EngineVersion", k.EngineVersion, fmt.Sprintf("one of %v", versions))
-	v.check(cacheNodeType.MatchString(k.NodeType), "Cache.NodeType", k.NodeType, "a current ElastiCache node type such as cache.t4g.micro or cache.r7g.large")
-	v.check(k.Replicas >= 0 && k.Replicas <= 5, "Cache.Replicas", k.Replicas, "from 0 to 5")
-	v.check(k.SnapshotRetentionDays >= 0 && k.SnapshotRetentionDays <= 35, "Cache.SnapshotRetentionDays", k.SnapshotRetentionDays, "from 0 to 35")
-	snap, okS := parseDaily(v, "Cache.SnapshotWindow", k.SnapshotWindow, 60)
-	maint, okM := parseWeekly(v, "Cache.MaintenanceWindow", k.MaintenanceWindow, 60)
-	if okS && okM && dailyOverlapsWeekly(snap, maint) {
-		v.add("Cache.MaintenanceWindow", k.MaintenanceWindow, fmt.Sprintf("a window that does not overlap Cache.SnapshotWindow (%s)", k.SnapshotWindow))
-	}
-	v.check(slices.Contains(RetentionDays, k.LogRetentionDays), "Cache.LogRetentionDays", k.LogRetentionDays, fmt.Sprintf("one of %v", RetentionDays))
-}
-
-// window is a span of minutes [start, end); end may pass the period's end
-// when the window wraps around midnight or the end of the week.
-type window struct{ start, end int }
-
-func parseDaily(v *validator, field, s string, minMinutes int) (window, bool) {
-	m := dailyWindow.FindStringSubmatch(s)
-	if m == nil {
-		v.add(field, s, "a daily UTC window hh:mm-hh:mm such as 02:00-03:00")
-		return window{}, false
-	}
-	w := window{atoi(m[1])*60 + atoi(m[2]), atoi(m[3])*60 + atoi(m[4])}
-	if w.end <= w.start {
-		w.end += minutesPerDay
-	}
-	if w.end-w.start < minMinutes {
-		v.add(field, s, fmt.Sprintf("a window of at least %d minutes", minMinutes))
-		return window{}, false
-	}
-	return w, true
-}
-
-func parseWeekly(v *validator, field, s string, minMinutes int) (window, bool) {
-	m := weeklyWindow.FindStringSubmatch(s)
-	if m == nil {
-		v.add(field, s, "a weekly UTC window ddd:hh:mm-ddd:hh:mm such as sun:03:30-sun:04:30")
-		return window{}, false
-	}
-	days := []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
-	w := window{
-		slices.Index(days, m[1])*minutesPerDay + atoi(m[2])*60 + atoi(m[3]),
-		slices.Index(days, m[4])*minutesPerDay + atoi(m[5])*60 + atoi(m[6]),
-	}
-	if w.end <= w.start {
-		w.end += minutesPerWeek
-	}
-	if w.end-w.start < minMinutes || w.end-w.start > minutesPerDay {
-		v.add(field, s, fmt.Sprintf("a window from %d minutes to 24 hours long", minMinutes))
-		return window{}, false
-	}
-	return w, true
-}
-
-// dailyOverlapsWeekly reports whether the daily window, repeated on every day
-// of the week, meets the weekly window.
-func dailyOverlapsWeekly(daily, weekly window) bool {
-	for day := -1; day <= 7; day++ {
-		s, e := daily.start+day*minutesPerDay, daily.end+day*minutesPerDay
-		for _, shift := range []int{0, minutesPerWeek} {
-			if s < weekly.end-shift && weekly.start-shift < e {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func atoi(s string) int {
-	n, _ := strconv.Atoi(s)
-	return n
 }

@@ -1,0 +1,60 @@
+package config
+
+import (
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+)
+
+// Cache configures the ElastiCache Redis replication group.
+type Cache struct {
+	// EngineVersion pins Redis OSS as MAJOR.MINOR (6.2, 7.0 or 7.1); it
+	// decides the parameter-group family (redis6.x, redis7). Default "7.1".
+	EngineVersion string
+	// NodeType is the ElastiCache node type.
+	// Default "cache.t4g.micro" in dev, "cache.r7g.large" in prod.
+	NodeType string
+	// Replicas is the number of read replicas (0-5); with at least one,
+	// automatic failover and Multi-AZ are on. Default 0 in dev, 1 in prod.
+	Replicas int
+	// SnapshotRetentionDays keeps daily snapshots (0-35).
+	// Default 1 in dev, 7 in prod.
+	SnapshotRetentionDays int
+	// SnapshotWindow is the daily UTC snapshot window, hh:mm-hh:mm, at least
+	// 60 minutes, not overlapping MaintenanceWindow. Default "01:00-02:00".
+	SnapshotWindow string
+	// MaintenanceWindow is the weekly UTC maintenance window,
+	// ddd:hh:mm-ddd:hh:mm, at least 60 minutes. Default "sun:05:00-sun:06:00".
+	MaintenanceWindow string
+	// LogRetentionDays keeps the slow and engine logs; one of the values
+	// CloudWatch Logs accepts. Default 14 in dev, 90 in prod.
+	LogRetentionDays int
+}
+
+var (
+	// redisFamilies maps each Redis OSS version ElastiCache creates to its
+	// parameter-group family.
+	redisFamilies = map[string]string{"6.2": "redis6.x", "7.0": "redis7", "7.1": "redis7"}
+	cacheNodeType = regexp.MustCompile(`^cache\.(t4g|t3|m6g|m7g|r6g|r7g)\.(micro|small|medium|large|xlarge|[1-9][0-9]?xlarge)$`)
+)
+
+// RedisFamily returns the parameter-group family of Cache.EngineVersion,
+// such as "redis7" or "redis6.x"; it is meaningful only for a validated
+// config.
+func (c Cache) RedisFamily() string { return redisFamilies[c.EngineVersion] }
+
+func (c Config) validateCache(v *validator) {
+	k := c.Cache
+	versions := slices.Sorted(maps.Keys(redisFamilies))
+	v.check(redisFamilies[k.EngineVersion] != "", "Cache.EngineVersion", k.EngineVersion, fmt.Sprintf("one of %v", versions))
+	v.check(cacheNodeType.MatchString(k.NodeType), "Cache.NodeType", k.NodeType, "a current ElastiCache node type such as cache.t4g.micro or cache.r7g.large")
+	v.check(k.Replicas >= 0 && k.Replicas <= 5, "Cache.Replicas", k.Replicas, "from 0 to 5")
+	v.check(k.SnapshotRetentionDays >= 0 && k.SnapshotRetentionDays <= 35, "Cache.SnapshotRetentionDays", k.SnapshotRetentionDays, "from 0 to 35")
+	snap, okS := parseDaily(v, "Cache.SnapshotWindow", k.SnapshotWindow, 60)
+	maint, okM := parseWeekly(v, "Cache.MaintenanceWindow", k.MaintenanceWindow, 60)
+	if okS && okM && dailyOverlapsWeekly(snap, maint) {
+		v.add("Cache.MaintenanceWindow", k.MaintenanceWindow, fmt.Sprintf("a window that does not overlap Cache.SnapshotWindow (%s)", k.SnapshotWindow))
+	}
+	v.check(slices.Contains(RetentionDays, k.LogRetentionDays), "Cache.LogRetentionDays", k.LogRetentionDays, fmt.Sprintf("one of %v", RetentionDays))
+}

@@ -1,0 +1,55 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Cluster configures the Auto Scaling group of ECS container instances.
+type Cluster struct {
+	// MinInstances is the lower bound of the Auto Scaling group (0-100).
+	// Default 1 in dev, 3 in prod.
+	MinInstances int
+	// MaxInstances is the upper bound of the Auto Scaling group
+	// (MinInstances-100, at least 1). Default 3 in dev, 12 in prod.
+	MaxInstances int
+	// InstanceType is the x86_64 EC2 instance type of the container
+	// instances. Default "t3.medium" in dev, "m6i.large" in prod.
+	InstanceType string
+	// AmiID pins the ECS-optimized Amazon Linux 2023 AMI (ami-...). Empty
+	// follows AWS's recommended AMI, so a deploy after an AMI release
+	// replaces the instances (one at a time, draining tasks first).
+	// Default "" (override with -c amiId=ami-...).
+	AmiID string
+	// RootVolumeGiB is the encrypted gp3 root volume (30-1000). Default 30.
+	RootVolumeGiB int
+	// ManagedTerminationProtection stops the capacity provider's scale-in
+	// from terminating instances that run tasks. It also makes the group
+	// impossible to delete while instances are protected, so it is off where
+	// `cdk destroy` must complete. Default false in dev, true in prod.
+	ManagedTerminationProtection bool
+}
+
+var (
+	amiID        = regexp.MustCompile(`^ami-[0-9a-f]{8}([0-9a-f]{9})?$`)
+	instanceType = regexp.MustCompile(`^(t3|t3a|m5|m5a|m6i|m6a|m7i|m7a|c5|c6i|c6a|c7i|c7a|r5|r6i|r6a|r7i|r7a)\.(micro|small|medium|large|xlarge|[1-9][0-9]?xlarge)$`)
+	// Instance types too small to host an awsvpc task next to the agent.
+	tooSmall = []string{"micro", "small"}
+)
+
+func (c Config) validateCluster(v *validator) {
+	k := c.Cluster
+	v.check(k.MinInstances >= 0 && k.MinInstances <= 100, "Cluster.MinInstances", k.MinInstances, "from 0 to 100")
+	v.check(k.MaxInstances >= max(k.MinInstances, 1) && k.MaxInstances <= 100, "Cluster.MaxInstances", k.MaxInstances,
+		fmt.Sprintf("from Cluster.MinInstances (%d, at least 1) to 100", k.MinInstances))
+	size := ""
+	if parts := strings.SplitN(k.InstanceType, ".", 2); len(parts) == 2 {
+		size = parts[1]
+	}
+	v.check(instanceType.MatchString(k.InstanceType) && !slices.Contains(tooSmall, size), "Cluster.InstanceType", k.InstanceType,
+		"a current x86_64 instance type of medium size or larger, such as t3.medium or m6i.large")
+	v.check(k.AmiID == "" || amiID.MatchString(k.AmiID), "Cluster.AmiID", k.AmiID, "empty (recommended ECS-optimized AMI) or an AMI ID such as ami-0123456789abcdef0")
+	v.check(k.RootVolumeGiB >= 30 && k.RootVolumeGiB <= 1000, "Cluster.RootVolumeGiB", k.RootVolumeGiB, "from 30 (the AMI's snapshot size) to 1000")
+}

@@ -1,0 +1,86 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+)
+
+// LoadBalancer configures the internet-facing ALB and its target group.
+type LoadBalancer struct {
+	// CertificateArn is the ACM certificate of the HTTPS listener, in the
+	// stacks' account and region. Empty serves plain HTTP (dev only).
+	// Override with -c certificateArn=ARN. Default "" in dev, a placeholder
+	// in prod that is refused once Account is a real account.
+	CertificateArn string
+	// RequireHTTPS makes a certificate mandatory. Default false in dev,
+	// true in prod.
+	RequireHTTPS bool
+	// DeletionProtection blocks deleting the ALB. Default false in dev, true
+	// in prod.
+	DeletionProtection bool
+	// HealthCheckPath is the target group's HTTP health check path.
+	// Default "/healthz".
+	HealthCheckPath string
+	// HealthyHTTPCodes are the codes that count as healthy, e.g. "200" or
+	// "200-299". Default "200-299".
+	HealthyHTTPCodes string
+	// HealthCheckIntervalSeconds is the time between health checks (5-300).
+	// Default 15.
+	HealthCheckIntervalSeconds int
+	// HealthyThreshold and UnhealthyThreshold are consecutive checks (2-10).
+	// Default 2 and 3.
+	HealthyThreshold   int
+	UnhealthyThreshold int
+	// DeregistrationDelaySeconds lets in-flight requests finish (0-3600).
+	// Default 30 in dev, 60 in prod.
+	DeregistrationDelaySeconds int
+	// IdleTimeoutSeconds closes idle connections (1-4000). Default 60.
+	IdleTimeoutSeconds int
+	// AccessLogRetentionDays expires access logs (1-3650). Default 30 in
+	// dev, 365 in prod.
+	AccessLogRetentionDays int
+}
+
+var (
+	certificateArn = regexp.MustCompile(`^arn:aws[a-z-]*:acm:([a-z0-9-]+):([0-9]{12}):certificate/([0-9a-f-]{36})$`)
+	httpCodes      = regexp.MustCompile(`^([1-5][0-9]{2})(-[1-5][0-9]{2})?(,([1-5][0-9]{2})(-[1-5][0-9]{2})?)*$`)
+	healthPath     = regexp.MustCompile(`^/[A-Za-z0-9/._~%!$&'()*+,;=:@-]{0,999}$`)
+)
+
+func (c Config) validateLoadBalancer(v *validator) {
+	lb := c.LoadBalancer
+	c.validateCertificate(v)
+	v.check(!lb.RequireHTTPS || lb.CertificateArn != "", "LoadBalancer.CertificateArn", lb.CertificateArn,
+		"a certificate ARN: LoadBalancer.RequireHTTPS is on (set it with -c certificateArn=ARN)")
+	v.check(healthPath.MatchString(lb.HealthCheckPath), "LoadBalancer.HealthCheckPath", lb.HealthCheckPath, "an absolute URL path such as /healthz")
+	v.check(httpCodes.MatchString(lb.HealthyHTTPCodes), "LoadBalancer.HealthyHTTPCodes", lb.HealthyHTTPCodes, `HTTP codes or ranges such as "200" or "200-299,302"`)
+	v.check(lb.HealthCheckIntervalSeconds >= 5 && lb.HealthCheckIntervalSeconds <= 300, "LoadBalancer.HealthCheckIntervalSeconds", lb.HealthCheckIntervalSeconds, "from 5 to 300")
+	v.check(lb.HealthyThreshold >= 2 && lb.HealthyThreshold <= 10, "LoadBalancer.HealthyThreshold", lb.HealthyThreshold, "from 2 to 10")
+	v.check(lb.UnhealthyThreshold >= 2 && lb.UnhealthyThreshold <= 10, "LoadBalancer.UnhealthyThreshold", lb.UnhealthyThreshold, "from 2 to 10")
+	v.check(lb.DeregistrationDelaySeconds >= 0 && lb.DeregistrationDelaySeconds <= 3600, "LoadBalancer.DeregistrationDelaySeconds", lb.DeregistrationDelaySeconds, "from 0 to 3600")
+	v.check(lb.IdleTimeoutSeconds >= 1 && lb.IdleTimeoutSeconds <= 4000, "LoadBalancer.IdleTimeoutSeconds", lb.IdleTimeoutSeconds, "from 1 to 4000")
+	v.check(lb.AccessLogRetentionDays >= 1 && lb.AccessLogRetentionDays <= 3650, "LoadBalancer.AccessLogRetentionDays", lb.AccessLogRetentionDays, "from 1 to 3650")
+}
+
+// validateCertificate accepts only a certificate the load balancer of this
+// deployment can use: ACM attaches certificates of the listener's own
+// account and region, and the prod preset's all-zero placeholder exists in
+// no account.
+func (c Config) validateCertificate(v *validator) {
+	arn := c.LoadBalancer.CertificateArn
+	if arn == "" {
+		return
+	}
+	const hint = " (set it with -c certificateArn=ARN)"
+	m := certificateArn.FindStringSubmatch(arn)
+	switch {
+	case m == nil:
+		v.add("LoadBalancer.CertificateArn", arn, "empty or an ACM certificate ARN"+hint)
+	case m[1] != c.Region:
+		v.add("LoadBalancer.CertificateArn", arn, fmt.Sprintf("a certificate in the stacks' region %s%s", c.Region, hint))
+	case m[2] != c.Account:
+		v.add("LoadBalancer.CertificateArn", arn, fmt.Sprintf("a certificate of the stacks' account %s%s", c.Account, hint))
+	case c.RealAccount() && m[3] == placeholderCertificateID:
+		v.add("LoadBalancer.CertificateArn", arn, "a real certificate: the all-zero ID is the presets' placeholder"+hint)
+	}
+}

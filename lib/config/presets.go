@@ -1,0 +1,149 @@
+package config
+
+import "slices"
+
+// Presets returns a fresh copy of the configuration of every known
+// environment, keyed by name. Prod is dev with its differences, so what
+// sets the environments apart is the list below.
+func Presets() map[string]Config {
+	dev := devPreset()
+	return map[string]Config{"dev": dev, "prod": prodPreset(dev)}
+}
+
+// devPreset is cheap and destroyable: one NAT gateway, small instances, a
+// single-AZ database, one cache node, nothing retained or protected. It
+// spells out every field, the base prod starts from.
+func devPreset() Config {
+	return Config{
+		Environment:       "dev",
+		AppName:           "webapp",
+		Account:           "111111111111",
+		Region:            "eu-west-1",
+		AvailabilityZones: []string{"eu-west-1a", "eu-west-1b"},
+		Network: Network{
+			VpcCidr:              "10.10.0.0/16",
+			PublicSubnetMask:     24,
+			PrivateSubnetMask:    20,
+			NatGateways:          1,
+			FlowLogRetentionDays: 14,
+			InterfaceEndpoints:   false,
+		},
+		Service: Service{
+			ContainerPort:           8080,
+			MinTasks:                1,
+			MaxTasks:                2,
+			Cpu:                     256,
+			MemoryMiB:               512,
+			HealthCheckTool:         "wget",
+			HealthCheckGraceSeconds: 60,
+			CPUTargetPercent:        60,
+			RequestsPerTarget:       1000,
+			LogRetentionDays:        14,
+			EnableExec:              true,
+		},
+		Cluster:  Cluster{MinInstances: 1, MaxInstances: 3, InstanceType: "t3.medium", RootVolumeGiB: 30},
+		Registry: Registry{ImmutableTags: true, ScratchTagPrefixes: []string{"pr-", "ci-"}, KeepImages: 10, UntaggedExpiryDays: 1},
+		LoadBalancer: LoadBalancer{
+			HealthCheckPath:            "/healthz",
+			HealthyHTTPCodes:           "200-299",
+			HealthCheckIntervalSeconds: 15,
+			HealthyThreshold:           2,
+			UnhealthyThreshold:         3,
+			DeregistrationDelaySeconds: 30,
+			IdleTimeoutSeconds:         60,
+			AccessLogRetentionDays:     30,
+		},
+		Monitoring: Monitoring{
+			FunctionLogRetentionDays: 14,
+			Thresholds: Thresholds{
+				ALB5xxPercent: 5, Target5xxCount: 20, UnhealthyTargets: 1, P95ResponseSeconds: 2, P99ResponseSeconds: 5,
+				ServiceCPUPercent: 90, ServiceMemoryPercent: 90, ClusterCPUReservationPercent: 90, ClusterMemoryReservationPercent: 90,
+				DatabaseCPUPercent: 90, DatabaseFreeableMemoryMiB: 64, DatabaseFreeStorageGiB: 2, DatabaseConnections: 70, DatabaseLatencyMillis: 50,
+				RedisEngineCPUPercent: 90, RedisMemoryPercent: 90, RedisEvictions: 1000, RedisConnections: 500, RedisReplicationLagSeconds: 5,
+			},
+		},
+		Database: Database{
+			EngineVersion:             "16",
+			InstanceClass:             "t4g.micro",
+			AllocatedStorageGiB:       20,
+			MaxAllocatedStorageGiB:    50,
+			BackupRetentionDays:       1,
+			BackupWindow:              "02:00-03:00",
+			MaintenanceWindow:         "sun:03:30-sun:04:30",
+			MonitoringIntervalSeconds: 60,
+			SlowStatementMillis:       500,
+			LogRetentionDays:          14,
+			RotationDays:              30,
+			DatabaseName:              "app",
+			Username:                  "app_admin",
+		},
+		Cache: Cache{
+			EngineVersion:         "7.1",
+			NodeType:              "cache.t4g.micro",
+			SnapshotRetentionDays: 1,
+			SnapshotWindow:        "01:00-02:00",
+			MaintenanceWindow:     "sun:05:00-sun:06:00",
+			LogRetentionDays:      14,
+		},
+	}
+}
+
+// prodPreset is highly available and protected: three zones with a NAT
+// gateway each, VPC endpoints, larger capacity, Multi-AZ database, a cache
+// replica, HTTPS, longer retention, deletion and termination protection,
+// and data kept when its stack goes.
+func prodPreset(dev Config) Config {
+	p := dev
+	p.Environment = "prod"
+	p.Account = "222222222222"
+	p.AvailabilityZones = []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"}
+	p.TerminationProtection = true
+	p.RetainData = true
+
+	p.Network.VpcCidr = "10.20.0.0/16"
+	p.Network.NatGateways = 3
+	p.Network.FlowLogRetentionDays = 365
+	p.Network.InterfaceEndpoints = true
+
+	p.Service.MinTasks, p.Service.MaxTasks = 3, 12
+	p.Service.Cpu, p.Service.MemoryMiB = 512, 1024
+	p.Service.LogRetentionDays = 365
+	p.Service.EnableExec = false
+
+	p.Cluster = Cluster{MinInstances: 3, MaxInstances: 12, InstanceType: "m6i.large", RootVolumeGiB: 30, ManagedTerminationProtection: true}
+	// Slices are shared by the copy; prod gets its own.
+	p.Registry.ScratchTagPrefixes = slices.Clone(dev.Registry.ScratchTagPrefixes)
+	p.Registry.KeepImages, p.Registry.UntaggedExpiryDays = 50, 7
+
+	p.LoadBalancer.CertificateArn = "arn:aws:acm:eu-west-1:222222222222:certificate/" + placeholderCertificateID
+	p.LoadBalancer.RequireHTTPS = true
+	p.LoadBalancer.DeletionProtection = true
+	p.LoadBalancer.DeregistrationDelaySeconds = 60
+	p.LoadBalancer.AccessLogRetentionDays = 365
+
+	p.Monitoring = Monitoring{
+		AlarmEmails:              []string{"oncall@example.com"},
+		RequireAlarmDestination:  true,
+		FunctionLogRetentionDays: 90,
+		Thresholds: Thresholds{
+			ALB5xxPercent: 1, Target5xxCount: 5, UnhealthyTargets: 1, P95ResponseSeconds: 1, P99ResponseSeconds: 3,
+			ServiceCPUPercent: 80, ServiceMemoryPercent: 80, ClusterCPUReservationPercent: 90, ClusterMemoryReservationPercent: 90,
+			DatabaseCPUPercent: 80, DatabaseFreeableMemoryMiB: 512, DatabaseFreeStorageGiB: 20, DatabaseConnections: 500, DatabaseLatencyMillis: 20,
+			RedisEngineCPUPercent: 80, RedisMemoryPercent: 80, RedisEvictions: 100, RedisConnections: 5000, RedisReplicationLagSeconds: 1,
+		},
+	}
+
+	p.Database.InstanceClass = "m7g.large"
+	p.Database.AllocatedStorageGiB, p.Database.MaxAllocatedStorageGiB = 100, 500
+	p.Database.MultiAZ = true
+	p.Database.DeletionProtection = true
+	p.Database.BackupRetentionDays = 14
+	p.Database.MonitoringIntervalSeconds = 15
+	p.Database.LogRetentionDays = 365
+
+	p.Cache.NodeType = "cache.r7g.large"
+	p.Cache.Replicas = 1
+	p.Cache.SnapshotRetentionDays = 7
+	p.Cache.LogRetentionDays = 90
+	return p
+}

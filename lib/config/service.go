@@ -1,0 +1,78 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+)
+
+// Service configures the application's ECS service.
+type Service struct {
+	// ContainerPort is the port the application listens on (1024-65535; the
+	// ALB, database and cache ports are taken). Default 8080.
+	ContainerPort int
+	// MinTasks is the lower bound of service auto scaling (1-100).
+	// Default 1 in dev, 3 in prod.
+	MinTasks int
+	// MaxTasks is the upper bound of service auto scaling (MinTasks-100).
+	// Default 2 in dev, 12 in prod.
+	MaxTasks int
+	// ImageTag is the tag of the repository's image to run. Empty runs a
+	// public placeholder that answers the health check, so the first deploy
+	// stabilizes while the repository is still empty. Default "".
+	ImageTag string
+	// Cpu is the container's CPU units (128-10240). Default 256 in dev,
+	// 512 in prod.
+	Cpu int
+	// MemoryMiB is the container's hard memory limit (128-30720).
+	// Default 512 in dev, 1024 in prod.
+	MemoryMiB int
+	// HealthCheckTool is the program the container health check runs to
+	// fetch LoadBalancer.HealthCheckPath on ContainerPort: "wget" or "curl"
+	// (the image needs /bin/sh and that program), or "none" for images
+	// without a shell, which then rely on the load balancer's health check
+	// alone. Default "wget".
+	HealthCheckTool string
+	// HealthCheckGraceSeconds is how long ECS ignores failing load-balancer
+	// health checks of a new task (0-600). Default 60.
+	HealthCheckGraceSeconds int
+	// CPUTargetPercent is the average CPU that auto scaling keeps (10-90).
+	// Default 60.
+	CPUTargetPercent int
+	// RequestsPerTarget is the ALB request count per task per minute that
+	// auto scaling keeps (1-100000). Default 1000.
+	RequestsPerTarget int
+	// LogRetentionDays keeps the tasks' logs; one of the values CloudWatch
+	// Logs accepts. Default 14 in dev, 365 in prod.
+	LogRetentionDays int
+	// EnableExec turns on ECS Exec (an SSM session into a running
+	// container). Default true in dev, false in prod.
+	EnableExec bool
+}
+
+var (
+	// reservedPorts are used by the ALB listeners, the database and the cache.
+	reservedPorts    = []int{80, 443, 5432, 6379}
+	imageTag         = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	healthCheckTools = []string{"wget", "curl", "none"}
+)
+
+func (c Config) validateService(v *validator) {
+	s := c.Service
+	v.check(s.ContainerPort >= 1024 && s.ContainerPort <= 65535 && !slices.Contains(reservedPorts, s.ContainerPort),
+		"Service.ContainerPort", s.ContainerPort, fmt.Sprintf("an unprivileged port from 1024 to 65535 other than %v", reservedPorts))
+	v.check(s.MinTasks >= 1 && s.MinTasks <= 100, "Service.MinTasks", s.MinTasks, "from 1 to 100")
+	v.check(s.MaxTasks >= max(s.MinTasks, 1) && s.MaxTasks <= 100, "Service.MaxTasks", s.MaxTasks,
+		fmt.Sprintf("from Service.MinTasks (%d) to 100", s.MinTasks))
+	v.check(s.ImageTag == "" || imageTag.MatchString(s.ImageTag), "Service.ImageTag", s.ImageTag, "empty (placeholder image) or a Docker tag: letters, digits, _ . -, up to 128 characters")
+	v.check(!(c.Registry.ImmutableTags && s.ImageTag == "latest"), "Service.ImageTag", s.ImageTag,
+		"a version tag: with Registry.ImmutableTags a tag such as latest can be pushed only once")
+	v.check(s.Cpu >= 128 && s.Cpu <= 10240, "Service.Cpu", s.Cpu, "from 128 to 10240 CPU units")
+	v.check(s.MemoryMiB >= 128 && s.MemoryMiB <= 30720, "Service.MemoryMiB", s.MemoryMiB, "from 128 to 30720 MiB")
+	v.check(slices.Contains(healthCheckTools, s.HealthCheckTool), "Service.HealthCheckTool", s.HealthCheckTool,
+		fmt.Sprintf("one of %v (none for images without a shell)", healthCheckTools))
+	v.check(s.HealthCheckGraceSeconds >= 0 && s.HealthCheckGraceSeconds <= 600, "Service.HealthCheckGraceSeconds", s.HealthCheckGraceSeconds, "from 0 to 600")
+	v.check(s.CPUTargetPercent >= 10 && s.CPUTargetPercent <= 90, "Service.CPUTargetPercent", s.CPUTargetPercent, "from 10 to 90")
+	v.check(s.RequestsPerTarget >= 1 && s.RequestsPerTarget <= 100000, "Service.RequestsPerTarget", s.RequestsPerTarget, "from 1 to 100000")
+	v.check(slices.Contains(RetentionDays, s.LogRetentionDays), "Service.LogRetentionDays", s.LogRetentionDays, fmt.Sprintf("one of %v", RetentionDays))
+}
