@@ -212,8 +212,10 @@ type request struct {
 }
 
 // evaluate applies a policy document to the request the way IAM does for
-// one policy: an explicit Deny wins, else some Allow must match. Unknown
-// condition operators never match, so the verdict errs towards "denied".
+// one policy: an explicit Deny wins, else some Allow must match. What this
+// evaluator does not understand (an unknown condition operator, NotAction,
+// NotResource, NotPrincipal) never makes an Allow match and always makes a
+// Deny match, so the verdict errs towards "denied".
 func evaluate(doc any, req request) (allowed bool, why string) {
 	d, _ := doc.(map[string]any)
 	statements, _ := d["Statement"].([]any)
@@ -239,6 +241,12 @@ func evaluate(doc any, req request) (allowed bool, why string) {
 }
 
 func statementMatches(st map[string]any, req request) bool {
+	deny := st["Effect"] == "Deny"
+	for _, unknown := range []string{"NotAction", "NotResource", "NotPrincipal"} {
+		if st[unknown] != nil {
+			return deny
+		}
+	}
 	if req.service != "" && !principalMatches(st["Principal"], req.service) {
 		return false
 	}
@@ -251,7 +259,11 @@ func statementMatches(st map[string]any, req request) bool {
 	cond, _ := st["Condition"].(map[string]any)
 	for op, kv := range cond {
 		for key, want := range kv.(map[string]any) {
-			if !conditionHolds(op, req.context[key], strs(want)) {
+			holds, known := conditionHolds(op, req.context[key], strs(want))
+			if !known {
+				return deny
+			}
+			if !holds {
 				return false
 			}
 		}
@@ -267,14 +279,16 @@ func principalMatches(p any, service string) bool {
 	return slices.Contains(strs(m["Service"]), service) || slices.Contains(strs(m["AWS"]), "*")
 }
 
-func conditionHolds(op, got string, want []string) bool {
+// conditionHolds evaluates one condition key; known is false for an
+// operator this evaluator does not implement.
+func conditionHolds(op, got string, want []string) (holds, known bool) {
 	switch op {
 	case "StringEquals", "Bool":
-		return slices.Contains(want, got)
+		return slices.Contains(want, got), true
 	case "StringLike", "ArnLike", "ArnEquals":
-		return slices.ContainsFunc(want, func(w string) bool { return glob(w, got) })
+		return slices.ContainsFunc(want, func(w string) bool { return glob(w, got) }), true
 	}
-	return false
+	return false, false
 }
 
 // glob matches s against an IAM pattern with * and ?, case-insensitively
@@ -471,11 +485,18 @@ func eventRulesFireAndInvoke(t *testing.T, w world) int {
 		}
 		if slices.Contains(sources, "aws.secretsmanager") {
 			// Secret Label Updated carries the secret only in "resources";
-			// its detail has name, labelUpdated and versionId.
-			assert.NotEmpty(t, pattern["resources"], "%s: a Secrets Manager rule without resources fires for every secret", rule)
+			// its detail has name, labelUpdated and versionId. It is sent
+			// for every label except AWSPENDING and AWSPREVIOUS; what the
+			// tasks read is AWSCURRENT.
 			detail, _ := pattern["detail"].(map[string]any)
 			for key := range detail {
 				assert.Contains(t, []string{"name", "labelUpdated", "versionId"}, key, "%s: Secret Label Updated has no detail.%s", rule, key)
+			}
+			assert.Equal(t, []string{"AWSCURRENT"}, strs(detail["labelUpdated"]), "%s: the tasks read AWSCURRENT; other labels never reach them (and AWSPENDING sends no event)", rule)
+			resources := asList(pattern["resources"])
+			assert.NotEmpty(t, resources, "%s: a Secrets Manager rule without resources fires for every secret", rule)
+			for _, r := range resources {
+				assert.True(t, w.isContainerSecret(rule.stack, r), "%s: matches secret %s, which no container reads", rule, jsonOf(r))
 			}
 		}
 		for _, tg := range asList(props["Targets"]) {
@@ -496,6 +517,20 @@ func eventRulesFireAndInvoke(t *testing.T, w world) int {
 			assert.True(t, may, "%s: role %s may not %s on %s (%s)", rule, role, action, dest, why)
 		}
 	})
+}
+
+// isContainerSecret reports whether v (in stack) names a secret some
+// container of this world reads.
+func (w world) isContainerSecret(stack string, v any) bool {
+	found := false
+	w.each("AWS::ECS::TaskDefinition", func(td ref, props, _ map[string]any) {
+		for _, c := range asList(props["ContainerDefinitions"]) {
+			for _, s := range asList(c.(map[string]any)["Secrets"]) {
+				found = found || w.sameTarget(stack, v, td.stack, secretArnOf(s.(map[string]any)["ValueFrom"]))
+			}
+		}
+	})
+	return found
 }
 
 // postgresCreatable is what RDS creates on 2026-11-29: majors in standard
@@ -686,15 +721,20 @@ func logsAndMetadataAreSafe(t *testing.T, w world) int {
 			awsvpc++
 		}
 	})
+	hosts := 0
 	n += w.each("AWS::EC2::LaunchTemplate", func(lt ref, props, _ map[string]any) {
 		data, _ := props["LaunchTemplateData"].(map[string]any)
 		userData := jsonOf(data["UserData"])
-		if awsvpc > 0 && strings.Contains(userData, "ECS_CLUSTER=") {
+		if strings.Contains(userData, "ECS_CLUSTER=") {
+			hosts++
 			assert.Contains(t, userData, `ECS_AWSVPC_BLOCK_IMDS=true \u003e\u003e /etc/ecs/ecs.config`, "%s: container instances of awsvpc tasks do not block IMDS", lt)
 		}
 		md, _ := data["MetadataOptions"].(map[string]any)
 		assert.Equal(t, "required", md["HttpTokens"], "%s: IMDSv2 is not required", lt)
 	})
+	if awsvpc > 0 {
+		assert.Positive(t, hosts, "awsvpc tasks but no launch template whose user data joins an ECS cluster; the IMDS check saw nothing")
+	}
 	return n
 }
 

@@ -2,8 +2,6 @@ package lib
 
 import (
 	"fmt"
-	"regexp"
-	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapplicationautoscaling"
@@ -197,7 +195,7 @@ func containerSecrets(stack awscdk.Stack, props *ServiceStackProps, executionRol
 // containerHealthCheck probes the health-check path on the container's own
 // port, or is nil when the image has no shell to run a probe with.
 func containerHealthCheck(s config.Service, path string) *awsecs.HealthCheck {
-	command := healthCheckCommand(s.HealthCheckTool, s.ContainerPort, path)
+	command := s.HealthCheckCommand(path)
 	if command == "" {
 		return nil
 	}
@@ -271,30 +269,4 @@ func scale(service awsecs.Ec2Service, props *ServiceStackProps) {
 		RequestsPerTarget: jsii.Number(float64(s.RequestsPerTarget)),
 		TargetGroup:       props.TargetGroup,
 	})
-}
-
-// healthCheckCommand is the container health check that fetches path on the
-// container's own port with tool (wget or curl, run by /bin/sh), or "" for
-// tool "none". Deriving it from the port and path keeps it probing what the
-// load balancer probes when either changes.
-func healthCheckCommand(tool string, port int, path string) string {
-	url := shellWord(fmt.Sprintf("http://localhost:%d%s", port, path))
-	switch tool {
-	case "wget":
-		return "wget -q -O /dev/null " + url + " || exit 1"
-	case "curl":
-		return "curl -fsS -o /dev/null " + url + " || exit 1"
-	}
-	return ""
-}
-
-var shellSafe = regexp.MustCompile(`^[A-Za-z0-9/:._~%=+,@-]*$`)
-
-// shellWord quotes s for /bin/sh unless it is made of characters the shell
-// takes literally.
-func shellWord(s string) string {
-	if shellSafe.MatchString(s) {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

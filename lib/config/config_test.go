@@ -246,3 +246,25 @@ func unwrap(err error) []error {
 	}
 	return []error{err}
 }
+
+// TestHealthCheckCommandFollowsPortAndPath: the container health check must
+// probe the container's own port and the load balancer's path, whatever
+// they are, and quote what the shell would otherwise interpret.
+func TestHealthCheckCommandFollowsPortAndPath(t *testing.T) {
+	for _, tt := range []struct {
+		tool, path string
+		port       int
+		want       string
+	}{
+		{"wget", "/healthz", 8080, "wget -q -O /dev/null http://localhost:8080/healthz || exit 1"},
+		{"wget", "/status", 9000, "wget -q -O /dev/null http://localhost:9000/status || exit 1"},
+		{"curl", "/ready", 3000, "curl -fsS -o /dev/null http://localhost:3000/ready || exit 1"},
+		{"wget", "/health?deep=1&x='y'", 8080, `wget -q -O /dev/null 'http://localhost:8080/health?deep=1&x='\''y'\''' || exit 1`},
+		{"none", "/healthz", 8080, ""},
+	} {
+		t.Run(tt.tool+tt.path, func(t *testing.T) {
+			s := Service{HealthCheckTool: tt.tool, ContainerPort: tt.port}
+			assert.Equal(t, tt.want, s.HealthCheckCommand(tt.path))
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 )
 
 // Service configures the application's ECS service.
@@ -75,4 +76,30 @@ func (c Config) validateService(v *validator) {
 	v.check(s.CPUTargetPercent >= 10 && s.CPUTargetPercent <= 90, "Service.CPUTargetPercent", s.CPUTargetPercent, "from 10 to 90")
 	v.check(s.RequestsPerTarget >= 1 && s.RequestsPerTarget <= 100000, "Service.RequestsPerTarget", s.RequestsPerTarget, "from 1 to 100000")
 	v.check(slices.Contains(RetentionDays, s.LogRetentionDays), "Service.LogRetentionDays", s.LogRetentionDays, fmt.Sprintf("one of %v", RetentionDays))
+}
+
+// HealthCheckCommand is the container health check: it fetches path (the
+// load balancer's health-check path) on the container's own port with
+// HealthCheckTool, run by /bin/sh, or is "" for tool "none". Deriving it
+// keeps it probing what the load balancer probes when either changes.
+func (s Service) HealthCheckCommand(path string) string {
+	url := shellWord(fmt.Sprintf("http://localhost:%d%s", s.ContainerPort, path))
+	switch s.HealthCheckTool {
+	case "wget":
+		return "wget -q -O /dev/null " + url + " || exit 1"
+	case "curl":
+		return "curl -fsS -o /dev/null " + url + " || exit 1"
+	}
+	return ""
+}
+
+var shellSafe = regexp.MustCompile(`^[A-Za-z0-9/:._~%=+,@-]*$`)
+
+// shellWord quotes s for /bin/sh unless it is made of characters the shell
+// takes literally.
+func shellWord(s string) string {
+	if shellSafe.MatchString(s) {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
