@@ -9,15 +9,17 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
-
+	"github.com/example/platform/internal/cdkcontext"
+	"github.com/example/platform/internal/cfn"
 	"github.com/example/platform/lib"
 	"github.com/example/platform/lib/config"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden templates under testdata/ from the current synthesis")
@@ -79,7 +81,7 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	ctx, err := appContext()
+	ctx, err := cdkcontext.Read(".")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -148,29 +150,6 @@ func merge(a, b map[string]any) map[string]any {
 	return out
 }
 
-// appContext is the context `cdk synth` would give the app: the feature
-// flags of cdk.json and the cached lookups of cdk.context.json.
-func appContext() (map[string]any, error) {
-	ctx := map[string]any{}
-	for _, file := range []string{"cdk.json", "cdk.context.json"} {
-		raw, err := os.ReadFile(file)
-		if err != nil {
-			return nil, err
-		}
-		var doc map[string]any
-		if err := json.Unmarshal(raw, &doc); err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
-		}
-		if file == "cdk.json" {
-			doc, _ = doc["context"].(map[string]any)
-		}
-		for k, v := range doc {
-			ctx[k] = v
-		}
-	}
-	return ctx, nil
-}
-
 func synthesize(ctx map[string]any, outdir string) (s *synthesis, err error) {
 	synthCount++
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(outdir)})
@@ -207,39 +186,60 @@ func template(t *testing.T, env, stack string) assertions.Template {
 		return tpl
 	}
 	raw, ok := s.templates[stack]
-	if !ok {
-		t.Fatalf("environment %s has no stack %q", env, stack)
-	}
+	require.True(t, ok, "environment %s has no stack %q", env, stack)
 	tpl := assertions.Template_FromJSON(&map[string]any{"Resources": raw["Resources"], "Outputs": raw["Outputs"]}, nil)
 	s.assertions[stack] = tpl
 	return tpl
 }
 
-// resources returns the resources of the given CloudFormation type in one
-// template, keyed by logical ID.
-func resources(tpl map[string]any, typ string) map[string]map[string]any {
-	out := map[string]map[string]any{}
-	res, _ := tpl["Resources"].(map[string]any)
-	for id, r := range res {
-		r := r.(map[string]any)
-		if r["Type"] == typ {
-			out[id] = r
+// check runs one assertions.Template assertion and turns its panic into a
+// test error that names the scenario.
+func check(t *testing.T, name string, assertion func()) {
+	t.Helper()
+	assert.NotPanics(t, assertion, name)
+}
+
+// templateCheck is one fine-grained assertion on one stack, per environment.
+type templateCheck struct {
+	name string
+	// assert checks tpl with assertions.Template (which panics on a
+	// mismatch; check turns that into a failure) or with testify.
+	assert func(t *testing.T, tpl assertions.Template, cfg config.Config)
+}
+
+func runChecks(t *testing.T, stack string, checks []templateCheck) {
+	t.Helper()
+	for _, env := range config.Names() {
+		tpl := template(t, env, stack)
+		cfg := envs[env].cfg
+		for _, c := range checks {
+			t.Run(env+"/"+c.name, func(t *testing.T) {
+				check(t, c.name, func() { c.assert(t, tpl, cfg) })
+			})
 		}
 	}
-	return out
+}
+
+func count(n int) *float64 { return jsii.Number(float64(n)) }
+
+func re(s string) assertions.Matcher { return assertions.Match_StringLikeRegexp(jsii.String(s)) }
+
+// policyFor is the DeletionPolicy or UpdateReplacePolicy a resource kept by
+// RetainData gets in cfg's environment.
+func policyFor(cfg config.Config, kept string) string {
+	if cfg.RetainData {
+		return kept
+	}
+	return "Delete"
 }
 
 func TestEachEnvironmentIsSynthesizedOnce(t *testing.T) {
-	if want := len(config.Names()) + len(variants); synthCount != want {
-		t.Fatalf("synthesized %d times for %d environments and %d variants, want once each", synthCount, len(config.Names()), len(variants))
-	}
+	assert.Equal(t, len(config.Names())+len(variants), synthCount, "synthesized once per environment (%d) and variant (%d)", len(config.Names()), len(variants))
 }
 
 func TestEveryEnvironmentSynthesizes(t *testing.T) {
 	for _, env := range synthesized() {
-		if err := envs[env].synthErr; err != nil {
-			t.Errorf("%s: synthesis failed: %v", env, err)
-		}
+		assert.Nil(t, envs[env].synthErr, "%s: synthesis failed", env)
 	}
 }
 
@@ -247,16 +247,10 @@ func TestStacksAreNamedAndBoundPerEnvironment(t *testing.T) {
 	for _, env := range config.Names() {
 		s := envs[env]
 		for _, stack := range s.platform.Stacks() {
-			want := fmt.Sprintf("webapp-%s-", env)
-			if name := *stack.StackName(); len(name) <= len(want) || name[:len(want)] != want {
-				t.Errorf("%s: stack name %q does not start with %q", env, name, want)
-			}
-			if got := *stack.Region(); got != s.cfg.Region {
-				t.Errorf("%s/%s: region %q, want %q", env, *stack.ArtifactId(), got, s.cfg.Region)
-			}
-			if got := *stack.TerminationProtection(); got != (env == "prod") {
-				t.Errorf("%s/%s: termination protection %v, want %v", env, *stack.ArtifactId(), got, env == "prod")
-			}
+			id := *stack.ArtifactId()
+			assert.Regexp(t, fmt.Sprintf("^webapp-%s-[a-z]+$", env), *stack.StackName(), "%s/%s: stack name", env, id)
+			assert.Equal(t, "eu-west-1", *stack.Region(), "%s/%s: region", env, id)
+			assert.Equal(t, env == "prod", *stack.TerminationProtection(), "%s/%s: termination protection", env, id)
 		}
 	}
 }
@@ -265,7 +259,7 @@ func TestEveryTaggableResourceCarriesThePlatformTags(t *testing.T) {
 	for _, env := range config.Names() {
 		for stack, tpl := range envs[env].templates {
 			for _, typ := range []string{"AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::SecurityGroup", "AWS::EC2::NatGateway", "AWS::Logs::LogGroup"} {
-				for id, r := range resources(tpl, typ) {
+				for id, r := range cfn.Resources(tpl, typ) {
 					tags := map[string]string{}
 					props, _ := r["Properties"].(map[string]any)
 					list, _ := props["Tags"].([]any)
@@ -275,9 +269,7 @@ func TestEveryTaggableResourceCarriesThePlatformTags(t *testing.T) {
 					}
 					want := map[string]string{"Application": "webapp", "Environment": env, "ManagedBy": "aws-cdk"}
 					for k, v := range want {
-						if tags[k] != v {
-							t.Errorf("%s/%s/%s: tag %s = %q, want %q", env, stack, id, k, tags[k], v)
-						}
+						assert.Equal(t, v, tags[k], "%s/%s/%s: tag %s", env, stack, id, k)
 					}
 				}
 			}
@@ -309,19 +301,13 @@ func TestStackDependenciesPointBackwards(t *testing.T) {
 			for _, d := range *stack.Dependencies() {
 				dep := *d.ArtifactId()
 				deps = append(deps, dep)
-				if !seen[dep] {
-					t.Errorf("%s: %s depends on %s, which is not deployed before it", env, id, dep)
-				}
+				assert.True(t, seen[dep], "%s: %s depends on %s, which is not deployed before it", env, id, dep)
 			}
 			sort.Strings(deps)
-			if strings.Join(deps, ",") != strings.Join(want[id], ",") {
-				t.Errorf("%s: %s depends on %v, want %v", env, id, deps, want[id])
-			}
+			assert.Equal(t, want[id], deps, "%s: what %s depends on", env, id)
 			seen[id] = true
 		}
-		if len(seen) != len(want) {
-			t.Errorf("%s: stacks %v, want %d stacks", env, seen, len(want))
-		}
+		assert.Len(t, seen, len(want), "%s: stacks", env)
 	}
 }
 
@@ -347,17 +333,12 @@ func TestInvalidConfigurationBuildsNothing(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			app := awscdk.NewApp(&awscdk.AppProps{Context: &tt.ctx})
 			p, err := build(app)
-			if err == nil || p != nil {
-				t.Fatalf("build() = %v, %v; want no platform and an error", p, err)
-			}
+			require.Error(t, err)
+			assert.Nil(t, p, "no platform from an invalid configuration")
 			for _, want := range tt.want {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("error %q does not contain %q", err, want)
-				}
+				assert.Contains(t, err.Error(), want)
 			}
-			if n := len(*app.Node().Children()); n != 0 {
-				t.Errorf("app has %d children after a failed build, want none", n)
-			}
+			assert.Empty(t, *app.Node().Children(), "constructs created before validation failed")
 		})
 	}
 }

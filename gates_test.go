@@ -11,27 +11,27 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/example/platform/internal/linediff"
 	"github.com/example/platform/lib/config"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestGoldenTemplates compares every stack of every environment with its
-// golden template under testdata/ENV/. Refresh them with `go test ./... -update`
+// golden template under testdata/ENV/. Refresh them with `make update-golden`
 // and review the change in the pull request like any other diff.
 func TestGoldenTemplates(t *testing.T) {
 	if *update {
-		if bad := guardVerdict(t); len(bad) > 0 {
-			t.Fatalf("not rewriting goldens: the change would replace or remove stateful resources:\n%s\nlist intended ones in %s with a reason", strings.Join(bad, "\n"), allowListFile)
-		}
+		bad := guardVerdict(t)
+		require.Empty(t, bad, "not rewriting goldens: the change would replace or remove stateful resources:\n%s\nlist intended ones in %s with a reason", strings.Join(bad, "\n"), allowListFile)
 	}
 	for _, env := range config.Names() {
 		for stack, tpl := range envs[env].templates {
 			t.Run(env+"/"+stack, func(t *testing.T) {
 				got, err := json.MarshalIndent(tpl, "", " ")
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				checkGolden(t, filepath.Join("testdata", env, stack+".template.json"), append(got, '\n'),
-					"differs from the synthesized template", "go test ./... -update")
+					"differs from the synthesized template", "make update-golden")
 			})
 		}
 	}
@@ -54,22 +54,16 @@ func guardVerdict(t *testing.T) []string {
 func checkGolden(t *testing.T, path string, got []byte, what, refresh string) {
 	t.Helper()
 	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, got, 0o644))
 		return
 	}
 	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Errorf("%v\nrun `%s` to create it", err, refresh)
+	if !assert.NoError(t, err, "run `%s` to create it", refresh) {
 		return
 	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s %s:\n%s\nif the change is intended, run `%s` and commit it", path, what, lineDiff(string(want), string(got)), refresh)
-	}
+	assert.True(t, bytes.Equal(got, want), "%s %s:\n%s\nif the change is intended, run `%s` and commit it",
+		path, what, linediff.Diff(string(want), string(got)), refresh)
 }
 
 // TestGoldenTemplatesHaveNoStrays fails when testdata/ holds a template of a
@@ -82,67 +76,10 @@ func TestGoldenTemplatesHaveNoStrays(t *testing.T) {
 	for _, f := range files {
 		env := filepath.Base(filepath.Dir(f))
 		stack := strings.TrimSuffix(filepath.Base(f), ".template.json")
-		if s, ok := envs[env]; !ok || s.templates[stack] == nil {
-			t.Errorf("%s has no stack in the app; delete it", f)
+		if assert.Contains(t, envs, env, "%s belongs to no synthesized environment; delete it", f) {
+			assert.Contains(t, envs[env].templates, stack, "%s has no stack in the app; delete it", f)
 		}
 	}
-}
-
-// lineDiff renders the lines that differ between want and got, with a little
-// context, in unified-diff style (- golden, + synthesized).
-func lineDiff(want, got string) string {
-	a, b := strings.Split(want, "\n"), strings.Split(got, "\n")
-	// Longest common subsequence table; templates are a few thousand lines.
-	lcs := make([][]int, len(a)+1)
-	for i := range lcs {
-		lcs[i] = make([]int, len(b)+1)
-	}
-	for i := len(a) - 1; i >= 0; i-- {
-		for j := len(b) - 1; j >= 0; j-- {
-			if a[i] == b[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
-		}
-	}
-	type line struct {
-		op   byte
-		text string
-	}
-	var ops []line
-	i, j := 0, 0
-	for i < len(a) || j < len(b) {
-		switch {
-		case i < len(a) && j < len(b) && a[i] == b[j]:
-			ops = append(ops, line{' ', a[i]})
-			i, j = i+1, j+1
-		case j < len(b) && (i == len(a) || lcs[i][j+1] >= lcs[i+1][j]):
-			ops = append(ops, line{'+', b[j]})
-			j++
-		default:
-			ops = append(ops, line{'-', a[i]})
-			i++
-		}
-	}
-	const context, limit = 3, 200
-	var out []string
-	last := -1
-	for k, op := range ops {
-		if op.op == ' ' {
-			continue
-		}
-		for c := max(k-context, last+1); c < k; c++ {
-			out = append(out, "  "+ops[c].text)
-		}
-		out = append(out, string(op.op)+" "+op.text)
-		last = k
-		if len(out) > limit {
-			out = append(out, "... (diff truncated)")
-			break
-		}
-	}
-	return strings.Join(out, "\n")
 }
 
 // metadataEntry is one annotation in a stack's metadata file.
@@ -160,13 +97,9 @@ func metadata(t *testing.T, env string) []metadataEntry {
 	var out []metadataEntry
 	for _, stack := range s.platform.Stacks() {
 		raw, err := os.ReadFile(filepath.Join(s.outdir, *stack.ArtifactId()+".metadata.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		var md map[string][]metadataEntry
-		if err := json.Unmarshal(raw, &md); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, json.Unmarshal(raw, &md))
 		for path, entries := range md {
 			for _, e := range entries {
 				e.path = path
@@ -197,9 +130,7 @@ func annotations(t *testing.T, env, typ string) []string {
 func TestNoErrorsOrWarnings(t *testing.T) {
 	for _, env := range synthesized() {
 		for _, typ := range []string{"aws:cdk:error", "aws:cdk:warning"} {
-			for _, msg := range annotations(t, env, typ) {
-				t.Errorf("%s %s %s", env, typ, msg)
-			}
+			assert.Empty(t, annotations(t, env, typ), "%s: %s annotations", env, typ)
 		}
 	}
 }
@@ -220,18 +151,12 @@ func TestNagSuppressionsHaveReasons(t *testing.T) {
 					count++
 					ruleID, _ := r["id"].(string)
 					reason, _ := r["reason"].(string)
-					if !strings.HasPrefix(ruleID, "AwsSolutions-") || strings.Contains(ruleID, "*") {
-						t.Errorf("%s/%s/%s: suppression of %q does not name one AwsSolutions rule", env, stack, id, ruleID)
-					}
-					if len(reason) < 40 {
-						t.Errorf("%s/%s/%s: suppression of %s has no specific reason: %q", env, stack, id, ruleID, reason)
-					}
+					assert.False(t, !strings.HasPrefix(ruleID, "AwsSolutions-") || strings.Contains(ruleID, "*"), "%s/%s/%s: suppression of %q does not name one AwsSolutions rule", env, stack, id, ruleID)
+					assert.GreaterOrEqual(t, len(reason), 40, "%s/%s/%s: suppression of %s has no specific reason: %q", env, stack, id, ruleID, reason)
 				}
 			}
 		}
-		if count == 0 {
-			t.Errorf("%s: found no cdk-nag suppressions at all; is the metadata still rendered?", env)
-		}
+		assert.Positive(t, count, "%s: found no cdk-nag suppressions at all; is the metadata still rendered?", env)
 	}
 }
 
@@ -257,21 +182,16 @@ type validationReport struct {
 func TestValidationReportIsClean(t *testing.T) {
 	for _, env := range synthesized() {
 		raw, err := os.ReadFile(filepath.Join(envs[env].outdir, "validation-report.json"))
-		if err != nil {
-			t.Fatalf("%s: %v (is @aws-cdk/core:validateAgainstDefaultRules set?)", env, err)
-		}
+		require.NoError(t, err, "%s: is @aws-cdk/core:validateAgainstDefaultRules set?", env)
 		var report validationReport
-		if err := json.Unmarshal(raw, &report); err != nil {
-			t.Fatalf("%s: %v", env, err)
-		}
+		require.NoError(t, json.Unmarshal(raw, &report), env)
 		for _, p := range report.PluginReports {
 			for _, v := range p.Violations {
+				var where []string
 				for _, r := range v.ViolatingResources {
-					t.Errorf("%s: %s %s on %s in %s: %s", env, p.PluginName, v.RuleName, r.ResourceLogicalID, filepath.Base(r.TemplatePath), v.Description)
+					where = append(where, r.ResourceLogicalID+" in "+filepath.Base(r.TemplatePath))
 				}
-				if len(v.ViolatingResources) == 0 {
-					t.Errorf("%s: %s %s: %s", env, p.PluginName, v.RuleName, v.Description)
-				}
+				assert.Fail(t, "validation finding", "%s: %s %s on %v: %s", env, p.PluginName, v.RuleName, where, v.Description)
 			}
 		}
 	}
@@ -287,14 +207,12 @@ func TestValidationAcknowledgementsHaveReasons(t *testing.T) {
 				continue
 			}
 			rules, ok := e.Data.(map[string]any)
-			if !ok {
-				t.Errorf("%s %s: acknowledgement %v is not a rule-to-reason map", env, e.path, e.Data)
+			if !assert.True(t, ok, "%s %s: acknowledgement %v is not a rule-to-reason map", env, e.path, e.Data) {
 				continue
 			}
 			for rule, reason := range rules {
-				if r, _ := reason.(string); len(strings.TrimSpace(r)) < 20 {
-					t.Errorf("%s %s: acknowledgement of %s has no reason: %q", env, e.path, rule, r)
-				}
+				r, _ := reason.(string)
+				assert.GreaterOrEqual(t, len(strings.TrimSpace(r)), 20, "%s %s: acknowledgement of %s has no reason: %q", env, e.path, rule, r)
 			}
 		}
 	}
@@ -306,9 +224,8 @@ func TestValidationAcknowledgementsHaveReasons(t *testing.T) {
 // assemblies (`--app DIR`) costs the CLI's start-up, not another synthesis.
 func TestCLISynthIsStrict(t *testing.T) {
 	for _, name := range synthesized() {
-		if out, err := pinned(t, "cdk", "synth", "--strict", "--no-lookups", "--quiet", "--app", envs[name].outdir).CombinedOutput(); err != nil {
-			t.Errorf("cdk synth --strict --app <%s assembly>: %v\n%s", name, err, out)
-		}
+		out, err := pinned(t, "cdk", "synth", "--strict", "--no-lookups", "--quiet", "--app", envs[name].outdir).CombinedOutput()
+		assert.NoError(t, err, "cdk synth --strict --app <%s assembly>: %v\n%s", name, err, out)
 	}
 }
 
@@ -317,21 +234,14 @@ func TestCLISynthIsStrict(t *testing.T) {
 // validation message and leave no assembly behind.
 func TestCLIRejectsBadConfiguration(t *testing.T) {
 	<-appBinary.done
-	if appBinary.err != nil {
-		t.Fatalf("go build: %v\n%s", appBinary.err, appBinary.out)
-	}
+	require.NoError(t, appBinary.err, "go build: %v\n%s", appBinary.err, appBinary.out)
 	bin := appBinary.path
 	out := filepath.Join(t.TempDir(), "cdk.out")
 	msg, err := pinned(t, "cdk", "synth", "--no-lookups", "--quiet", "--app", bin, "-c", "env=staging", "--output", out).CombinedOutput()
-	if err == nil {
-		t.Fatalf("cdk synth -c env=staging succeeded, want a non-zero exit\n%s", msg)
-	}
-	if !strings.Contains(string(msg), `env: got "staging", want one of dev, prod`) {
-		t.Errorf("cdk synth -c env=staging output lacks the validation message:\n%s", msg)
-	}
-	if _, err := os.Stat(filepath.Join(out, "manifest.json")); err == nil {
-		t.Errorf("cdk synth -c env=staging wrote an assembly; want nothing synthesized")
-	}
+	require.Error(t, err, "cdk synth -c env=staging succeeded, want a non-zero exit\n%s", msg)
+	assert.Contains(t, string(msg), `env: got "staging", want one of dev, prod`, "cdk synth -c env=staging output lacks the validation message:\n%s", msg)
+	_, err = os.Stat(filepath.Join(out, "manifest.json"))
+	assert.Error(t, err, "cdk synth -c env=staging wrote an assembly; want nothing synthesized")
 }
 
 // pinned returns a command for one of the tools npm ci pins in
@@ -340,12 +250,9 @@ func TestCLIRejectsBadConfiguration(t *testing.T) {
 func pinned(t *testing.T, tool string, args ...string) *exec.Cmd {
 	t.Helper()
 	bin, err := filepath.Abs(filepath.Join("node_modules", ".bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(bin, tool)); err != nil {
-		t.Fatalf("%v: run `npm ci` first (make test does)", err)
-	}
+	require.NoError(t, err)
+	_, err = os.Stat(filepath.Join(bin, tool))
+	require.NoError(t, err, "run `npm ci` first (make test does)")
 	cmd := exec.Command(filepath.Join(bin, tool), args...)
 	cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), "CDK_DISABLE_VERSION_CHECK=1")
 	return cmd

@@ -23,7 +23,7 @@ import (
 )
 
 // readinessRule is one behavioural rule. check reports problems with
-// t.Errorf and returns how many resources it examined.
+// testify and returns how many resources it examined.
 type readinessRule struct {
 	name   string
 	source string
@@ -785,7 +785,7 @@ func lifecycleKeepsRunningImage(t *testing.T, w world) int {
 			case "untagged":
 				continue
 			case "any":
-				t.Errorf("%s: rule %d expires images whatever their tag, including the one a service runs", repo, r.Priority)
+				assert.Fail(t, "lifecycle rule selects every image", "%s: rule %d expires images whatever their tag, including the one a service runs", repo, r.Priority)
 				continue
 			}
 			assert.True(t, len(sel.Prefixes) > 0 || !slices.Contains(sel.Patterns, "*"), "%s: rule %d selects every tagged image", repo, r.Priority)
@@ -855,9 +855,7 @@ func noPlaceholdersInRealAccounts(t *testing.T, w world) int {
 	for _, stack := range sortedKeys(w.templates) {
 		n++
 		raw := jsonOf(w.templates[stack])
-		for _, m := range placeholderValues.FindAllString(raw, 3) {
-			t.Errorf("%s/%s (account %s) still holds the placeholder %q", w.name, stack, w.account, m)
-		}
+		assert.Empty(t, placeholderValues.FindAllString(raw, 3), "%s/%s (account %s) still holds placeholders", w.name, stack, w.account)
 	}
 	return n
 }

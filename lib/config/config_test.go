@@ -1,9 +1,7 @@
 package config
 
 import (
-	"errors"
 	"flag"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -18,44 +16,31 @@ func TestPresetsAreValid(t *testing.T) {
 	for _, name := range Names() {
 		t.Run(name, func(t *testing.T) {
 			cfg, err := Load(name, Overrides{})
-			if err != nil {
-				t.Fatalf("Load(%q) = %v, want no error", name, err)
-			}
-			if cfg.Environment != name {
-				t.Errorf("Environment = %q, want %q", cfg.Environment, name)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, name, cfg.Environment)
 		})
 	}
 }
 
 func TestLoadDefaultsToDev(t *testing.T) {
 	cfg, err := Load("", Overrides{})
-	if err != nil || cfg.Environment != DefaultEnvironment {
-		t.Fatalf("Load(\"\") = %q, %v; want %q, nil", cfg.Environment, err, DefaultEnvironment)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, "dev", cfg.Environment)
 }
 
 func TestLoadUnknownEnvironmentListsKnownOnes(t *testing.T) {
 	_, err := Load("staging", Overrides{})
-	if err == nil {
-		t.Fatal("Load(\"staging\") = nil error, want one")
-	}
-	for _, want := range []string{`env: got "staging"`, "dev", "prod"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q does not mention %q", err, want)
-		}
-	}
+	require.Error(t, err)
+	assert.Equal(t, `env: got "staging", want one of dev, prod`, err.Error())
 }
 
 func TestLoadAppliesOverrides(t *testing.T) {
 	cfg, err := Load("dev", Overrides{ImageTag: "v1.2.3", AmiID: "ami-0123456789abcdef0", CertificateArn: "arn:aws:acm:eu-west-1:111111111111:certificate/11111111-2222-3333-4444-555555555555", AlarmEmails: []string{"oncall@example.com"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg.Service.ImageTag != "v1.2.3" || cfg.Cluster.AmiID != "ami-0123456789abcdef0" || !strings.HasSuffix(cfg.LoadBalancer.CertificateArn, "555555555555") ||
-		len(cfg.Monitoring.AlarmEmails) != 1 {
-		t.Errorf("overrides not applied: image %q, AMI %q, certificate %q", cfg.Service.ImageTag, cfg.Cluster.AmiID, cfg.LoadBalancer.CertificateArn)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, "v1.2.3", cfg.Service.ImageTag)
+	assert.Equal(t, "ami-0123456789abcdef0", cfg.Cluster.AmiID)
+	assert.Equal(t, "arn:aws:acm:eu-west-1:111111111111:certificate/11111111-2222-3333-4444-555555555555", cfg.LoadBalancer.CertificateArn)
+	assert.Equal(t, []string{"oncall@example.com"}, cfg.Monitoring.AlarmEmails)
 }
 
 func TestLoadAppliesAccountOverride(t *testing.T) {
@@ -215,18 +200,12 @@ func TestValidateRejects(t *testing.T) {
 			cfg := Presets()[tt.env]
 			tt.mutate(&cfg)
 			err := cfg.Validate()
-			if err == nil {
-				t.Fatalf("Validate() = nil, want errors containing %q", tt.want)
-			}
+			require.Error(t, err)
 			msg := err.Error()
 			for _, want := range tt.want {
-				if !strings.Contains(msg, want) {
-					t.Errorf("Validate() error does not contain %q\ngot:\n%s", want, msg)
-				}
+				assert.Contains(t, msg, want)
 			}
-			if got := len(unwrap(err)); got != len(tt.want) {
-				t.Errorf("Validate() reported %d problems, want %d\ngot:\n%s", got, len(tt.want), msg)
-			}
+			assert.Len(t, unwrap(err), len(tt.want), "problems reported:\n%s", msg)
 		})
 	}
 }
@@ -235,9 +214,9 @@ func TestFieldErrorIsInspectable(t *testing.T) {
 	cfg := Presets()["dev"]
 	cfg.Network.NatGateways = 7
 	var fe *FieldError
-	if !errors.As(cfg.Validate(), &fe) || fe.Field != "Network.NatGateways" || fe.Value != 7 {
-		t.Fatalf("errors.As(Validate()) = %+v, want the Network.NatGateways field error with value 7", fe)
-	}
+	require.ErrorAs(t, cfg.Validate(), &fe)
+	assert.Equal(t, "Network.NatGateways", fe.Field)
+	assert.Equal(t, 7, fe.Value)
 }
 
 func unwrap(err error) []error {

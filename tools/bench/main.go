@@ -25,6 +25,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/example/platform/internal/cdkcontext"
+	"github.com/example/platform/internal/readme"
 )
 
 type measurement struct {
@@ -188,22 +191,9 @@ func groupRSSMiB(pgid int) float64 {
 // appContext is what the CLI hands the app: cdk.json's context, the cached
 // lookups of cdk.context.json and -c env=NAME.
 func appContext(env string) (string, error) {
-	ctx := map[string]any{}
-	for _, file := range []string{"cdk.json", "cdk.context.json"} {
-		raw, err := os.ReadFile(file)
-		if err != nil {
-			return "", err
-		}
-		var doc map[string]any
-		if err := json.Unmarshal(raw, &doc); err != nil {
-			return "", fmt.Errorf("%s: %w", file, err)
-		}
-		if file == "cdk.json" {
-			doc, _ = doc["context"].(map[string]any)
-		}
-		for k, v := range doc {
-			ctx[k] = v
-		}
+	ctx, err := cdkcontext.Read(".")
+	if err != nil {
+		return "", err
 	}
 	ctx["env"] = env
 	raw, err := json.Marshal(ctx)
@@ -265,11 +255,9 @@ func replaceSection(path, name, body string) error {
 	if err != nil {
 		return err
 	}
-	start, end := fmt.Sprintf("<!-- %s:start -->\n", name), fmt.Sprintf("<!-- %s:end -->", name)
-	i, j := bytes.Index(raw, []byte(start)), bytes.Index(raw, []byte(end))
-	if i < 0 || j < i {
-		return fmt.Errorf("%s lacks the markers %q ... %q", path, strings.TrimSpace(start), end)
+	out, err := readme.ReplaceSection(raw, name, body)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	out := append(append(append([]byte{}, raw[:i+len(start)]...), body...), raw[j:]...)
 	return os.WriteFile(path, out, 0o644)
 }

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/example/platform/lib/config"
+)
+
+func TestDatabaseStack(t *testing.T) {
+	runChecks(t, "Database", []templateCheck{
+		{"PostgreSQL pinned, sized and placed as configured", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
+			d := cfg.Database
+			tpl.ResourceCountIs(jsii.String("AWS::RDS::DBInstance"), count(1))
+			tpl.HasResourceProperties(jsii.String("AWS::RDS::DBInstance"), map[string]any{
+				"Engine":                     "postgres",
+				"EngineVersion":              d.EngineVersion,
+				"DBInstanceClass":            "db." + d.InstanceClass,
+				"StorageType":                "gp3",
+				"AllocatedStorage":           fmt.Sprint(d.AllocatedStorageGiB),
+				"MaxAllocatedStorage":        d.MaxAllocatedStorageGiB,
+				"StorageEncrypted":           true,
+				"KmsKeyId":                   map[string]any{"Fn::ImportValue": re("secrets:.*Key")},
+				"Port":                       "5432",
+				"PubliclyAccessible":         false,
+				"DBSubnetGroupName":          map[string]any{"Ref": "SubnetGroup"},
+				"VPCSecurityGroups":          []any{map[string]any{"Fn::ImportValue": re("network:.*DatabaseSecurityGroup")}},
+				"MultiAZ":                    d.MultiAZ,
+				"DeletionProtection":         d.DeletionProtection,
+				"BackupRetentionPeriod":      d.BackupRetentionDays,
+				"PreferredBackupWindow":      d.BackupWindow,
+				"PreferredMaintenanceWindow": d.MaintenanceWindow,
+				"CopyTagsToSnapshot":         true,
+				"AutoMinorVersionUpgrade":    true,
+			})
+		}},
+		{"a final snapshot on delete or replacement", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
+			tpl.HasResource(jsii.String("AWS::RDS::DBInstance"), map[string]any{"DeletionPolicy": "Snapshot", "UpdateReplacePolicy": "Snapshot"})
+		}},
+		{"master password is a dynamic reference to the Secrets stack", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
+			tpl.HasResourceProperties(jsii.String("AWS::RDS::DBInstance"), map[string]any{
+				"MasterUsername":     cfg.Database.Username,
+				"MasterUserPassword": map[string]any{"Fn::Join": []any{"", []any{"{{resolve:secretsmanager:", map[string]any{"Fn::ImportValue": re("secrets:.*DatabaseCredentials")}, ":SecretString:password::}}"}}},
+			})
+		}},
+		{"parameter group of the pinned family forces SSL and logs slow statements", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
+			tpl.HasResourceProperties(jsii.String("AWS::RDS::DBParameterGroup"), map[string]any{
+				"Family": "postgres" + cfg.Database.PostgresMajor(),
+				"Parameters": map[string]any{
+					"rds.force_ssl":              "1",
+					"log_min_duration_statement": fmt.Sprint(cfg.Database.SlowStatementMillis),
+				},
+			})
+		}},
+		{"subnet group in the private subnets", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
+			ids := []any{}
+			for range cfg.AvailabilityZones {
+				ids = append(ids, map[string]any{"Fn::ImportValue": re("network:.*PrivateSubnet")})
+			}
+			tpl.HasResourceProperties(jsii.String("AWS::RDS::DBSubnetGroup"), map[string]any{"SubnetIds": ids})
+		}},
+		{"log exports into log groups with retention", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
+			tpl.HasResourceProperties(jsii.String("AWS::RDS::DBInstance"), map[string]any{"EnableCloudwatchLogsExports": []any{"postgresql", "upgrade"}})
+			for _, name := range []string{"postgresql", "upgrade"} {
+				tpl.HasResource(jsii.String("AWS::Logs::LogGroup"), map[string]any{
+					"Properties":     map[string]any{"LogGroupName": fmt.Sprintf("/aws/rds/instance/webapp-%s/%s", cfg.Environment, name), "RetentionInDays": cfg.Database.LogRetentionDays},
+					"DeletionPolicy": policyFor(cfg, "RetainExceptOnCreate"),
+				})
+			}
+		}},
+		{"enhanced monitoring with its role and Performance Insights", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
+			tpl.HasResourceProperties(jsii.String("AWS::RDS::DBInstance"), map[string]any{
+				"MonitoringInterval":              cfg.Database.MonitoringIntervalSeconds,
+				"MonitoringRoleArn":               map[string]any{"Fn::GetAtt": []any{re("^MonitoringRole"), "Arn"}},
+				"EnablePerformanceInsights":       true,
+				"PerformanceInsightsKMSKeyId":     assertions.Match_AnyValue(),
+				"EnableIAMDatabaseAuthentication": true,
+			})
+			tpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), map[string]any{
+				"AssumeRolePolicyDocument": assertions.Match_ObjectLike(&map[string]any{"Statement": []any{assertions.Match_ObjectLike(&map[string]any{"Principal": map[string]any{"Service": "monitoring.rds.amazonaws.com"}})}}),
+			})
+		}},
+		{"credentials attached and rotated from the private subnets", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
+			tpl.HasResourceProperties(jsii.String("AWS::SecretsManager::SecretTargetAttachment"), map[string]any{
+				"TargetType": "AWS::RDS::DBInstance",
+				"TargetId":   map[string]any{"Ref": re("^Database")},
+			})
+			tpl.HasResourceProperties(jsii.String("AWS::SecretsManager::RotationSchedule"), map[string]any{
+				"SecretId": map[string]any{"Ref": re("^CredentialsAttachment")},
+				"HostedRotationLambda": assertions.Match_ObjectLike(&map[string]any{
+					"RotationType":        "PostgreSQLSingleUser",
+					"VpcSecurityGroupIds": map[string]any{"Fn::ImportValue": re("network:.*RotationSecurityGroup")},
+					"VpcSubnetIds":        assertions.Match_AnyValue(),
+				}),
+				"RotationRules": map[string]any{"ScheduleExpression": fmt.Sprintf("rate(%d days)", cfg.Database.RotationDays)},
+			})
+		}},
+		{"outputs rds_endpoint and the secret ARN", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
+			tpl.HasOutput(jsii.String("RdsEndpoint"), map[string]any{
+				"Description": re("^rds_endpoint: "),
+				"Value": map[string]any{"Fn::Join": []any{":", []any{
+					map[string]any{"Fn::GetAtt": []any{re("^Database"), "Endpoint.Address"}},
+					map[string]any{"Fn::GetAtt": []any{re("^Database"), "Endpoint.Port"}},
+				}}},
+			})
+			tpl.HasOutput(jsii.String("DatabaseSecretArn"), map[string]any{"Value": map[string]any{"Ref": re("^CredentialsAttachment")}})
+		}},
+	})
+}

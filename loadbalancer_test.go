@@ -1,0 +1,91 @@
+package main
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/example/platform/lib/config"
+	"github.com/stretchr/testify/assert"
+)
+
+func TestLoadBalancerStack(t *testing.T) {
+	runChecks(t, "LoadBalancer", []templateCheck{
+		{"internet-facing ALB in the public subnets with the ALB security group", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
+			tpl.HasResourceProperties(jsii.String("AWS::ElasticLoadBalancingV2::LoadBalancer"), map[string]any{
+				"Scheme":         "internet-facing",
+				"Type":           "application",
+				"SecurityGroups": []any{map[string]any{"Fn::ImportValue": re("network:.*LoadBalancerSecurityGroup")}},
+				"Subnets":        assertions.Match_ArrayWith(&[]any{map[string]any{"Fn::ImportValue": re("network:.*PublicSubnet")}}),
+			})
+			for _, key := range []string{"routing.http.drop_invalid_header_fields.enabled", "access_logs.s3.enabled", "deletion_protection.enabled"} {
+				found := tpl.FindResources(jsii.String("AWS::ElasticLoadBalancingV2::LoadBalancer"), map[string]any{"Properties": map[string]any{
+					"LoadBalancerAttributes": assertions.Match_ArrayWith(&[]any{map[string]any{"Key": key, "Value": "true"}}),
+				}})
+				want := key != "deletion_protection.enabled" || cfg.LoadBalancer.DeletionProtection
+				assert.Equal(t, want, len(*found) == 1, "ALB attribute %s=true", key)
+			}
+		}},
+		{"access-log bucket: encrypted, SSL only, private, expiring", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
+			tpl.HasResource(jsii.String("AWS::S3::Bucket"), map[string]any{
+				"Properties": assertions.Match_ObjectLike(&map[string]any{
+					"BucketEncryption": map[string]any{"ServerSideEncryptionConfiguration": []any{map[string]any{"ServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "AES256"}}}},
+					"PublicAccessBlockConfiguration": map[string]any{
+						"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true,
+					},
+					"LifecycleConfiguration": map[string]any{"Rules": []any{map[string]any{"ExpirationInDays": cfg.LoadBalancer.AccessLogRetentionDays, "Status": "Enabled"}}},
+				}),
+				"DeletionPolicy": policyFor(cfg, "RetainExceptOnCreate"),
+			})
+			tpl.HasResourceProperties(jsii.String("AWS::S3::BucketPolicy"), map[string]any{
+				"PolicyDocument": assertions.Match_ObjectLike(&map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{
+					assertions.Match_ObjectLike(&map[string]any{"Effect": "Deny", "Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}}}),
+					assertions.Match_ObjectLike(&map[string]any{"Effect": "Allow", "Action": "s3:PutObject",
+						"Resource": map[string]any{"Fn::Join": []any{"", []any{map[string]any{"Fn::GetAtt": []any{re("^AccessLogs"), "Arn"}}, fmt.Sprintf("/alb/AWSLogs/%s/*", cfg.Account)}}}}),
+				})}),
+			})
+		}},
+		{"IP target group with the configured health check", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
+			lb := cfg.LoadBalancer
+			tpl.HasResourceProperties(jsii.String("AWS::ElasticLoadBalancingV2::TargetGroup"), map[string]any{
+				"TargetType":                 "ip",
+				"Protocol":                   "HTTP",
+				"Port":                       cfg.Service.ContainerPort,
+				"HealthCheckPath":            lb.HealthCheckPath,
+				"Matcher":                    map[string]any{"HttpCode": lb.HealthyHTTPCodes},
+				"HealthCheckIntervalSeconds": lb.HealthCheckIntervalSeconds,
+				"HealthyThresholdCount":      lb.HealthyThreshold,
+				"UnhealthyThresholdCount":    lb.UnhealthyThreshold,
+				"TargetGroupAttributes":      assertions.Match_ArrayWith(&[]any{map[string]any{"Key": "deregistration_delay.timeout_seconds", "Value": fmt.Sprint(lb.DeregistrationDelaySeconds)}}),
+			})
+		}},
+		{"listeners: HTTPS with a modern policy and a redirect, or HTTP forward without a certificate", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
+			if cfg.LoadBalancer.CertificateArn != "" {
+				tpl.ResourceCountIs(jsii.String("AWS::ElasticLoadBalancingV2::Listener"), count(2))
+				tpl.HasResourceProperties(jsii.String("AWS::ElasticLoadBalancingV2::Listener"), map[string]any{
+					"Port": 443, "Protocol": "HTTPS", "SslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+					"Certificates":   []any{map[string]any{"CertificateArn": cfg.LoadBalancer.CertificateArn}},
+					"DefaultActions": []any{map[string]any{"Type": "forward", "TargetGroupArn": map[string]any{"Ref": re("^TargetGroup")}}},
+				})
+				tpl.HasResourceProperties(jsii.String("AWS::ElasticLoadBalancingV2::Listener"), map[string]any{
+					"Port": 80, "Protocol": "HTTP",
+					"DefaultActions": []any{map[string]any{"Type": "redirect", "RedirectConfig": map[string]any{"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}},
+				})
+				return
+			}
+			tpl.ResourceCountIs(jsii.String("AWS::ElasticLoadBalancingV2::Listener"), count(1))
+			tpl.HasResourceProperties(jsii.String("AWS::ElasticLoadBalancingV2::Listener"), map[string]any{
+				"Port": 80, "Protocol": "HTTP",
+				"DefaultActions": []any{map[string]any{"Type": "forward", "TargetGroupArn": map[string]any{"Ref": re("^TargetGroup")}}},
+			})
+		}},
+		{"outputs the URL", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
+			scheme := "http://"
+			if cfg.LoadBalancer.CertificateArn != "" {
+				scheme = "https://"
+			}
+			tpl.HasOutput(jsii.String("LoadBalancerUrl"), map[string]any{"Value": map[string]any{"Fn::Join": []any{"", []any{scheme, map[string]any{"Fn::GetAtt": []any{re("^LoadBalancer"), "DNSName"}}}}}})
+		}},
+	})
+}

@@ -1,0 +1,241 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/example/platform/internal/cfn"
+	"github.com/example/platform/lib/config"
+	"github.com/stretchr/testify/assert"
+)
+
+func TestServiceStack(t *testing.T) {
+	runChecks(t, "Service", []templateCheck{
+		{"awsvpc EC2 task definition with separate execution and task roles", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
+			tpl.HasResourceProperties(jsii.String("AWS::ECS::TaskDefinition"), map[string]any{
+				"NetworkMode":             "awsvpc",
+				"RequiresCompatibilities": []any{"EC2"},
+				"ExecutionRoleArn":        map[string]any{"Fn::GetAtt": []any{re("^ExecutionRole"), "Arn"}},
+				"TaskRoleArn":             map[string]any{"Fn::GetAtt": []any{re("^TaskRole"), "Arn"}},
+			})
+		}},
+		{"container: placeholder until a tag is set, sized, port, health check, logs", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
+			s := cfg.Service
+			tpl.HasResourceProperties(jsii.String("AWS::ECS::TaskDefinition"), map[string]any{
+				"ContainerDefinitions": []any{assertions.Match_ObjectLike(&map[string]any{
+					"Image":        "public.ecr.aws/docker/library/busybox:1.37",
+					"Command":      []any{"sh", "-c", re(fmt.Sprintf("httpd -f -p %d", s.ContainerPort))},
+					"Cpu":          s.Cpu,
+					"Memory":       s.MemoryMiB,
+					"PortMappings": []any{map[string]any{"ContainerPort": s.ContainerPort, "Protocol": "tcp"}},
+					"HealthCheck":  assertions.Match_ObjectLike(&map[string]any{"Command": []any{"CMD-SHELL", "wget -q -O /dev/null http://localhost:8080/healthz || exit 1"}}),
+					"LogConfiguration": map[string]any{"LogDriver": "awslogs", "Options": assertions.Match_ObjectLike(&map[string]any{
+						"awslogs-group": map[string]any{"Ref": re("^Logs")}, "mode": "non-blocking", "max-buffer-size": "26214400b",
+					})},
+				})},
+			})
+			tpl.HasResource(jsii.String("AWS::Logs::LogGroup"), map[string]any{
+				"Properties": map[string]any{"RetentionInDays": s.LogRetentionDays}, "DeletionPolicy": policyFor(cfg, "RetainExceptOnCreate"),
+			})
+		}},
+		{"credentials arrive as ECS secrets; only plain values in the environment", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
+			secret := func(name, stack, key string) map[string]any {
+				return map[string]any{"Name": name, "ValueFrom": map[string]any{"Fn::Join": []any{"", []any{
+					map[string]any{"Fn::ImportValue": re(stack)}, ":" + key + "::",
+				}}}}
+			}
+			tpl.HasResourceProperties(jsii.String("AWS::ECS::TaskDefinition"), map[string]any{
+				"ContainerDefinitions": []any{assertions.Match_ObjectLike(&map[string]any{
+					"Secrets": []any{
+						secret("DB_HOST", "database:.*CredentialsAttachment", "host"),
+						secret("DB_NAME", "database:.*CredentialsAttachment", "dbname"),
+						secret("DB_PASSWORD", "database:.*CredentialsAttachment", "password"),
+						secret("DB_PORT", "database:.*CredentialsAttachment", "port"),
+						secret("DB_USERNAME", "database:.*CredentialsAttachment", "username"),
+						secret("REDIS_AUTH_TOKEN", "secrets:.*RedisAuthToken", "token"),
+					},
+					"Environment": assertions.Match_ArrayWith(&[]any{
+						map[string]any{"Name": "REDIS_HOST", "Value": map[string]any{"Fn::ImportValue": re("cache:.*PrimaryEndPointAddress")}},
+						map[string]any{"Name": "REDIS_PORT", "Value": map[string]any{"Fn::ImportValue": re("cache:.*PrimaryEndPointPort")}},
+						map[string]any{"Name": "REDIS_TLS", "Value": "true"},
+					}),
+				})},
+			})
+		}},
+		{"execution role reads exactly these secrets and decrypts through Secrets Manager only", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
+			tpl.HasResourceProperties(jsii.String("AWS::IAM::Policy"), map[string]any{
+				"Roles": []any{map[string]any{"Ref": re("^ExecutionRole")}},
+				"PolicyDocument": map[string]any{"Version": "2012-10-17", "Statement": []any{
+					map[string]any{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": map[string]any{"Fn::ImportValue": re("secrets:.*Key")},
+						"Condition": map[string]any{"StringEquals": map[string]any{"kms:ViaService": fmt.Sprintf("secretsmanager.%s.amazonaws.com", cfg.Region)}}},
+					map[string]any{"Effect": "Allow", "Action": []any{"logs:CreateLogStream", "logs:PutLogEvents"}, "Resource": map[string]any{"Fn::GetAtt": []any{re("^Logs"), "Arn"}}},
+					map[string]any{"Effect": "Allow", "Action": []any{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"}, "Resource": []any{
+						map[string]any{"Fn::ImportValue": re("database:.*CredentialsAttachment")},
+						map[string]any{"Fn::ImportValue": re("secrets:.*RedisAuthToken")},
+					}},
+				}},
+			})
+		}},
+		{"ECS Exec only where configured", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
+			tpl.HasResourceProperties(jsii.String("AWS::ECS::Service"), map[string]any{"EnableExecuteCommand": cfg.Service.EnableExec})
+			exec := tpl.FindResources(jsii.String("AWS::IAM::Policy"), map[string]any{"Properties": map[string]any{
+				"Roles": []any{map[string]any{"Ref": re("^TaskRole")}},
+			}})
+			assert.Equal(t, cfg.Service.EnableExec, len(*exec) > 0, "task role has a policy (only ECS Exec needs one)")
+		}},
+		{"service: capacity provider, circuit breaker with rollback, 100/200, grace, spread, target group, no desired count", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
+			tpl.HasResourceProperties(jsii.String("AWS::ECS::Service"), map[string]any{
+				"Cluster":                  map[string]any{"Fn::ImportValue": re("cluster:.*Cluster")},
+				"CapacityProviderStrategy": []any{map[string]any{"CapacityProvider": map[string]any{"Fn::ImportValue": re("cluster:.*CapacityProvider")}, "Weight": 1}},
+				"DeploymentConfiguration": assertions.Match_ObjectLike(&map[string]any{
+					"DeploymentCircuitBreaker": map[string]any{"Enable": true, "Rollback": true},
+					"MinimumHealthyPercent":    100,
+					"MaximumPercent":           200,
+				}),
+				"HealthCheckGracePeriodSeconds": cfg.Service.HealthCheckGraceSeconds,
+				"PlacementStrategies": []any{
+					map[string]any{"Type": "spread", "Field": "attribute:ecs.availability-zone"},
+					map[string]any{"Type": "spread", "Field": "instanceId"},
+				},
+				"LoadBalancers": []any{map[string]any{"ContainerName": "App", "ContainerPort": cfg.Service.ContainerPort, "TargetGroupArn": map[string]any{"Fn::ImportValue": re("loadbalancer:.*TargetGroup")}}},
+				"NetworkConfiguration": map[string]any{"AwsvpcConfiguration": map[string]any{
+					"AssignPublicIp": "DISABLED",
+					"SecurityGroups": []any{map[string]any{"Fn::ImportValue": re("network:.*ServiceSecurityGroup")}},
+					"Subnets":        assertions.Match_AnyValue(),
+				}},
+				"DesiredCount": assertions.Match_Absent(),
+			})
+		}},
+		{"service auto scaling on CPU and requests per target", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
+			tpl.HasResourceProperties(jsii.String("AWS::ApplicationAutoScaling::ScalableTarget"), map[string]any{
+				"MinCapacity": cfg.Service.MinTasks, "MaxCapacity": cfg.Service.MaxTasks, "ScalableDimension": "ecs:service:DesiredCount",
+			})
+			tpl.HasResourceProperties(jsii.String("AWS::ApplicationAutoScaling::ScalingPolicy"), map[string]any{
+				"TargetTrackingScalingPolicyConfiguration": map[string]any{
+					"PredefinedMetricSpecification": map[string]any{"PredefinedMetricType": "ECSServiceAverageCPUUtilization"},
+					"TargetValue":                   cfg.Service.CPUTargetPercent,
+				},
+			})
+			tpl.HasResourceProperties(jsii.String("AWS::ApplicationAutoScaling::ScalingPolicy"), map[string]any{
+				"TargetTrackingScalingPolicyConfiguration": map[string]any{
+					"PredefinedMetricSpecification": map[string]any{"PredefinedMetricType": "ALBRequestCountPerTarget", "ResourceLabel": assertions.Match_AnyValue()},
+					"TargetValue":                   cfg.Service.RequestsPerTarget,
+				},
+			})
+		}},
+	})
+}
+
+func TestDeploymentAlarmsRollBackTheService(t *testing.T) {
+	runChecks(t, "Service", []templateCheck{
+		{"the service rolls back on its deployment alarms and the circuit breaker", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
+			tpl.HasResourceProperties(jsii.String("AWS::ECS::Service"), map[string]any{
+				"DeploymentConfiguration": assertions.Match_ObjectLike(&map[string]any{
+					"Alarms": map[string]any{
+						"AlarmNames": []any{map[string]any{"Ref": re("^Target5xxAlarm")}, map[string]any{"Ref": re("^UnhealthyTargetsAlarm")}},
+						"Enable":     true, "Rollback": true,
+					},
+					"DeploymentCircuitBreaker": map[string]any{"Enable": true, "Rollback": true},
+				}),
+			})
+			for _, name := range []string{"target-5xx", "unhealthy-targets"} {
+				tpl.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{"AlarmName": fmt.Sprintf("webapp-%s-%s", cfg.Environment, name)})
+			}
+		}},
+	})
+}
+
+func TestRotationRedeploysTheService(t *testing.T) {
+	runChecks(t, "Service", []templateCheck{
+		{"rule on a new current version of this secret starts the state machine", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
+			tpl.HasResourceProperties(jsii.String("AWS::Events::Rule"), map[string]any{
+				"EventPattern": map[string]any{
+					"source":      []any{"aws.secretsmanager"},
+					"detail-type": []any{"Secret Label Updated"},
+					"resources":   []any{map[string]any{"Fn::ImportValue": re("database:.*CredentialsAttachment")}},
+					"detail":      map[string]any{"labelUpdated": []any{"AWSCURRENT"}},
+				},
+				"State":   "ENABLED",
+				"Targets": []any{assertions.Match_ObjectLike(&map[string]any{"Arn": map[string]any{"Ref": re("^RedeployOnRotation")}})},
+			})
+		}},
+		{"the state machine forces a new deployment of this service", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
+			tpl.HasResourceProperties(jsii.String("AWS::StepFunctions::StateMachine"), map[string]any{
+				"DefinitionString": map[string]any{"Fn::Join": []any{"", assertions.Match_ArrayWith(&[]any{
+					re(`:states:::aws-sdk:ecs:updateService`),
+					map[string]any{"Fn::ImportValue": re("cluster:.*Cluster")},
+					re(`"ForceNewDeployment":true,"Service":`),
+					map[string]any{"Fn::GetAtt": []any{re("^Service[0-9A-F]{8}$"), "Name"}},
+				})}},
+				"LoggingConfiguration": assertions.Match_ObjectLike(&map[string]any{"Level": "ALL", "IncludeExecutionData": false}),
+				"TracingConfiguration": map[string]any{"Enabled": true},
+			})
+		}},
+		{"permissions are scoped to this service and this state machine", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
+			tpl.HasResourceProperties(jsii.String("AWS::IAM::Policy"), map[string]any{
+				"Roles": []any{map[string]any{"Ref": re("^RedeployOnRotationRole")}},
+				"PolicyDocument": map[string]any{"Version": "2012-10-17", "Statement": assertions.Match_ArrayWith(&[]any{
+					map[string]any{"Effect": "Allow", "Action": "ecs:UpdateService", "Resource": map[string]any{"Ref": re("^Service[0-9A-F]{8}$")}},
+				})},
+			})
+			tpl.HasResourceProperties(jsii.String("AWS::IAM::Policy"), map[string]any{
+				"Roles": []any{map[string]any{"Ref": re("^RedeployOnRotationEventsRole")}},
+				"PolicyDocument": map[string]any{"Version": "2012-10-17", "Statement": []any{
+					map[string]any{"Effect": "Allow", "Action": "states:StartExecution", "Resource": map[string]any{"Ref": re("^RedeployOnRotation[0-9A-F]{8}$")}},
+				}},
+			})
+		}},
+	})
+}
+
+// TestNoOtherRoleMayUpdateTheService makes sure ecs:UpdateService appears
+// only in the redeploy state machine's policy.
+func TestNoOtherRoleMayUpdateTheService(t *testing.T) {
+	for _, env := range config.Names() {
+		for stack, tpl := range envs[env].templates {
+			for id, p := range cfn.Resources(tpl, "AWS::IAM::Policy") {
+				raw, _ := json.Marshal(p)
+				if !strings.HasPrefix(id, "RedeployOnRotationRoleDefaultPolicy") {
+					assert.NotContains(t, string(raw), "ecs:UpdateService", "%s/%s: %s may update the service", env, stack, id)
+				}
+			}
+		}
+	}
+}
+
+// TestReleaseImageVariant covers the branch the prod-image variant exists
+// for: with Service.ImageTag set, the task runs that tag from this
+// platform's repository (no placeholder command) and the execution role may
+// pull exactly that repository.
+func TestReleaseImageVariant(t *testing.T) {
+	tpl := template(t, "prod-image", "Service")
+	repoArn := map[string]any{"Fn::ImportValue": re("^webapp-prod-registry:ExportsOutputFnGetAttRepository[0-9A-F]{8}Arn")}
+	check(t, "image from the repository at the configured tag", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::ECS::TaskDefinition"), map[string]any{
+			"ContainerDefinitions": []any{assertions.Match_ObjectLike(&map[string]any{
+				"Image": map[string]any{"Fn::Join": []any{"", assertions.Match_ArrayWith(&[]any{
+					".dkr.ecr.", "/", map[string]any{"Fn::ImportValue": re("^webapp-prod-registry:ExportsOutputRefRepository")}, ":v1.0.0",
+				})}},
+				"Command": assertions.Match_Absent(),
+			})},
+		})
+	})
+	check(t, "execution role pulls from this repository only", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::IAM::Policy"), map[string]any{
+			"Roles": []any{map[string]any{"Ref": re("^ExecutionRole")}},
+			"PolicyDocument": assertions.Match_ObjectLike(&map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{
+				map[string]any{"Action": []any{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}, "Effect": "Allow", "Resource": repoArn},
+				map[string]any{"Action": "ecr:GetAuthorizationToken", "Effect": "Allow", "Resource": "*"},
+			})}),
+		})
+	})
+	// The presets run the placeholder, which needs no pull permission.
+	for _, env := range config.Names() {
+		raw, _ := json.Marshal(envs[env].templates["Service"])
+		assert.NotContains(t, string(raw), "ecr:BatchGetImage", "%s: the placeholder image needs no ECR pull permission", env)
+	}
+}
