@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/example/platform/internal/linediff"
@@ -223,9 +224,18 @@ func TestValidationAcknowledgementsHaveReasons(t *testing.T) {
 // --no-lookups` would check them: any warning or error fails. Reusing the
 // assemblies (`--app DIR`) costs the CLI's start-up, not another synthesis.
 func TestCLISynthIsStrict(t *testing.T) {
-	for _, name := range synthesized() {
-		out, err := pinned(t, "cdk", "synth", "--strict", "--no-lookups", "--quiet", "--app", envs[name].outdir).CombinedOutput()
-		assert.NoError(t, err, "cdk synth --strict --app <%s assembly>: %v\n%s", name, err, out)
+	// One CLI process per assembly, side by side: each is mostly Node
+	// start-up, which the two cores can overlap.
+	names := synthesized()
+	outs, errs := make([][]byte, len(names)), make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		cmd := pinned(t, "cdk", "synth", "--strict", "--no-lookups", "--quiet", "--app", envs[name].outdir)
+		wg.Go(func() { outs[i], errs[i] = cmd.CombinedOutput() })
+	}
+	wg.Wait()
+	for i, name := range names {
+		assert.NoError(t, errs[i], "cdk synth --strict --app <%s assembly>:\n%s", name, outs[i])
 	}
 }
 
@@ -233,11 +243,13 @@ func TestCLISynthIsStrict(t *testing.T) {
 // with an unknown environment: `cdk synth` must exit non-zero with the
 // validation message and leave no assembly behind.
 func TestCLIRejectsBadConfiguration(t *testing.T) {
-	<-appBinary.done
-	require.NoError(t, appBinary.err, "go build: %v\n%s", appBinary.err, appBinary.out)
-	bin := appBinary.path
+	// This test binary is the app when runAsApp is set (see TestMain).
+	self, err := os.Executable()
+	require.NoError(t, err)
 	out := filepath.Join(t.TempDir(), "cdk.out")
-	msg, err := pinned(t, "cdk", "synth", "--no-lookups", "--quiet", "--app", bin, "-c", "env=staging", "--output", out).CombinedOutput()
+	cmd := pinned(t, "cdk", "synth", "--no-lookups", "--quiet", "--app", self+" -test.run=^$", "-c", "env=staging", "--output", out)
+	cmd.Env = append(cmd.Env, runAsApp+"=1")
+	msg, err := cmd.CombinedOutput()
 	require.Error(t, err, "cdk synth -c env=staging succeeded, want a non-zero exit\n%s", msg)
 	assert.Contains(t, string(msg), `env: got "staging", want one of dev, prod`, "cdk synth -c env=staging output lacks the validation message:\n%s", msg)
 	_, err = os.Stat(filepath.Join(out, "manifest.json"))

@@ -153,7 +153,7 @@ func pinnedLintVersion() (string, error) {
 }
 
 // TestCfnLint fails on every cfn-lint finding in any template of any
-// synthesized configuration that lintIgnores does not acknowledge, and on
+// environment that lintIgnores does not acknowledge, and on
 // every acknowledgement that no longer matches a finding. Without cfn-lint
 // it skips with the install hint, except under CI=true, where it fails.
 func TestCfnLint(t *testing.T) {
