@@ -1,11 +1,15 @@
 package main
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/example/platform/internal/cfn"
 	"github.com/example/platform/lib/config"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestAlarmTopicIsEncryptedAndSubscribesEmails(t *testing.T) {
@@ -31,5 +35,33 @@ func TestAlarmTopicIsEncryptedAndSubscribesEmails(t *testing.T) {
 				"Protocol": "email", "Endpoint": email, "TopicArn": map[string]any{"Ref": re("^AlarmTopic")},
 			})
 		})
+	}
+}
+
+// TestAlarmTopicPolicyLetsCloudWatchPublish: the TLS-only topic policy
+// replaces SNS's default policy, so it must allow CloudWatch, for this
+// account's alarms in this region, beside the Deny of plain HTTP.
+func TestAlarmTopicPolicyLetsCloudWatchPublish(t *testing.T) {
+	want := map[string]string{"dev": "111111111111", "prod": "222222222222"}
+	for _, env := range config.Names() {
+		policies := cfn.Resources(envs[env].templates["Alerts"], "AWS::SNS::TopicPolicy")
+		require.Len(t, policies, 1, env)
+		for _, p := range policies {
+			doc := p["Properties"].(map[string]any)["PolicyDocument"].(map[string]any)
+			var sids []string
+			for _, s := range doc["Statement"].([]any) {
+				st := s.(map[string]any)
+				sids = append(sids, fmt.Sprint(st["Sid"]))
+				if st["Sid"] == "AllowCloudWatchAlarmsToPublish" {
+					assert.Equal(t, map[string]any{
+						"StringEquals": map[string]any{"aws:SourceAccount": want[env]},
+						"ArnLike":      map[string]any{"aws:SourceArn": "arn:aws:cloudwatch:eu-west-1:" + want[env] + ":alarm:*"},
+					}, st["Condition"], env)
+					assert.Equal(t, map[string]any{"Service": "cloudwatch.amazonaws.com"}, st["Principal"], env)
+					assert.Equal(t, "sns:Publish", st["Action"], env)
+				}
+			}
+			assert.ElementsMatch(t, []string{"AllowPublishThroughSSLOnly", "AllowCloudWatchAlarmsToPublish"}, sids, env)
+		}
 	}
 }

@@ -6,7 +6,9 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/example/platform/internal/cfn"
 	"github.com/example/platform/lib/config"
+	"github.com/stretchr/testify/assert"
 )
 
 func TestDatabaseStack(t *testing.T) {
@@ -108,4 +110,19 @@ func TestDatabaseStack(t *testing.T) {
 			tpl.HasOutput(jsii.String("DatabaseSecretArn"), map[string]any{"Value": map[string]any{"Ref": re("^CredentialsAttachment")}})
 		}},
 	})
+}
+
+// TestDatabaseVersionIsAMajorOnly: the engine is pinned by major version,
+// so RDS creates the current default minor and no deprecated minor can
+// break a new environment; the parameter group's family follows the major.
+func TestDatabaseVersionIsAMajorOnly(t *testing.T) {
+	for _, env := range config.Names() {
+		tpl := envs[env].templates["Database"]
+		for id, db := range cfn.Resources(tpl, "AWS::RDS::DBInstance") {
+			assert.Equal(t, "16", db["Properties"].(map[string]any)["EngineVersion"], "%s/%s", env, id)
+		}
+		for id, pg := range cfn.Resources(tpl, "AWS::RDS::DBParameterGroup") {
+			assert.Equal(t, "postgres16", pg["Properties"].(map[string]any)["Family"], "%s/%s", env, id)
+		}
+	}
 }
