@@ -1,11 +1,11 @@
 // Command platform synthesizes the CloudFormation stacks of one environment
-// of the platform. Choose the environment with `cdk synth -c env=NAME`.
+// of the platform: the environment's committed file under environments/ on
+// top of its preset. Choose it with `cdk synth -c env=NAME` (default dev).
 package main
 
 import (
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
@@ -29,33 +29,10 @@ func main() {
 // selects and only then creates the platform's stacks in app. With an
 // invalid configuration it creates nothing and returns every problem.
 func build(app awscdk.App) (*lib.Platform, error) {
-	cfg, err := config.Load(contextString(app, "env"), config.Overrides{
-		Account:        contextString(app, "account"),
-		CertificateArn: contextString(app, "certificateArn"),
-		ImageTag:       contextString(app, "imageTag"),
-		AmiID:          contextString(app, "amiId"),
-		AlarmEmails:    contextList(app, "alarmEmails"),
-	})
+	ctx, _ := app.Node().GetAllContext(nil).(map[string]any)
+	cfg, err := config.FromContext(ctx, config.Dir)
 	if err != nil {
 		return nil, err
 	}
 	return lib.NewPlatform(app, cfg), nil
-}
-
-// contextString reads a -c KEY=VALUE context value, or "" when it is unset.
-func contextString(app awscdk.App, key string) string {
-	v, ok := app.Node().TryGetContext(jsii.String(key)).(string)
-	if !ok {
-		return ""
-	}
-	return v
-}
-
-// contextList reads a comma-separated -c KEY=A,B context value.
-func contextList(app awscdk.App, key string) []string {
-	v := contextString(app, key)
-	if v == "" {
-		return nil
-	}
-	return strings.Split(v, ",")
 }

@@ -100,8 +100,8 @@ func formatValue(v reflect.Value) string {
 // meaning.
 func configTable(t *testing.T) string {
 	docs := fieldDocs(t)
-	presets := config.Presets()
-	dev, prod := reflect.ValueOf(presets["dev"]), reflect.ValueOf(presets["prod"])
+	// What the environments run: preset and committed file.
+	dev, prod := reflect.ValueOf(envs["dev"].cfg), reflect.ValueOf(envs["prod"].cfg)
 	var rows []string
 	var visit func(typ reflect.Type, d, p reflect.Value, prefix string)
 	visit = func(typ reflect.Type, d, p reflect.Value, prefix string) {

@@ -240,18 +240,22 @@ func TestCLISynthIsStrict(t *testing.T) {
 }
 
 // TestCLIRejectsBadConfiguration runs the real app through the pinned CLI
-// with an unknown environment: `cdk synth` must exit non-zero with the
-// validation message and leave no assembly behind.
+// with an unknown environment and a mistyped key: `cdk synth` must exit
+// non-zero with both messages and leave no assembly behind.
 func TestCLIRejectsBadConfiguration(t *testing.T) {
 	// This test binary is the app when runAsApp is set (see TestMain).
 	self, err := os.Executable()
 	require.NoError(t, err)
 	out := filepath.Join(t.TempDir(), "cdk.out")
-	cmd := pinned(t, "cdk", "synth", "--no-lookups", "--quiet", "--app", self+" -test.run=^$", "-c", "env=staging", "--output", out)
+	cmd := pinned(t, "cdk", "synth", "--no-lookups", "--quiet", "--app", self+" -test.run=^$", "-c", "env=staging", "-c", "imagetag=v1", "--output", out)
 	cmd.Env = append(cmd.Env, runAsApp+"=1")
 	msg, err := cmd.CombinedOutput()
 	require.Error(t, err, "cdk synth -c env=staging succeeded, want a non-zero exit\n%s", msg)
 	assert.Contains(t, string(msg), `env: got "staging", want one of dev, prod`, "cdk synth -c env=staging output lacks the validation message:\n%s", msg)
+	// The CLI hands the app its own context too (feature flags, settings,
+	// lookups); only what the user typed may be unknown.
+	assert.Equal(t, 1, strings.Count(string(msg), "unknown context key"), "exactly the mistyped -c imagetag is unknown:\n%s", msg)
+	assert.Contains(t, string(msg), "-c imagetag: unknown context key (did you mean imageTag?)")
 	_, err = os.Stat(filepath.Join(out, "manifest.json"))
 	assert.Error(t, err, "cdk synth -c env=staging wrote an assembly; want nothing synthesized")
 }

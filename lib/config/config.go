@@ -6,7 +6,6 @@ package config
 import (
 	"slices"
 	"sort"
-	"strings"
 )
 
 // DefaultEnvironment is the preset used when no -c env=NAME is given.
@@ -22,9 +21,9 @@ type Config struct {
 	// AppName names the application in stack names and tags: 2-20 lowercase
 	// letters, digits or hyphens, starting with a letter. Default "webapp".
 	AppName string
-	// Account is the 12-digit AWS account the stacks are bound to. The presets
-	// carry placeholders (PlaceholderAccounts) that make offline synthesis
-	// work; override with -c account=ID. Default per preset.
+	// Account is the 12-digit AWS account the stacks are bound to, set in
+	// the environment's file. The committed files carry placeholders
+	// (PlaceholderAccounts) until a real account is configured. Default "".
 	Account string
 	// Region is the AWS region the stacks are bound to. Default "eu-west-1".
 	Region string
@@ -65,7 +64,7 @@ type Config struct {
 // (the all-zero certificate, e-mail addresses at reserved example domains).
 var PlaceholderAccounts = []string{"111111111111", "222222222222"}
 
-// placeholderCertificateID is the certificate ID of the prod preset's
+// placeholderCertificateID is the certificate ID of the prod file's
 // placeholder ARN.
 const placeholderCertificateID = "00000000-0000-0000-0000-000000000000"
 
@@ -84,9 +83,10 @@ func Names() []string {
 }
 
 // Overrides are the values a user may set on the command line with -c KEY=VALUE
-// on top of a preset. Empty fields leave the preset alone.
+// for a one-off, on top of the committed environment file. Empty fields
+// leave the file's value alone.
 type Overrides struct {
-	// Account replaces the preset's placeholder account (-c account=ID).
+	// Account replaces Account (-c account=ID).
 	Account string
 	// CertificateArn replaces LoadBalancer.CertificateArn (-c certificateArn=ARN).
 	CertificateArn string
@@ -99,16 +99,7 @@ type Overrides struct {
 	AlarmEmails []string
 }
 
-// Load returns the validated configuration of the named environment with the
-// overrides applied. The error lists every problem at once.
-func Load(env string, o Overrides) (Config, error) {
-	if env == "" {
-		env = DefaultEnvironment
-	}
-	cfg, ok := Presets()[env]
-	if !ok {
-		return Config{}, &FieldError{Field: "env", Value: env, Allowed: "one of " + strings.Join(Names(), ", ")}
-	}
+func (o Overrides) apply(cfg *Config) {
 	for _, o := range []struct {
 		value string
 		field *string
@@ -125,5 +116,16 @@ func Load(env string, o Overrides) (Config, error) {
 	if len(o.AlarmEmails) > 0 {
 		cfg.Monitoring.AlarmEmails = o.AlarmEmails
 	}
+}
+
+// Load returns the validated configuration of the named environment: its
+// preset, its committed file dir/ENV.json, then the overrides. The error
+// lists every problem at once.
+func Load(dir, env string, o Overrides) (Config, error) {
+	cfg, err := loadEnvironment(dir, env)
+	if err != nil {
+		return Config{}, err
+	}
+	o.apply(&cfg)
 	return cfg, cfg.Validate()
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"flag"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -12,10 +13,22 @@ import (
 // this package has none, but its test binary must accept the flag.
 var _ = flag.Bool("update", false, "no generated files in this package")
 
+// envDir holds the committed environment files.
+var envDir = filepath.Join("..", "..", Dir)
+
+// committed is an environment as committed (preset and file), not yet
+// validated, for tests that change it in one way.
+func committed(t *testing.T, env string) Config {
+	t.Helper()
+	cfg, err := loadEnvironment(envDir, env)
+	require.NoError(t, err)
+	return cfg
+}
+
 func TestPresetsAreValid(t *testing.T) {
 	for _, name := range Names() {
 		t.Run(name, func(t *testing.T) {
-			cfg, err := Load(name, Overrides{})
+			cfg, err := Load(envDir, name, Overrides{})
 			require.NoError(t, err)
 			assert.Equal(t, name, cfg.Environment)
 		})
@@ -23,19 +36,19 @@ func TestPresetsAreValid(t *testing.T) {
 }
 
 func TestLoadDefaultsToDev(t *testing.T) {
-	cfg, err := Load("", Overrides{})
+	cfg, err := FromContext(map[string]any{}, envDir)
 	require.NoError(t, err)
 	assert.Equal(t, "dev", cfg.Environment)
 }
 
 func TestLoadUnknownEnvironmentListsKnownOnes(t *testing.T) {
-	_, err := Load("staging", Overrides{})
+	_, err := Load(envDir, "staging", Overrides{})
 	require.Error(t, err)
-	assert.Equal(t, `env: got "staging", want one of dev, prod`, err.Error())
+	assert.Equal(t, `-c env: got "staging", want one of dev, prod`, err.Error())
 }
 
 func TestLoadAppliesOverrides(t *testing.T) {
-	cfg, err := Load("dev", Overrides{ImageTag: "v1.2.3", AmiID: "ami-0123456789abcdef0", CertificateArn: "arn:aws:acm:eu-west-1:111111111111:certificate/11111111-2222-3333-4444-555555555555", AlarmEmails: []string{"oncall@example.com"}})
+	cfg, err := Load(envDir, "dev", Overrides{ImageTag: "v1.2.3", AmiID: "ami-0123456789abcdef0", CertificateArn: "arn:aws:acm:eu-west-1:111111111111:certificate/11111111-2222-3333-4444-555555555555", AlarmEmails: []string{"oncall@example.com"}})
 	require.NoError(t, err)
 	assert.Equal(t, "v1.2.3", cfg.Service.ImageTag)
 	assert.Equal(t, "ami-0123456789abcdef0", cfg.Cluster.AmiID)
@@ -44,14 +57,14 @@ func TestLoadAppliesOverrides(t *testing.T) {
 }
 
 func TestLoadAppliesAccountOverride(t *testing.T) {
-	cfg, err := Load("prod", Overrides{
+	cfg, err := Load(envDir, "prod", Overrides{
 		Account:        "123456789012",
 		CertificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555",
 		AlarmEmails:    []string{"oncall@acme.io"},
 	})
 	require.NoError(t, err)
 	assert.Equal(t, "123456789012", cfg.Account)
-	_, err = Load("prod", Overrides{Account: "12345"})
+	_, err = Load(envDir, "prod", Overrides{Account: "12345"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `Account: got "12345"`)
 }
@@ -60,7 +73,7 @@ func TestLoadAppliesAccountOverride(t *testing.T) {
 // real account that forgot the certificate and the alarm addresses: the
 // placeholders that make offline synthesis work must not reach it.
 func TestRealAccountRefusesThePresetsPlaceholders(t *testing.T) {
-	_, err := Load("prod", Overrides{Account: "123456789012"})
+	_, err := Load(envDir, "prod", Overrides{Account: "123456789012"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `LoadBalancer.CertificateArn: got "arn:aws:acm:eu-west-1:222222222222:certificate/00000000-0000-0000-0000-000000000000", want a certificate of the stacks' account 123456789012 (set it with -c certificateArn=ARN)`)
 	assert.Contains(t, err.Error(), `Monitoring.AlarmEmails[0]: got "oncall@example.com", want a real address`)
@@ -182,6 +195,11 @@ func TestValidateRejects(t *testing.T) {
 			c.Monitoring.AlarmEmails = []string{"oncall@example.com", "Ops <ops@example.com>", "nobody"}
 		}, []string{
 			`Monitoring.AlarmEmails[1]: got "Ops <ops@example.com>", want a plain e-mail address`, `Monitoring.AlarmEmails[2]: got "nobody"`}},
+		{"alarm e-mail listed twice in different case", "prod", func(c *Config) { c.Monitoring.AlarmEmails = []string{"OnCall@example.com", "oncall@EXAMPLE.com"} }, []string{
+			`Monitoring.AlarmEmails[1]: got "oncall@EXAMPLE.com", want each address listed once (addresses are compared without case)`}},
+		{"prod without an image tag and without the placeholder", "prod", func(c *Config) { c.Service.AllowPlaceholderImage = false }, []string{
+			`Service.ImageTag: got "", want the release tag to run: prod does not allow the placeholder image`}},
+		{"account missing from the file", "dev", func(c *Config) { c.Account = "" }, []string{`Account: got "", want a 12-digit AWS account ID (set it in environments/dev.json)`}},
 		{"alarm e-mail listed twice", "dev", func(c *Config) { c.Monitoring.AlarmEmails = []string{"a@example.com", "a@example.com"} }, []string{`Monitoring.AlarmEmails[1]: got "a@example.com", want each address listed once`}},
 		{"percentage threshold above 100", "prod", func(c *Config) { c.Monitoring.Thresholds.ServiceCPUPercent = 120 }, []string{"Monitoring.Thresholds.ServiceCPUPercent: got 120, want a percentage above 0 and at most 100"}},
 		{"zero threshold", "dev", func(c *Config) { c.Monitoring.Thresholds.DatabaseFreeStorageGiB = 0 }, []string{"Monitoring.Thresholds.DatabaseFreeStorageGiB: got 0, want a positive number"}},
@@ -197,7 +215,7 @@ func TestValidateRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := Presets()[tt.env]
+			cfg := committed(t, tt.env)
 			tt.mutate(&cfg)
 			err := cfg.Validate()
 			require.Error(t, err)
@@ -211,7 +229,7 @@ func TestValidateRejects(t *testing.T) {
 }
 
 func TestFieldErrorIsInspectable(t *testing.T) {
-	cfg := Presets()["dev"]
+	cfg := committed(t, "dev")
 	cfg.Network.NatGateways = 7
 	var fe *FieldError
 	require.ErrorAs(t, cfg.Validate(), &fe)

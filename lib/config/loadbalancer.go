@@ -9,8 +9,8 @@ import (
 type LoadBalancer struct {
 	// CertificateArn is the ACM certificate of the HTTPS listener, in the
 	// stacks' account and region. Empty serves plain HTTP (dev only).
-	// Override with -c certificateArn=ARN. Default "" in dev, a placeholder
-	// in prod that is refused once Account is a real account.
+	// Set in the environment's file. Default "" (prod's file carries a
+	// placeholder that is refused once Account is a real account).
 	CertificateArn string
 	// RequireHTTPS makes a certificate mandatory. Default false in dev,
 	// true in prod.

@@ -14,7 +14,8 @@ type Monitoring struct {
 	// AlarmEmails are subscribed to the alarm topic (each confirms by mail;
 	// -c alarmEmails=a@example.com,b@example.com). Addresses at the
 	// reserved example domains are placeholders, refused once Account is a
-	// real account. Default none in dev, a placeholder in prod.
+	// real account. Set in the environment's file. Default none (prod's file
+	// carries a placeholder).
 	AlarmEmails []string
 	// RequireAlarmDestination makes at least one alarm e-mail mandatory, so
 	// that alarms in this environment always reach someone. Default false
@@ -93,8 +94,8 @@ func (c Config) validateMonitoring(v *validator) {
 		v.check(err == nil && addr.Address == e && strings.Contains(domain, "."), field, e, "a plain e-mail address such as oncall@example.com")
 		v.check(!c.RealAccount() || !placeholderDomain(domain), field, e,
 			"a real address: example domains (RFC 2606) are placeholders that nobody reads"+hint)
-		v.check(!seen[e], field, e, "each address listed once")
-		seen[e] = true
+		v.check(!seen[strings.ToLower(e)], field, e, "each address listed once (addresses are compared without case)")
+		seen[strings.ToLower(e)] = true
 	}
 	v.check(slices.Contains(RetentionDays, m.FunctionLogRetentionDays), "Monitoring.FunctionLogRetentionDays", m.FunctionLogRetentionDays, fmt.Sprintf("one of %v", RetentionDays))
 

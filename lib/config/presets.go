@@ -2,9 +2,11 @@ package config
 
 import "slices"
 
-// Presets returns a fresh copy of the configuration of every known
-// environment, keyed by name. Prod is dev with its differences, so what
-// sets the environments apart is the list below.
+// Presets returns a fresh copy of the shape of every known environment,
+// keyed by name: sizes, availability and protection. What a deployment
+// adds (account, certificate, alarm addresses, image tag) is committed in
+// its file under Dir. Prod is dev with its differences, so what sets the
+// environments apart is the list below.
 func Presets() map[string]Config {
 	dev := devPreset()
 	return map[string]Config{"dev": dev, "prod": prodPreset(dev)}
@@ -17,7 +19,6 @@ func devPreset() Config {
 	return Config{
 		Environment:       "dev",
 		AppName:           "webapp",
-		Account:           "111111111111",
 		Region:            "eu-west-1",
 		AvailabilityZones: []string{"eu-west-1a", "eu-west-1b"},
 		Network: Network{
@@ -35,6 +36,7 @@ func devPreset() Config {
 			Cpu:                     256,
 			MemoryMiB:               512,
 			HealthCheckTool:         "wget",
+			AllowPlaceholderImage:   true,
 			HealthCheckGraceSeconds: 60,
 			CPUTargetPercent:        60,
 			RequestsPerTarget:       1000,
@@ -95,7 +97,6 @@ func devPreset() Config {
 func prodPreset(dev Config) Config {
 	p := dev
 	p.Environment = "prod"
-	p.Account = "222222222222"
 	p.AvailabilityZones = []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"}
 	p.TerminationProtection = true
 	p.RetainData = true
@@ -109,20 +110,19 @@ func prodPreset(dev Config) Config {
 	p.Service.Cpu, p.Service.MemoryMiB = 512, 1024
 	p.Service.LogRetentionDays = 365
 	p.Service.EnableExec = false
+	p.Service.AllowPlaceholderImage = false
 
 	p.Cluster = Cluster{MinInstances: 3, MaxInstances: 12, InstanceType: "m6i.large", RootVolumeGiB: 30, ManagedTerminationProtection: true}
 	// Slices are shared by the copy; prod gets its own.
 	p.Registry.ScratchTagPrefixes = slices.Clone(dev.Registry.ScratchTagPrefixes)
 	p.Registry.KeepImages, p.Registry.UntaggedExpiryDays = 50, 7
 
-	p.LoadBalancer.CertificateArn = "arn:aws:acm:eu-west-1:222222222222:certificate/" + placeholderCertificateID
 	p.LoadBalancer.RequireHTTPS = true
 	p.LoadBalancer.DeletionProtection = true
 	p.LoadBalancer.DeregistrationDelaySeconds = 60
 	p.LoadBalancer.AccessLogRetentionDays = 365
 
 	p.Monitoring = Monitoring{
-		AlarmEmails:              []string{"oncall@example.com"},
 		RequireAlarmDestination:  true,
 		FunctionLogRetentionDays: 90,
 		Thresholds: Thresholds{

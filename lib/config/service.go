@@ -18,10 +18,18 @@ type Service struct {
 	// MaxTasks is the upper bound of service auto scaling (MinTasks-100).
 	// Default 2 in dev, 12 in prod.
 	MaxTasks int
-	// ImageTag is the tag of the repository's image to run. Empty runs a
-	// public placeholder that answers the health check, so the first deploy
-	// stabilizes while the repository is still empty. Default "".
+	// ImageTag is the tag of the repository's image to run, committed in the
+	// environment's file: deploying an image is a reviewed change of it.
+	// Empty runs a public placeholder that answers the health check, so the
+	// first deploy stabilizes while the repository is still empty; only
+	// where AllowPlaceholderImage is set. Default "".
 	ImageTag string
+	// AllowPlaceholderImage lets an empty ImageTag run the placeholder.
+	// Off, an environment refuses to synthesize without a tag, so no
+	// forgotten override can swap a running image for the placeholder.
+	// Default true in dev, false in prod (prod's file turns it on for the
+	// first deploy only).
+	AllowPlaceholderImage bool
 	// Cpu is the container's CPU units (128-10240). Default 256 in dev,
 	// 512 in prod.
 	Cpu int
@@ -66,6 +74,8 @@ func (c Config) validateService(v *validator) {
 	v.check(s.MaxTasks >= max(s.MinTasks, 1) && s.MaxTasks <= 100, "Service.MaxTasks", s.MaxTasks,
 		fmt.Sprintf("from Service.MinTasks (%d) to 100", s.MinTasks))
 	v.check(s.ImageTag == "" || imageTag.MatchString(s.ImageTag), "Service.ImageTag", s.ImageTag, "empty (placeholder image) or a Docker tag: letters, digits, _ . -, up to 128 characters")
+	v.check(s.ImageTag != "" || s.AllowPlaceholderImage, "Service.ImageTag", s.ImageTag,
+		fmt.Sprintf("the release tag to run: %s does not allow the placeholder image (Service.AllowPlaceholderImage); commit the tag in %s/%s.json", c.Environment, Dir, c.Environment))
 	v.check(!(c.Registry.ImmutableTags && s.ImageTag == "latest"), "Service.ImageTag", s.ImageTag,
 		"a version tag: with Registry.ImmutableTags a tag such as latest can be pushed only once")
 	v.check(s.Cpu >= 128 && s.Cpu <= 10240, "Service.Cpu", s.Cpu, "from 128 to 10240 CPU units")

@@ -50,7 +50,7 @@ func (c Config) Validate() error {
 	v := &validator{}
 	v.check(envPattern.MatchString(c.Environment), "Environment", c.Environment, "2-10 lowercase letters or digits, starting with a letter")
 	v.check(appNamePattern.MatchString(c.AppName), "AppName", c.AppName, "2-20 lowercase letters, digits or hyphens, starting with a letter")
-	v.check(accountPattern.MatchString(c.Account), "Account", c.Account, "a 12-digit AWS account ID")
+	v.check(accountPattern.MatchString(c.Account), "Account", c.Account, fmt.Sprintf("a 12-digit AWS account ID (set it in %s/%s.json)", Dir, c.Environment))
 	v.check(regionPattern.MatchString(c.Region), "Region", c.Region, "an AWS region name such as eu-west-1")
 	c.validateZones(v)
 	c.validateNetwork(v)
