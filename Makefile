@@ -1,21 +1,28 @@
 # The commands people type. Every target uses the pinned CDK CLI and Node 22
-# from node_modules (npm ci runs when package-lock.json changes).
+# from node_modules (npm ci runs when package-lock.json changes). What each
+# environment runs is committed in environments/ENV.json.
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 export CDK_DISABLE_VERSION_CHECK := 1
 
 ENV ?= dev
+# Independent stacks deploy side by side: after Network, Database, Cache,
+# Cluster and LoadBalancer; Secrets, Registry and Alerts need nothing.
+CONCURRENCY ?= 6
 
-.PHONY: synth test diff fmt update-golden docs bench
+.PHONY: synth test diff deploy destroy fmt update-golden docs bench
 
 # The app binary cdk.json runs; rebuilt only when a Go source changes, so
 # `cdk synth` does not pay for compiling and linking every time.
 GO_SOURCES := $(shell find . -name '*.go' -not -name '*_test.go' -not -path './node_modules/*' -not -path './tools/*') go.mod go.sum
 bin/platform: $(GO_SOURCES)
+	@test -d "$$(go env GOMODCACHE)/github.com/aws/aws-cdk-go" || \
+		echo ">> First build: downloading and compiling aws-cdk-go takes about 2 minutes on 2 cores (later builds are cached)."
 	go build -o $@ .
 
 # The aws-cdk package ships Go init templates; a go.mod of its own keeps
 # node_modules out of ./... for go test, go vet and go mod tidy.
 node_modules/.installed: package.json package-lock.json
+	@echo ">> Installing the pinned CDK CLI and Node 22 into node_modules/ (npm ci, about 10-30 s)."
 	npm ci --no-audit --no-fund
 	echo 'module node_modules' > node_modules/go.mod
 	touch $@
@@ -24,19 +31,28 @@ node_modules/.installed: package.json package-lock.json
 synth: node_modules/.installed
 	cdk synth --strict --no-lookups --quiet -c env=$(ENV)
 
-## test: every gate: unit, template, golden, cdk-nag, validation, network policy, CLI synth
+## test: every gate: unit, template, golden, guard, cdk-nag, validation, cfn-lint, readiness, network policy, CLI synth
 test: node_modules/.installed
+	@test -d "$$(go env GOMODCACHE)/github.com/aws/aws-cdk-go" || \
+		echo ">> First run: downloading and compiling aws-cdk-go takes about 2 minutes on 2 cores before the tests start."
 	go test ./...
 
-## diff: show what would change against the committed golden templates of ENV
+## diff: what the working tree changes in ENV against the committed goldens:
+## each stack's diff and a summary (one synthesis, one Node process)
 diff: node_modules/.installed
 	@# Goldens carry no path, asset or version metadata; neither may the diff.
 	cdk synth --no-lookups --quiet --no-path-metadata --no-asset-metadata --no-version-reporting -c env=$(ENV) --output cdk.out/$(ENV)
-	@for t in testdata/$(ENV)/*.template.json; do \
-		stack=$$(basename $$t .template.json); \
-		echo "== $$stack ($(ENV))"; \
-		cdk diff --app cdk.out/$(ENV) --template $$t -e $$stack || exit 1; \
-	done
+	node tools/diff.js $(ENV) testdata/$(ENV) cdk.out/$(ENV)
+
+## deploy: deploy every stack of ENV as committed (needs AWS credentials);
+## IAM and security-group broadening still asks for approval
+deploy: node_modules/.installed
+	cdk deploy --all -c env=$(ENV) --concurrency $(CONCURRENCY) --require-approval broadening
+
+## destroy: delete every stack of ENV=dev (prod is protected and refused)
+destroy: node_modules/.installed
+	@test "$(ENV)" = dev || { echo "make destroy is for ENV=dev; $(ENV) keeps its data and its stacks are termination-protected"; exit 1; }
+	cdk destroy --all -c env=$(ENV) --force
 
 ## fmt: format and vet the Go code
 fmt: node_modules/.installed
@@ -48,12 +64,13 @@ fmt: node_modules/.installed
 update-golden: node_modules/.installed
 	go test . -run 'TestGoldenTemplates$$|TestCrossStackExports$$' -update
 
-## docs: regenerate the README's tables and the diagrams under docs/
+## docs: regenerate the README's tables and the diagrams under docs/ (needs graphviz)
 docs: node_modules/.installed
+	@command -v dot >/dev/null || { echo "make docs needs graphviz for the diagrams: sudo apt-get install graphviz (Debian/Ubuntu) or brew install graphviz; nothing was changed"; exit 1; }
 	go test . -run 'TestGeneratedDocsAreCurrent$$' -update
 	dot -Tpng docs/stacks.dot -o docs/stacks.png
 	dot -Tpng docs/network.dot -o docs/network.png
 
-## bench: median wall time and peak memory of synth and tests, with targets
+## bench: median wall time and peak memory of synth, diff and tests, with targets
 bench: node_modules/.installed
 	go run ./tools/bench -runs $(or $(RUNS),5)

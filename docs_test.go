@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -293,4 +295,110 @@ func TestGeneratedDocsAreCurrent(t *testing.T) {
 	for path, want := range map[string]string{"docs/stacks.dot": stacksDot(), "docs/network.dot": networkDot(t)} {
 		checkGolden(t, path, []byte(want), "is out of date", "make docs")
 	}
+}
+
+// cliOptions reads the pinned CDK CLI's own option registry
+// (cli-type-registry.json, what its argument parser is generated from):
+// per command, the long option names and aliases it accepts, global
+// options included.
+func cliOptions(t *testing.T) map[string][]string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("node_modules", "aws-cdk", "lib", "cli", "cli-type-registry.json"))
+	require.NoError(t, err, "run `npm ci` first (make test does)")
+	type option struct {
+		Alias any `json:"alias"`
+	}
+	var reg struct {
+		GlobalOptions map[string]option `json:"globalOptions"`
+		Commands      map[string]struct {
+			Aliases []string          `json:"aliases"`
+			Options map[string]option `json:"options"`
+		} `json:"commands"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &reg))
+	names := func(opts map[string]option) []string {
+		var out []string
+		for name, o := range opts {
+			out = append(out, "--"+name)
+			for _, a := range strs(o.Alias) {
+				if len(a) == 1 {
+					out = append(out, "-"+a)
+				} else {
+					out = append(out, "--"+a)
+				}
+			}
+		}
+		return out
+	}
+	global := names(reg.GlobalOptions)
+	global = append(global, "--help", "-h", "--version")
+	out := map[string][]string{}
+	for name, c := range reg.Commands {
+		opts := append(names(c.Options), global...)
+		for _, n := range append([]string{name}, c.Aliases...) {
+			out[n] = opts
+		}
+	}
+	return out
+}
+
+var (
+	codeSpan    = regexp.MustCompile("(?s)```[a-z]*\n(.*?)```|`([^`\n]+)`")
+	makeCommand = regexp.MustCompile(`\bmake\s+(?:-s\s+)?([a-z][a-z-]*)`)
+	cdkCommand  = regexp.MustCompile(`\bcdk\s+([a-z][a-z-]*)((?:[ \t]+[^ \t\n|;&)]+)*)`)
+	makeTarget  = regexp.MustCompile(`(?m)^([a-z][a-z-]*):`)
+)
+
+// TestReadmeCommandsAreReal keeps the README honest: every make target it
+// names exists in the Makefile, and every cdk command line in it and in the
+// Makefile uses a command and options the pinned CLI accepts.
+func TestReadmeCommandsAreReal(t *testing.T) {
+	readmeText, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	makefile, err := os.ReadFile("Makefile")
+	require.NoError(t, err)
+	targets := map[string]bool{}
+	for _, m := range makeTarget.FindAllStringSubmatch(string(makefile), -1) {
+		targets[m[1]] = true
+	}
+	var code []string
+	for _, m := range codeSpan.FindAllStringSubmatch(string(readmeText), -1) {
+		code = append(code, m[1]+m[2])
+	}
+	checkedMake, checkedCDK := 0, 0
+	for _, c := range code {
+		for _, m := range makeCommand.FindAllStringSubmatch(c, -1) {
+			checkedMake++
+			assert.True(t, targets[m[1]], "README names `make %s`, which the Makefile does not define", m[1])
+		}
+	}
+	opts := cliOptions(t)
+	var recipes []string
+	for _, line := range strings.Split(string(makefile), "\n") {
+		if strings.HasPrefix(line, "\t") && !strings.HasPrefix(strings.TrimSpace(line), "@#") {
+			recipes = append(recipes, line)
+		}
+	}
+	for source, texts := range map[string][]string{"README.md": code, "Makefile": recipes} {
+		for _, c := range texts {
+			for _, m := range cdkCommand.FindAllStringSubmatch(c, -1) {
+				checkedCDK++
+				accepted, ok := opts[m[1]]
+				if !assert.True(t, ok, "%s: `cdk %s`: the pinned CLI has no command %s", source, m[1]+m[2], m[1]) {
+					continue
+				}
+				for _, word := range strings.Fields(m[2]) {
+					if !strings.HasPrefix(word, "-") {
+						continue
+					}
+					name, _, _ := strings.Cut(word, "=")
+					negated := "--" + strings.TrimPrefix(name, "--no-")
+					assert.True(t, slices.Contains(accepted, name) || slices.Contains(accepted, negated),
+						"%s: `cdk %s`: the pinned CLI's %s command has no option %s", source, m[1]+m[2], m[1], name)
+				}
+			}
+		}
+	}
+	assert.GreaterOrEqual(t, checkedMake, 10, "make commands found in the README")
+	assert.GreaterOrEqual(t, checkedCDK, 8, "cdk command lines found in the README and the Makefile")
 }

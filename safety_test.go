@@ -17,13 +17,21 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// statefulTypes hold data or identity that a replacement would lose: the
-// replacement guard fails when one of them would be replaced or removed.
-var statefulTypes = []string{
-	"AWS::RDS::DBInstance", "AWS::RDS::DBSubnetGroup", "AWS::RDS::DBParameterGroup",
-	"AWS::ElastiCache::ReplicationGroup", "AWS::ElastiCache::SubnetGroup", "AWS::ElastiCache::ParameterGroup",
-	"AWS::SecretsManager::Secret", "AWS::KMS::Key", "AWS::ECR::Repository",
-	"AWS::Logs::LogGroup", "AWS::S3::Bucket",
+// statefulTypesFile lists the types that hold data or identity a
+// replacement would lose: the replacement guard fails when one of them
+// would be replaced or removed, and `make diff` marks them. One list for
+// the Go gate and tools/diff.js.
+const statefulTypesFile = "tools/stateful-types.json"
+
+// statefulTypes reads statefulTypesFile.
+func statefulTypes(t *testing.T) []string {
+	t.Helper()
+	raw, err := os.ReadFile(statefulTypesFile)
+	require.NoError(t, err)
+	var types []string
+	require.NoError(t, json.Unmarshal(raw, &types), statefulTypesFile)
+	require.NotEmpty(t, types, statefulTypesFile)
+	return types
 }
 
 // allowListFile lists intended replacements of stateful resources, each
@@ -94,10 +102,10 @@ func readAllowList(t *testing.T) []allowed {
 
 // violations keeps the findings that replace or remove a stateful resource
 // and are not allow-listed.
-func violations(findings []finding, list []allowed) []finding {
+func violations(stateful []string, findings []finding, list []allowed) []finding {
 	var out []finding
 	for _, f := range findings {
-		if !slices.Contains(statefulTypes, f.Type) {
+		if !slices.Contains(stateful, f.Type) {
 			continue
 		}
 		if slices.ContainsFunc(list, func(a allowed) bool { return a.Env+"/"+a.Stack == f.Name && a.LogicalID == f.LogicalID }) {
@@ -145,7 +153,7 @@ func guardedChanges(t *testing.T) (bad []finding, other []finding) {
 		}
 	}
 	findings := diffTemplates(t, pairs)
-	bad = violations(findings, readAllowList(t))
+	bad = violations(statefulTypes(t), findings, readAllowList(t))
 	for _, f := range findings {
 		if !slices.ContainsFunc(bad, func(b finding) bool { return b.Name == f.Name && b.LogicalID == f.LogicalID }) {
 			other = append(other, f)
@@ -226,12 +234,12 @@ func TestReplacementGuardCatches(t *testing.T) {
 				mine = append(mine, f)
 			}
 		}
-		bad := violations(mine, nil)
+		bad := violations(statefulTypes(t), mine, nil)
 		if !assert.True(t, slices.ContainsFunc(bad, func(f finding) bool { return f.LogicalID == tt.wantID }),
 			"%s: guard reported %v, want a violation on %s", tt.name, bad, tt.wantID) {
 			continue
 		}
-		let := violations(mine, []allowed{{Env: "dev", Stack: tt.stack, LogicalID: tt.wantID, Reason: "intended in this test"}})
+		let := violations(statefulTypes(t), mine, []allowed{{Env: "dev", Stack: tt.stack, LogicalID: tt.wantID, Reason: "intended in this test"}})
 		assert.False(t, slices.ContainsFunc(let, func(f finding) bool { return f.LogicalID == tt.wantID }),
 			"%s: an allow-list entry for %s did not let it through: %v", tt.name, tt.wantID, let)
 	}
@@ -323,12 +331,13 @@ func manifestArtifacts(t *testing.T, env string) map[string]struct {
 // protection.
 func TestProdIsProtected(t *testing.T) {
 	const env = "prod"
+	stateful := statefulTypes(t)
 	found := 0
 	for stack, tpl := range envs[env].templates {
 		res, _ := tpl["Resources"].(map[string]any)
 		for id, r := range res {
 			r := r.(map[string]any)
-			if !slices.Contains(statefulTypes, fmt.Sprint(r["Type"])) {
+			if !slices.Contains(stateful, fmt.Sprint(r["Type"])) {
 				continue
 			}
 			found++
