@@ -316,11 +316,11 @@ func TestInvalidConfigurationBuildsNothing(t *testing.T) {
 		{"unknown environment", map[string]any{"env": "staging"}, []string{`env: got "staging", want one of dev, prod`}},
 		{"bad overrides", map[string]any{"env": "prod", "account": "42", "imageTag": "latest"}, []string{`Account: got "42"`, `Service.ImageTag: got "latest"`}},
 		{"prod in a real account keeping the placeholders", map[string]any{"env": "prod", "account": realAccount}, []string{
-			`LoadBalancer.CertificateArn: got "arn:aws:acm:eu-west-1:222222222222:certificate/00000000-0000-0000-0000-000000000000", want a certificate of the stacks' account 123456789012 (set it with -c certificateArn=ARN)`,
+			`LoadBalancer.CertificateArn: got "arn:aws:acm:eu-west-1:222222222222:certificate/00000000-0000-0000-0000-000000000000", want a certificate of the stacks' account 123456789012 (set it in environments/prod.json, or -c certificateArn=ARN once)`,
 			`Monitoring.AlarmEmails[0]: got "oncall@example.com", want a real address`,
 		}},
 		{"prod in a real account with an empty certificate", map[string]any{"env": "prod", "account": realAccount, "certificateArn": "", "alarmEmails": "oncall@acme.io"}, []string{
-			"LoadBalancer.CertificateArn: got", "(set it with -c certificateArn=ARN)",
+			"LoadBalancer.CertificateArn: got", "or -c certificateArn=ARN once)",
 		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -21,7 +21,7 @@ type Cluster struct {
 	// AmiID pins the ECS-optimized Amazon Linux 2023 AMI (ami-...). Empty
 	// follows AWS's recommended AMI, so a deploy after an AMI release
 	// replaces the instances (one at a time, draining tasks first).
-	// Default "" (override with -c amiId=ami-...).
+	// Default "".
 	AmiID string
 	// RootVolumeGiB is the encrypted gp3 root volume (30-1000). Default 30.
 	RootVolumeGiB int

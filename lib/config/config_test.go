@@ -75,7 +75,7 @@ func TestLoadAppliesAccountOverride(t *testing.T) {
 func TestRealAccountRefusesThePresetsPlaceholders(t *testing.T) {
 	_, err := Load(envDir, "prod", Overrides{Account: "123456789012"})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), `LoadBalancer.CertificateArn: got "arn:aws:acm:eu-west-1:222222222222:certificate/00000000-0000-0000-0000-000000000000", want a certificate of the stacks' account 123456789012 (set it with -c certificateArn=ARN)`)
+	assert.Contains(t, err.Error(), `LoadBalancer.CertificateArn: got "arn:aws:acm:eu-west-1:222222222222:certificate/00000000-0000-0000-0000-000000000000", want a certificate of the stacks' account 123456789012 (set it in environments/prod.json, or -c certificateArn=ARN once)`)
 	assert.Contains(t, err.Error(), `Monitoring.AlarmEmails[0]: got "oncall@example.com", want a real address`)
 	assert.Len(t, unwrap(err), 2, "got:\n%s", err)
 }
@@ -153,10 +153,10 @@ func TestValidateRejects(t *testing.T) {
 			c.Account = "123456789012"
 			c.Monitoring.AlarmEmails = []string{"oncall@acme.io"}
 			c.LoadBalancer.CertificateArn = "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
-		}, []string{`LoadBalancer.CertificateArn: got "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000", want a real certificate: the all-zero ID is the presets' placeholder (set it with -c certificateArn=ARN)`}},
+		}, []string{`LoadBalancer.CertificateArn: got "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000", want a real certificate: the all-zero ID is the presets' placeholder (set it in environments/prod.json, or -c certificateArn=ARN once)`}},
 		{"certificate of another account", "prod", func(c *Config) {
 			c.LoadBalancer.CertificateArn = "arn:aws:acm:eu-west-1:999999999999:certificate/11111111-2222-3333-4444-555555555555"
-		}, []string{`LoadBalancer.CertificateArn: got "arn:aws:acm:eu-west-1:999999999999:certificate/11111111-2222-3333-4444-555555555555", want a certificate of the stacks' account 222222222222 (set it with -c certificateArn=ARN)`}},
+		}, []string{`LoadBalancer.CertificateArn: got "arn:aws:acm:eu-west-1:999999999999:certificate/11111111-2222-3333-4444-555555555555", want a certificate of the stacks' account 222222222222 (set it in environments/prod.json, or -c certificateArn=ARN once)`}},
 		{"certificate of another region", "prod", func(c *Config) {
 			c.LoadBalancer.CertificateArn = "arn:aws:acm:us-east-1:222222222222:certificate/11111111-2222-3333-4444-555555555555"
 		}, []string{`LoadBalancer.CertificateArn: got "arn:aws:acm:us-east-1:222222222222:certificate/11111111-2222-3333-4444-555555555555", want a certificate in the stacks' region eu-west-1`}},

@@ -51,7 +51,7 @@ func (c Config) validateLoadBalancer(v *validator) {
 	lb := c.LoadBalancer
 	c.validateCertificate(v)
 	v.check(!lb.RequireHTTPS || lb.CertificateArn != "", "LoadBalancer.CertificateArn", lb.CertificateArn,
-		"a certificate ARN: LoadBalancer.RequireHTTPS is on (set it with -c certificateArn=ARN)")
+		fmt.Sprintf("a certificate ARN: LoadBalancer.RequireHTTPS is on (set it in %s/%s.json, or -c certificateArn=ARN once)", Dir, c.Environment))
 	v.check(healthPath.MatchString(lb.HealthCheckPath), "LoadBalancer.HealthCheckPath", lb.HealthCheckPath, "an absolute URL path such as /healthz")
 	v.check(httpCodes.MatchString(lb.HealthyHTTPCodes), "LoadBalancer.HealthyHTTPCodes", lb.HealthyHTTPCodes, `HTTP codes or ranges such as "200" or "200-299,302"`)
 	v.check(lb.HealthCheckIntervalSeconds >= 5 && lb.HealthCheckIntervalSeconds <= 300, "LoadBalancer.HealthCheckIntervalSeconds", lb.HealthCheckIntervalSeconds, "from 5 to 300")
@@ -71,7 +71,7 @@ func (c Config) validateCertificate(v *validator) {
 	if arn == "" {
 		return
 	}
-	const hint = " (set it with -c certificateArn=ARN)"
+	hint := fmt.Sprintf(" (set it in %s/%s.json, or -c certificateArn=ARN once)", Dir, c.Environment)
 	m := certificateArn.FindStringSubmatch(arn)
 	switch {
 	case m == nil:

@@ -11,8 +11,8 @@ import (
 // Monitoring configures the alarm topic and the alarm thresholds. Every
 // alarm notifies the topic when it goes into ALARM and back to OK.
 type Monitoring struct {
-	// AlarmEmails are subscribed to the alarm topic (each confirms by mail;
-	// -c alarmEmails=a@example.com,b@example.com). Addresses at the
+	// AlarmEmails are subscribed to the alarm topic (each confirms by
+	// mail). Addresses at the
 	// reserved example domains are placeholders, refused once Account is a
 	// real account. Set in the environment's file. Default none (prod's file
 	// carries a placeholder).
@@ -83,7 +83,7 @@ type Thresholds struct {
 
 func (c Config) validateMonitoring(v *validator) {
 	m := c.Monitoring
-	const hint = " (set them with -c alarmEmails=a@your.org,b@your.org)"
+	hint := fmt.Sprintf(" (set them in %s/%s.json, or -c alarmEmails=a@your.org,b@your.org once)", Dir, c.Environment)
 	v.check(!m.RequireAlarmDestination || len(m.AlarmEmails) > 0, "Monitoring.AlarmEmails", m.AlarmEmails,
 		"at least one address: Monitoring.RequireAlarmDestination is on, so alarms must reach someone"+hint)
 	seen := map[string]bool{}
