@@ -8,6 +8,9 @@ ENV ?= dev
 # Independent stacks deploy side by side: after Network, Database, Cache,
 # Cluster and LoadBalancer; Secrets, Registry and Alerts need nothing.
 CONCURRENCY ?= 6
+# What cdk deploy asks a person to approve: broadening IAM and security-group
+# changes. The deploy workflow, gated by its GitHub environment, sets never.
+APPROVAL ?= broadening
 
 .PHONY: synth test diff deploy destroy fmt update-golden docs bench
 
@@ -47,7 +50,7 @@ diff: node_modules/.installed
 ## deploy: deploy every stack of ENV as committed (needs AWS credentials);
 ## IAM and security-group broadening still asks for approval
 deploy: node_modules/.installed
-	cdk deploy --all -c env=$(ENV) --concurrency $(CONCURRENCY) --require-approval broadening
+	cdk deploy --all -c env=$(ENV) --concurrency $(CONCURRENCY) --require-approval $(APPROVAL)
 
 ## destroy: delete every stack of ENV=dev (prod is protected and refused)
 destroy: node_modules/.installed
@@ -59,10 +62,10 @@ fmt: node_modules/.installed
 	gofmt -w $$(git ls-files '*.go')
 	go vet ./...
 
-## update-golden: rewrite the golden templates and export maps (refused when a
-## stateful resource would be replaced without an allow-list entry)
+## update-golden: rewrite the golden templates, stack identities and export
+## maps; nothing is written when the replacement guard refuses the change
 update-golden: node_modules/.installed
-	go test . -run 'TestGoldenTemplates$$|TestCrossStackExports$$' -update
+	go test . -run 'TestGoldenTemplates$$|TestCrossStackExports$$|TestStackIdentities$$' -update
 
 ## docs: regenerate the README's tables and the diagrams under docs/ (needs graphviz)
 docs: node_modules/.installed

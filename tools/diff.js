@@ -2,7 +2,8 @@
 // diff prints what a change does to every stack of one environment: each
 // stack's `cdk diff` against its golden template, then a summary of stacks
 // changed and resources added, changed, replaced and removed, with the
-// stateful ones marked. One Node process for all stacks.
+// ones the replacement guard protects (tools/guarded-types.json) marked.
+// One Node process for all stacks.
 //
 // usage: node tools/diff.js ENV GOLDEN_DIR ASSEMBLY_DIR
 'use strict';
@@ -12,7 +13,7 @@ const { formatDifferences } = require('@aws-cdk/cloudformation-diff');
 const { diff, destructiveChanges } = require('./cfndiff');
 
 const [env, goldenDir, assemblyDir] = process.argv.slice(2);
-const stateful = new Set(JSON.parse(fs.readFileSync(path.join(__dirname, 'stateful-types.json'), 'utf8')));
+const guarded = JSON.parse(fs.readFileSync(path.join(__dirname, 'guarded-types.json'), 'utf8'));
 const stacks = new Set();
 for (const dir of [goldenDir, assemblyDir]) {
   for (const f of fs.readdirSync(dir)) {
@@ -44,7 +45,7 @@ for (const stack of [...stacks].sort()) {
     }
   });
   for (const c of destructiveChanges(d)) {
-    const mark = stateful.has(c.type) ? ' [STATEFUL]' : '';
+    const mark = guarded[c.type] ? ` [GUARDED: ${guarded[c.type]}]` : '';
     const why = c.properties.length ? ` (${c.properties.join(', ')})` : '';
     const line = `${stack}/${c.logicalId} ${c.type}${why}${mark}`;
     if (c.impact === 'WILL_REPLACE' || c.impact === 'MAY_REPLACE') {

@@ -265,3 +265,25 @@ func TestHealthCheckCommandFollowsPortAndPath(t *testing.T) {
 		})
 	}
 }
+
+// TestEngineVersionsMapToTheirFamilies: every supported major has the
+// parameter-group family AWS defines for it, so a version change brings the
+// right parameter group (postgresNN; redis6.x for 6.2, redis7 for 7.x).
+func TestEngineVersionsMapToTheirFamilies(t *testing.T) {
+	for version, family := range map[string]string{"14": "postgres14", "15": "postgres15", "16": "postgres16", "16.11": "postgres16", "17": "postgres17", "17.7": "postgres17", "18": "postgres18"} {
+		t.Run("postgres "+version, func(t *testing.T) {
+			cfg := committed(t, "dev")
+			cfg.Database.EngineVersion = version
+			require.NoError(t, cfg.Validate())
+			assert.Equal(t, family, "postgres"+cfg.Database.PostgresMajor())
+		})
+	}
+	for version, family := range map[string]string{"6.2": "redis6.x", "7.0": "redis7", "7.1": "redis7"} {
+		t.Run("redis "+version, func(t *testing.T) {
+			cfg := committed(t, "dev")
+			cfg.Cache.EngineVersion = version
+			require.NoError(t, cfg.Validate())
+			assert.Equal(t, family, cfg.Cache.RedisFamily())
+		})
+	}
+}

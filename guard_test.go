@@ -1,0 +1,497 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/example/platform/internal/cfn"
+	"github.com/example/platform/internal/guard"
+	"github.com/example/platform/lib/config"
+)
+
+// The replacement guard compares what a change deploys with what was
+// reviewed before: the goldens in the working tree, or with GUARD_BASE=REV
+// (a pull request's base) the goldens as committed at REV. A stack is
+// matched by its identity (name, account, region), not by its construct
+// ID, so a renamed stack shows as what it is: a new, empty stack, and an
+// old one whose resources are destroyed or orphaned.
+
+const (
+	// guardedTypesFile maps each resource type that holds data or identity
+	// outside AWS to why; tools/diff.js marks the same types.
+	guardedTypesFile = "tools/guarded-types.json"
+	// allowListFile lists intended destructive changes, each exactly.
+	allowListFile = "testdata/allowed-replacements.json"
+)
+
+// identity is what makes a stack the same stack to CloudFormation.
+type identity struct {
+	StackName string `json:"stackName"`
+	Account   string `json:"account"`
+	Region    string `json:"region"`
+}
+
+// stackState is one stack of one side of a comparison.
+type stackState struct {
+	id       string
+	identity identity
+	// template is the path of its template file.
+	template string
+}
+
+func guardedTypes(t *testing.T) map[string]string {
+	t.Helper()
+	raw, err := os.ReadFile(guardedTypesFile)
+	require.NoError(t, err)
+	var types map[string]string
+	require.NoError(t, json.Unmarshal(raw, &types), guardedTypesFile)
+	require.NotEmpty(t, types, guardedTypesFile)
+	return types
+}
+
+func readAllowList(t *testing.T) []guard.Entry {
+	t.Helper()
+	raw, err := os.ReadFile(allowListFile)
+	require.NoError(t, err)
+	var list []guard.Entry
+	require.NoError(t, json.Unmarshal(raw, &list), allowListFile)
+	for i, e := range list {
+		assert.Empty(t, e.Problems(), "%s entry %d: %+v", allowListFile, i, e)
+	}
+	return list
+}
+
+// identities are the stacks of a synthesized environment.
+func identities(env string) map[string]identity {
+	out := map[string]identity{}
+	for _, s := range envs[env].platform.Stacks() {
+		out[*s.ArtifactId()] = identity{StackName: *s.StackName(), Account: *s.Account(), Region: *s.Region()}
+	}
+	return out
+}
+
+// committedFile returns the path of a file under testdata/ as the guard
+// compares with it: the working tree's, or the one committed at base in
+// repo. "" when it does not exist there.
+func committedFile(t *testing.T, repo, base, path string) string {
+	t.Helper()
+	if base == "" {
+		if _, err := os.Stat(filepath.Join(repo, path)); err != nil {
+			return ""
+		}
+		return filepath.Join(repo, path)
+	}
+	cmd := exec.Command("git", "show", base+":"+filepath.ToSlash(path))
+	cmd.Dir = repo
+	out, err := cmd.Output()
+	if err != nil {
+		return ""
+	}
+	tmp := filepath.Join(t.TempDir(), strings.ReplaceAll(path, string(filepath.Separator), "-"))
+	require.NoError(t, os.WriteFile(tmp, out, 0o644))
+	return tmp
+}
+
+// before is the reviewed state of env: its golden templates and the
+// identities recorded beside them.
+func before(t *testing.T, repo, base, env string) []stackState {
+	t.Helper()
+	ids := map[string]identity{}
+	if f := committedFile(t, repo, base, filepath.Join("testdata", env, "stacks.json")); f != "" {
+		raw, err := os.ReadFile(f)
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(raw, &ids), "%s stacks.json", env)
+	} else {
+		// A base from before identities were recorded: same IDs, same names.
+		ids = identities(env)
+	}
+	var out []stackState
+	for _, id := range sortedKeys(ids) {
+		out = append(out, stackState{id, ids[id], committedFile(t, repo, base, filepath.Join("testdata", env, id+".template.json"))})
+	}
+	return out
+}
+
+// after is what the current synthesis of env would deploy.
+func after(env string) []stackState {
+	var out []stackState
+	for id, ident := range identities(env) {
+		out = append(out, stackState{id, ident, filepath.Join(envs[env].outdir, id+".template.json")})
+	}
+	return out
+}
+
+// comparison is one environment's before and after.
+type comparison struct {
+	env           string
+	before, after []stackState
+}
+
+// judge pairs each reviewed stack with the deployed stack of the same
+// identity, runs the CDK's diff engine over every pair in one Node process
+// and lets the guard judge the destructive changes.
+func judge(t *testing.T, comparisons []comparison, allow []guard.Entry, checkStale bool) guard.Verdict {
+	t.Helper()
+	type pair struct {
+		Name   string `json:"name"`
+		Before string `json:"before"`
+		After  string `json:"after"`
+	}
+	var pairs []pair
+	gone := map[string]string{} // pair name -> why its stack goes
+	shared := map[string][]string{}
+	for _, c := range comparisons {
+		templates := map[string]cfn.Template{}
+		for _, b := range c.before {
+			i := slices.IndexFunc(c.after, func(a stackState) bool { return a.identity == b.identity })
+			name := c.env + "/" + b.id
+			switch {
+			case i >= 0:
+				pairs = append(pairs, pair{name, b.template, c.after[i].template})
+			default:
+				why := fmt.Sprintf("stack %s (%s, account %s, %s) is removed", b.identity.StackName, b.id, b.identity.Account, b.identity.Region)
+				if j := slices.IndexFunc(c.after, func(a stackState) bool { return a.id == b.id }); j >= 0 {
+					why = fmt.Sprintf("stack %s is renamed or moved to %s (account %s, %s): CloudFormation creates a new, empty stack",
+						b.identity.StackName, c.after[j].identity.StackName, c.after[j].identity.Account, c.after[j].identity.Region)
+				}
+				gone[name] = why
+				pairs = append(pairs, pair{name, b.template, ""})
+			}
+			if b.template != "" {
+				raw, err := os.ReadFile(b.template)
+				require.NoError(t, err)
+				var tpl cfn.Template
+				require.NoError(t, json.Unmarshal(raw, &tpl), b.template)
+				templates[b.id] = tpl
+			}
+		}
+		for key, consumers := range exportedResources(templates) {
+			shared[c.env+"/"+key] = consumers
+		}
+	}
+	input := filepath.Join(t.TempDir(), "pairs.json")
+	raw, _ := json.Marshal(pairs)
+	require.NoError(t, os.WriteFile(input, raw, 0o644))
+	out, err := pinned(t, "node", filepath.Join("tools", "replacement-guard.js"), input).Output()
+	if ee, ok := err.(*exec.ExitError); ok {
+		require.NoError(t, err, "replacement guard:\n%s", ee.Stderr)
+	}
+	require.NoError(t, err)
+	var raws []struct {
+		Name       string   `json:"name"`
+		LogicalID  string   `json:"logicalId"`
+		Type       string   `json:"type"`
+		Impact     string   `json:"impact"`
+		Properties []string `json:"properties"`
+	}
+	require.NoError(t, json.Unmarshal(out, &raws), "replacement guard output:\n%s", out)
+	var findings []guard.Finding
+	for _, r := range raws {
+		env, stack, _ := strings.Cut(r.Name, "/")
+		findings = append(findings, guard.Finding{Env: env, Stack: stack, LogicalID: r.LogicalID, Type: r.Type, Impact: r.Impact,
+			Properties: r.Properties, StackGone: gone[r.Name]})
+	}
+	return guard.Judge(guard.Input{Findings: findings, Guarded: guardedTypes(t), Shared: shared, Allow: allow, CheckStale: checkStale})
+}
+
+// exportedResources maps "STACK/LOGICALID" of every resource whose
+// attribute one stack exports and another imports to the importers.
+func exportedResources(templates map[string]cfn.Template) map[string][]string {
+	out := map[string][]string{}
+	for _, imp := range cfn.Imports(templates) {
+		if imp.Consumer == "" || imp.Consumer == imp.Producer {
+			continue
+		}
+		outputs, _ := templates[imp.Producer]["Outputs"].(map[string]any)
+		for _, o := range outputs {
+			o := o.(map[string]any)
+			exp, _ := o["Export"].(map[string]any)
+			if exp == nil || fmt.Sprint(exp["Name"]) != imp.Export {
+				continue
+			}
+			if id := referencedID(o["Value"]); id != "" {
+				key := imp.Producer + "/" + id
+				if !slices.Contains(out[key], imp.Consumer) {
+					out[key] = append(out[key], imp.Consumer)
+					slices.Sort(out[key])
+				}
+			}
+		}
+	}
+	return out
+}
+
+// referencedID is the logical ID a Ref or Fn::GetAtt names.
+func referencedID(v any) string {
+	m, _ := v.(map[string]any)
+	if r, ok := m["Ref"].(string); ok {
+		return r
+	}
+	if ga, ok := m["Fn::GetAtt"].([]any); ok && len(ga) > 0 {
+		return fmt.Sprint(ga[0])
+	}
+	return ""
+}
+
+// guardBase is the revision the guard compares with: GUARD_BASE, or "" for
+// the working tree's goldens.
+func guardBase() string { return os.Getenv("GUARD_BASE") }
+
+// verdict is the judgement of the current synthesis of every environment,
+// made once per test binary: TestReplacementGuard reports it, and -update
+// writes nothing under testdata/ unless it is clean.
+var verdict struct {
+	once sync.Once
+	v    guard.Verdict
+}
+
+func currentVerdict(t *testing.T) guard.Verdict {
+	t.Helper()
+	verdict.once.Do(func() {
+		var cs []comparison
+		for _, env := range config.Names() {
+			cs = append(cs, comparison{env, before(t, ".", guardBase(), env), after(env)})
+		}
+		verdict.v = judge(t, cs, readAllowList(t), guardBase() != "" || *update)
+	})
+	return verdict.v
+}
+
+// TestReplacementGuard fails when the current synthesis would replace,
+// destroy or orphan a resource that holds data or identity, or one another
+// stack imports, compared with what was reviewed, unless the allow-list
+// names exactly that change; and, compared with a base, when an allow-list
+// entry matches nothing.
+func TestReplacementGuard(t *testing.T) {
+	v := currentVerdict(t)
+	for _, a := range v.Allowed {
+		t.Log("passes: " + a)
+	}
+	for _, bad := range v.Violations {
+		assert.Fail(t, "the replacement guard refuses this change", "%s\n(allow-list: %s)", bad, allowListFile)
+	}
+	for _, s := range v.Stale {
+		assert.Fail(t, "stale allow-list entry", "%s (%s)", s, allowListFile)
+	}
+}
+
+// writesRefused is why -update may not rewrite anything under testdata/,
+// or "".
+func writesRefused(t *testing.T) string {
+	v := currentVerdict(t)
+	if len(v.Violations)+len(v.Stale) == 0 {
+		return ""
+	}
+	return "not rewriting anything under testdata/: the replacement guard refuses this change:\n" +
+		strings.Join(append(v.Violations, v.Stale...), "\n") + "\nallow intended changes exactly in " + allowListFile
+}
+
+// TestStackIdentities keeps testdata/ENV/stacks.json, each stack's name,
+// account and region, in step with the app: they are part of what review
+// sees, and the guard matches stacks by them.
+func TestStackIdentities(t *testing.T) {
+	for _, env := range config.Names() {
+		raw, err := json.MarshalIndent(identities(env), "", " ")
+		require.NoError(t, err)
+		checkGolden(t, filepath.Join("testdata", env, "stacks.json"), append(raw, '\n'), "differs from the app's stacks (a renamed stack is a new stack)", "make update-golden")
+	}
+}
+
+// mutated returns states with the template of stack id copied and changed
+// by fn.
+func mutated(t *testing.T, states []stackState, id string, fn func(res map[string]any)) []stackState {
+	t.Helper()
+	out := slices.Clone(states)
+	i := slices.IndexFunc(out, func(s stackState) bool { return s.id == id })
+	require.GreaterOrEqual(t, i, 0, "no stack %s", id)
+	raw, err := os.ReadFile(out[i].template)
+	require.NoError(t, err)
+	var tpl map[string]any
+	require.NoError(t, json.Unmarshal(raw, &tpl))
+	fn(tpl["Resources"].(map[string]any))
+	raw, _ = json.Marshal(tpl)
+	out[i].template = filepath.Join(t.TempDir(), id+".template.json")
+	require.NoError(t, os.WriteFile(out[i].template, raw, 0o644))
+	return out
+}
+
+// renamed returns states with stack id under another stack name.
+func renamed(states []stackState, id, name string) []stackState {
+	out := slices.Clone(states)
+	for i := range out {
+		if out[i].id == id {
+			out[i].identity.StackName = name
+		}
+	}
+	return out
+}
+
+func props(res map[string]any, id string) map[string]any {
+	return res[id].(map[string]any)["Properties"].(map[string]any)
+}
+
+// firstOfType is the logical ID of the first resource of typ.
+func firstOfType(t *testing.T, res map[string]any, typ string) string {
+	t.Helper()
+	for _, id := range sortedKeys(res) {
+		if res[id].(map[string]any)["Type"] == typ {
+			return id
+		}
+	}
+	require.Fail(t, "no resource", typ)
+	return ""
+}
+
+// TestReplacementGuardCatches feeds the guard realistic changes, each as a
+// reviewer would make it, in one run of the diff engine: each must be
+// caught with a message that names the stack or resource, says replace,
+// destroy or orphan and why; an exact allow-list entry lets a guarded one
+// through, an entry for another property or change does not, and benign
+// changes pass.
+func TestReplacementGuardCatches(t *testing.T) {
+	golden, current := before(t, ".", "", "dev"), after("dev")
+	db := pinnedID(t, "Database", "AWS::RDS::DBInstance")
+	cache := pinnedID(t, "Cache", "AWS::ElastiCache::ReplicationGroup")
+	key := pinnedID(t, "Secrets", "AWS::KMS::Key")
+	change := func(stack string, fn func(res map[string]any)) []stackState { return mutated(t, golden, stack, fn) }
+	scenarios := []struct {
+		name   string
+		before []stackState
+		after  []stackState
+		allow  []guard.Entry
+		// want are substrings of one violation each; none means it passes.
+		want []string
+	}{
+		{"registry stack renamed", golden, renamed(current, "Registry", "webapp-dev-ecr"), nil, []string{
+			"Registry: destroy AWS::ECR::Repository " + pinnedID(t, "Registry", "AWS::ECR::Repository") + " because stack webapp-dev-registry is renamed or moved to webapp-dev-ecr"}},
+		{"network stack renamed", golden, renamed(current, "Network", "webapp-dev-net"), nil, []string{
+			"Network: destroy AWS::EC2::VPC", "because stack webapp-dev-network is renamed", "imports it, so CloudFormation will refuse the deploy"}},
+		{"alerts stack renamed", golden, renamed(current, "Alerts", "webapp-dev-alarms"), nil, []string{
+			"Alerts: destroy AWS::KMS::Key", "Alerts: destroy AWS::SNS::Topic", "its ARN is what on-call tools subscribe to"}},
+		{"VPC CIDR changed", change("Network", func(res map[string]any) {
+			props(res, firstOfType(t, res, "AWS::EC2::VPC"))["CidrBlock"] = "10.99.0.0/16"
+		}), current, nil, []string{"Network: replace AWS::EC2::VPC", "(changed: CidrBlock): LoadBalancer imports it, so CloudFormation will refuse the deploy",
+			"Network: replace AWS::EC2::Subnet VpcPrivateSubnet1Subnet", "(changed: VpcId): Cache, Cluster, Database, Service imports it"}},
+		{"security group description changed", change("Network", func(res map[string]any) {
+			props(res, firstOfType(t, res, "AWS::EC2::SecurityGroup"))["GroupDescription"] = "renamed"
+		}), current, nil, []string{"Network: replace AWS::EC2::SecurityGroup", "(changed: GroupDescription)", "imports it, so CloudFormation will refuse the deploy"}},
+		{"DatabaseName changed under an entry for EngineVersion", change("Database", func(res map[string]any) { props(res, db)["DBName"] = "shop" }), current,
+			[]guard.Entry{{Env: "dev", Stack: "Database", LogicalID: db, Change: guard.Replace, Properties: []string{"EngineVersion"}, Reason: "the major upgrade this entry was written for"}},
+			[]string{"Database: replace AWS::RDS::DBInstance " + db + " (changed: DBName): it holds the database"}},
+		{"load balancer construct renamed", change("LoadBalancer", func(res map[string]any) {
+			id := firstOfType(t, res, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+			res["OldLoadBalancer"] = res[id]
+			delete(res, id)
+		}), current, nil, []string{"LoadBalancer: destroy AWS::ElasticLoadBalancingV2::LoadBalancer OldLoadBalancer", "its DNS name is what users and DNS records point at"}},
+		{"database identifier changed", change("Database", func(res map[string]any) { props(res, db)["DBInstanceIdentifier"] = "webapp-dev-2" }), current, nil,
+			[]string{"Database: replace AWS::RDS::DBInstance " + db + " (changed: DBInstanceIdentifier)"}},
+		{"database engine changed, allowed exactly", change("Database", func(res map[string]any) { props(res, db)["Engine"] = "mysql" }), current,
+			[]guard.Entry{{Env: "dev", Stack: "Database", LogicalID: db, Change: guard.Replace, Properties: []string{"Engine"}, Reason: "an engine change this test intends"}}, nil},
+		{"cache encryption at rest changed", change("Cache", func(res map[string]any) { props(res, cache)["AtRestEncryptionEnabled"] = false }), current, nil,
+			[]string{"Cache: replace AWS::ElastiCache::ReplicationGroup " + cache + " (changed: AtRestEncryptionEnabled)"}},
+		{"key removed under an entry for a replacement", golden, mutated(t, current, "Secrets", func(res map[string]any) { delete(res, key) }),
+			[]guard.Entry{{Env: "dev", Stack: "Secrets", LogicalID: key, Change: guard.Replace, Properties: []string{"Description"}, Reason: "an entry for another change type"}},
+			[]string{"Secrets: destroy AWS::KMS::Key " + key + ": data encrypted with it can only be read with it"}},
+		{"benign: instance class", change("Database", func(res map[string]any) { props(res, db)["DBInstanceClass"] = "db.t4g.small" }), current, nil, nil},
+		{"benign: cache node type", change("Cache", func(res map[string]any) { props(res, cache)["CacheNodeType"] = "cache.t4g.small" }), current, nil, nil},
+		{"benign: alarm threshold", change("Monitoring", func(res map[string]any) {
+			props(res, firstOfType(t, res, "AWS::CloudWatch::Alarm"))["Threshold"] = 99.0
+		}), current, nil, nil},
+	}
+	var cs []comparison
+	var allow []guard.Entry
+	for i, s := range scenarios {
+		label := fmt.Sprintf("s%d", i)
+		cs = append(cs, comparison{label, s.before, s.after})
+		for _, e := range s.allow {
+			e.Env = label
+			allow = append(allow, e)
+		}
+	}
+	stale := guard.Entry{Env: "s0", Stack: "Cache", LogicalID: cache, Change: guard.Replace, Properties: []string{"EngineVersion"}, Reason: "an upgrade that has already shipped"}
+	v := judge(t, cs, append(allow, stale), true)
+	for i, s := range scenarios {
+		t.Run(s.name, func(t *testing.T) {
+			var mine []string
+			for _, bad := range v.Violations {
+				if strings.HasPrefix(bad, fmt.Sprintf("s%d/", i)) {
+					mine = append(mine, bad)
+				}
+			}
+			if len(s.want) == 0 {
+				assert.Empty(t, mine)
+				return
+			}
+			all := strings.Join(mine, "\n")
+			for _, w := range s.want {
+				assert.Contains(t, all, w)
+			}
+			if s.allow != nil {
+				assert.NotContains(t, all, "allowed by the allow-list", "an entry for another property or change type let it through")
+			}
+		})
+	}
+	t.Run("stale allow-list entries", func(t *testing.T) {
+		// The stale one, and the two entries above that name another
+		// property or change type: none of them matched.
+		assert.ElementsMatch(t, []string{
+			"s0/Cache: replace " + cache + " (EngineVersion) matches no change; remove the entry",
+			"s5/Database: replace " + db + " (EngineVersion) matches no change; remove the entry",
+			"s10/Secrets: replace " + key + " (Description) matches no change; remove the entry",
+		}, v.Stale)
+	})
+}
+
+// TestHandEditedGoldensDoNotFoolTheGuard: a change that replaces the
+// database and rewrites its golden by hand passes the working-tree
+// comparison, but not the comparison with the base revision, which CI and
+// pull requests use.
+func TestHandEditedGoldensDoNotFoolTheGuard(t *testing.T) {
+	repo := t.TempDir()
+	git := func(args ...string) {
+		cmd := exec.Command("git", append([]string{"-c", "user.email=ci@example.com", "-c", "user.name=ci"}, args...)...)
+		cmd.Dir = repo
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "git %v: %s", args, out)
+	}
+	require.NoError(t, os.MkdirAll(filepath.Join(repo, "testdata", "dev"), 0o755))
+	for _, s := range before(t, ".", "", "dev") {
+		raw, err := os.ReadFile(s.template)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(repo, "testdata", "dev", s.id+".template.json"), raw, 0o644))
+	}
+	git("init", "-q")
+	git("add", ".")
+	git("commit", "-q", "-m", "base")
+	db := pinnedID(t, "Database", "AWS::RDS::DBInstance")
+	edit := func(res map[string]any) { props(res, db)["DBInstanceIdentifier"] = "webapp-dev-2" }
+	deployed := mutated(t, after("dev"), "Database", edit)
+	// The hand edit: the working tree's golden now says what is deployed.
+	edited := mutated(t, before(t, repo, "", "dev"), "Database", edit)
+	raw, err := os.ReadFile(edited[slices.IndexFunc(edited, func(s stackState) bool { return s.id == "Database" })].template)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(repo, "testdata", "dev", "Database.template.json"), raw, 0o644))
+
+	v := judge(t, []comparison{{"dev", before(t, repo, "", "dev"), deployed}, {"base", before(t, repo, "HEAD", "dev"), deployed}}, nil, false)
+	var working, base []string
+	for _, bad := range v.Violations {
+		if strings.HasPrefix(bad, "dev/") {
+			working = append(working, bad)
+		} else {
+			base = append(base, bad)
+		}
+	}
+	assert.Empty(t, working, "the hand-edited golden hides the change from the working-tree comparison")
+	require.Len(t, base, 1)
+	assert.Contains(t, base[0], "base/Database: replace AWS::RDS::DBInstance "+db+" (changed: DBInstanceIdentifier): it holds the database")
+}
