@@ -82,12 +82,12 @@ func TestNetworkStack(t *testing.T) {
 			services := []string{}
 			for _, r := range *eps {
 				name := fmt.Sprint((*r)["Properties"].(map[string]any)["ServiceName"])
-				services = append(services, regexp.MustCompile(`com\.amazonaws\.[a-z0-9-]+\.([a-z.]+)`).FindStringSubmatch(name)[1])
+				services = append(services, regexp.MustCompile(`com\.amazonaws\.[a-z0-9-]+\.([a-z0-9.-]+)`).FindStringSubmatch(name)[1])
 			}
 			sort.Strings(services)
 			want := []string{}
 			if cfg.Network.InterfaceEndpoints {
-				want = []string{"ecr.api", "ecr.dkr", "logs", "secretsmanager"}
+				want = []string{"ec2messages", "ecr.api", "ecr.dkr", "ecs", "ecs-agent", "ecs-telemetry", "logs", "secretsmanager", "ssm", "ssmmessages", "sts"}
 			}
 			assert.Equal(t, want, services, "interface endpoints")
 		}},

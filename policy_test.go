@@ -28,13 +28,22 @@ func expectedFlows(cfg config.Config) []string {
 		"DatabaseSecurityGroup ingress tcp/5432 from ServiceSecurityGroup",
 		"ServiceSecurityGroup egress tcp/6379 to CacheSecurityGroup",
 		"CacheSecurityGroup ingress tcp/6379 from ServiceSecurityGroup",
-		"ServiceSecurityGroup egress tcp/443 to 0.0.0.0/0",
-		"InstanceSecurityGroup egress tcp/443 to 0.0.0.0/0",
 		"RotationSecurityGroup egress tcp/5432 to DatabaseSecurityGroup",
 		"DatabaseSecurityGroup ingress tcp/5432 from RotationSecurityGroup",
-		"RotationSecurityGroup egress tcp/443 to 0.0.0.0/0",
 	}
-	if cfg.Network.InterfaceEndpoints {
+	// What the application may reach on the internet, as configured.
+	for _, e := range cfg.Network.InternetEgress {
+		flows = append(flows, fmt.Sprintf("ServiceSecurityGroup egress tcp/%d to %s", e.Port, e.CIDR))
+	}
+	if !cfg.Network.InterfaceEndpoints {
+		// AWS APIs through the NAT gateways.
+		flows = append(flows,
+			"InstanceSecurityGroup egress tcp/443 to 0.0.0.0/0",
+			"RotationSecurityGroup egress tcp/443 to 0.0.0.0/0",
+		)
+	} else {
+		// AWS only through the interface endpoints and the S3 gateway
+		// endpoint's prefix list.
 		flows = append(flows,
 			"EndpointSecurityGroup ingress tcp/443 from ServiceSecurityGroup",
 			"ServiceSecurityGroup egress tcp/443 to EndpointSecurityGroup",
@@ -42,6 +51,8 @@ func expectedFlows(cfg config.Config) []string {
 			"InstanceSecurityGroup egress tcp/443 to EndpointSecurityGroup",
 			"EndpointSecurityGroup ingress tcp/443 from RotationSecurityGroup",
 			"RotationSecurityGroup egress tcp/443 to EndpointSecurityGroup",
+			"ServiceSecurityGroup egress tcp/443 to "+cfg.Network.S3PrefixListId,
+			"InstanceSecurityGroup egress tcp/443 to "+cfg.Network.S3PrefixListId,
 		)
 	}
 	sort.Strings(flows)
@@ -69,4 +80,25 @@ func flowsOf(t *testing.T, templates map[string]map[string]any) []string {
 	flows, err := cfn.Flows(templates)
 	require.NoError(t, err)
 	return flows
+}
+
+// TestProdEgressIsClosed: no security group of prod may open connections
+// to 0.0.0.0/0 or ::/0 unless Network.InternetEgress asks for it, which
+// prod's configuration does not.
+func TestProdEgressIsClosed(t *testing.T) {
+	require.Empty(t, envs["prod"].cfg.Network.InternetEgress, "prod asks for no internet egress")
+	open := 0
+	for _, f := range flowsOf(t, envs["prod"].templates) {
+		if strings.Contains(f, " egress ") && (strings.HasSuffix(f, " to 0.0.0.0/0") || strings.HasSuffix(f, " to ::/0")) {
+			open++
+			assert.Fail(t, "egress to the internet", f)
+		}
+	}
+	assert.Zero(t, open)
+	// And the only ingress from anywhere is the load balancer's listeners.
+	for _, f := range flowsOf(t, envs["prod"].templates) {
+		if strings.Contains(f, " ingress ") && strings.HasSuffix(f, " from 0.0.0.0/0") {
+			assert.True(t, strings.HasPrefix(f, "LoadBalancerSecurityGroup ingress tcp/443 ") || strings.HasPrefix(f, "LoadBalancerSecurityGroup ingress tcp/80 "), f)
+		}
+	}
 }

@@ -61,6 +61,11 @@ var readinessRules = []readinessRule{
 		"https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html (max-buffer-size); " +
 			"https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ec2-security-considerations.html (ECS_AWSVPC_BLOCK_IMDS)",
 		logsAndMetadataAreSafe},
+	{"every container image can be pulled from where its instances can reach",
+		"https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-iam.html; " +
+			"https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-working-pulling.html; " +
+			"https://docs.aws.amazon.com/AmazonECS/latest/developerguide/vpc-endpoints.html",
+		imagesCanBePulled},
 	{"every repository's lifecycle rules keep the image the service runs",
 		"https://docs.aws.amazon.com/AmazonECR/latest/userguide/lifecycle_policy_parameters.html",
 		lifecycleKeepsRunningImage},
@@ -736,6 +741,78 @@ func logsAndMetadataAreSafe(t *testing.T, w world) int {
 		assert.Positive(t, hosts, "awsvpc tasks but no launch template whose user data joins an ECS cluster; the IMDS check saw nothing")
 	}
 	return n
+}
+
+// imagesCanBePulled: an image outside ECR needs the container instances to
+// reach the internet on 443; an image through a pull-through cache needs
+// the rule and an execution role that may create the cached repository,
+// import the upstream image and pull it.
+func imagesCanBePulled(t *testing.T, w world) int {
+	prefixes := map[string]bool{}
+	w.each("AWS::ECR::PullThroughCacheRule", func(_ ref, props, _ map[string]any) {
+		prefixes[fmt.Sprint(props["EcrRepositoryPrefix"])] = true
+	})
+	internet := false
+	w.each("AWS::EC2::LaunchTemplate", func(lt ref, props, _ map[string]any) {
+		data, _ := props["LaunchTemplateData"].(map[string]any)
+		for _, id := range asList(data["SecurityGroupIds"]) {
+			if sg, ok := w.resolve(lt.stack, id); ok {
+				for _, rule := range asList(w.props(sg)["SecurityGroupEgress"]) {
+					r := rule.(map[string]any)
+					internet = internet || (r["CidrIp"] == "0.0.0.0/0" && r["FromPort"] == 443.0)
+				}
+			}
+		}
+	})
+	return w.each("AWS::ECS::TaskDefinition", func(td ref, props, _ map[string]any) {
+		role, hasRole := w.resolve(td.stack, props["ExecutionRoleArn"])
+		for _, c := range asList(props["ContainerDefinitions"]) {
+			image := flatten(c.(map[string]any)["Image"])
+			if !strings.Contains(image, ".dkr.ecr.") {
+				assert.True(t, internet, "%s: image %s is outside ECR, but the container instances cannot reach the internet on 443", td, image)
+				continue
+			}
+			path := image[strings.Index(image, "/")+1:]
+			prefix, _, _ := strings.Cut(path, "/")
+			if !prefixes[prefix] {
+				continue // a repository of this app; TestReleaseImageVariant checks its pulls
+			}
+			assert.True(t, strings.HasPrefix(image, w.account+".dkr.ecr."+w.region+"."), "%s: image %s is not in this account's registry", td, image)
+			if !assert.True(t, hasRole, "%s: no execution role to pull %s", td, image) {
+				continue
+			}
+			repo := fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", w.region, w.account, strings.Split(path, ":")[0])
+			for _, action := range []string{"ecr:CreateRepository", "ecr:BatchImportUpstreamImage", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"} {
+				may, why := w.identityAllows(role, request{action: action, resource: func(v any) bool {
+					return slices.ContainsFunc(asListOr(v), func(e any) bool { s, ok := e.(string); return ok && glob(s, repo) })
+				}})
+				assert.True(t, may, "%s: execution role %s may not %s on %s, which the first pull through the cache needs (%s)", td, role, action, repo, why)
+			}
+			may, why := w.identityAllows(role, request{action: "ecr:GetAuthorizationToken", resource: func(v any) bool { return slices.Contains(asListOr(v), any("*")) }})
+			assert.True(t, may, "%s: execution role %s may not ecr:GetAuthorizationToken (%s)", td, role, why)
+		}
+	})
+}
+
+// flatten renders a string or an Fn::Join of strings and pseudo
+// parameters as one string, with AWS::URLSuffix as amazonaws.com.
+func flatten(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case map[string]any:
+		if join, ok := v["Fn::Join"].([]any); ok && len(join) == 2 {
+			var parts []string
+			for _, p := range asList(join[1]) {
+				parts = append(parts, flatten(p))
+			}
+			return strings.Join(parts, fmt.Sprint(join[0]))
+		}
+		if v["Ref"] == "AWS::URLSuffix" {
+			return "amazonaws.com"
+		}
+	}
+	return jsonOf(v)
 }
 
 // bufferBytes parses a Docker size such as 25m or 26214400b (binary units).

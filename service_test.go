@@ -25,9 +25,17 @@ func TestServiceStack(t *testing.T) {
 		}},
 		{"container: placeholder until a tag is set, sized, port, health check, logs", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			s := cfg.Service
+			// Without internet egress (prod) the placeholder comes through
+			// this account's pull-through cache for ECR Public.
+			var image any = "public.ecr.aws/docker/library/busybox:1.37"
+			if cfg.Network.InterfaceEndpoints {
+				image = map[string]any{"Fn::Join": []any{"", []any{
+					cfg.Account + ".dkr.ecr." + cfg.Region + ".", map[string]any{"Ref": "AWS::URLSuffix"}, "/ecr-public/docker/library/busybox:1.37",
+				}}}
+			}
 			tpl.HasResourceProperties(jsii.String("AWS::ECS::TaskDefinition"), map[string]any{
 				"ContainerDefinitions": []any{assertions.Match_ObjectLike(&map[string]any{
-					"Image":        "public.ecr.aws/docker/library/busybox:1.37",
+					"Image":        image,
 					"Command":      []any{"sh", "-c", re(fmt.Sprintf("httpd -f -p %d", s.ContainerPort))},
 					"Cpu":          s.Cpu,
 					"Memory":       s.MemoryMiB,
@@ -67,17 +75,28 @@ func TestServiceStack(t *testing.T) {
 			})
 		}},
 		{"execution role reads exactly these secrets and decrypts through Secrets Manager only", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
-			tpl.HasResourceProperties(jsii.String("AWS::IAM::Policy"), map[string]any{
-				"Roles": []any{map[string]any{"Ref": re("^ExecutionRole")}},
-				"PolicyDocument": map[string]any{"Version": "2012-10-17", "Statement": []any{
-					map[string]any{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": map[string]any{"Fn::ImportValue": re("secrets:.*Key")},
-						"Condition": map[string]any{"StringEquals": map[string]any{"kms:ViaService": fmt.Sprintf("secretsmanager.%s.amazonaws.com", cfg.Region)}}},
-					map[string]any{"Effect": "Allow", "Action": []any{"logs:CreateLogStream", "logs:PutLogEvents"}, "Resource": map[string]any{"Fn::GetAtt": []any{re("^Logs"), "Arn"}}},
-					map[string]any{"Effect": "Allow", "Action": []any{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"}, "Resource": []any{
-						map[string]any{"Fn::ImportValue": re("database:.*CredentialsAttachment")},
-						map[string]any{"Fn::ImportValue": re("secrets:.*RedisAuthToken")},
-					}},
+			var statements []any
+			if cfg.Network.InterfaceEndpoints {
+				// The placeholder through the pull-through cache: the first
+				// pull creates the cached repository and imports the image.
+				statements = append(statements,
+					map[string]any{"Effect": "Allow", "Action": []any{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:BatchImportUpstreamImage", "ecr:CreateRepository", "ecr:GetDownloadUrlForLayer"},
+						"Resource": "arn:aws:ecr:" + cfg.Region + ":" + cfg.Account + ":repository/ecr-public/*"},
+					map[string]any{"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"})
+			}
+			statements = append(statements,
+				map[string]any{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": map[string]any{"Fn::ImportValue": re("secrets:.*Key")},
+					"Condition": map[string]any{"StringEquals": map[string]any{"kms:ViaService": fmt.Sprintf("secretsmanager.%s.amazonaws.com", cfg.Region)}}})
+			statements = append(statements,
+				map[string]any{"Effect": "Allow", "Action": []any{"logs:CreateLogStream", "logs:PutLogEvents"}, "Resource": map[string]any{"Fn::GetAtt": []any{re("^Logs"), "Arn"}}},
+				map[string]any{"Effect": "Allow", "Action": []any{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"}, "Resource": []any{
+					map[string]any{"Fn::ImportValue": re("database:.*CredentialsAttachment")},
+					map[string]any{"Fn::ImportValue": re("secrets:.*RedisAuthToken")},
 				}},
+			)
+			tpl.HasResourceProperties(jsii.String("AWS::IAM::Policy"), map[string]any{
+				"Roles":          []any{map[string]any{"Ref": re("^ExecutionRole")}},
+				"PolicyDocument": map[string]any{"Version": "2012-10-17", "Statement": statements},
 			})
 		}},
 		{"ECS Exec only where configured", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
@@ -233,9 +252,8 @@ func TestReleaseImageVariant(t *testing.T) {
 			})}),
 		})
 	})
-	// The presets run the placeholder, which needs no pull permission.
-	for _, env := range config.Names() {
-		raw, _ := json.Marshal(envs[env].templates["Service"])
-		assert.NotContains(t, string(raw), "ecr:BatchGetImage", "%s: the placeholder image needs no ECR pull permission", env)
-	}
+	// Dev pulls the placeholder from ECR Public over the internet and needs
+	// no ECR permission; prod pulls it through its own cache.
+	raw, _ := json.Marshal(envs["dev"].templates["Service"])
+	assert.NotContains(t, string(raw), "ecr:BatchGetImage", "dev: the public placeholder image needs no ECR pull permission")
 }

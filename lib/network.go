@@ -49,6 +49,10 @@ type SecurityGroups struct {
 	// Endpoints is attached to the interface VPC endpoints; nil when
 	// Config.Network.InterfaceEndpoints is off.
 	Endpoints awsec2.ISecurityGroup
+	// S3 is the prefix list of the S3 gateway endpoint's addresses, which
+	// image layers and the AL2023 package repositories come from; nil
+	// when the interface endpoints are off.
+	S3 awsec2.IPeer
 }
 
 // NetworkStack owns the VPC and every security group.
@@ -101,8 +105,9 @@ func NewNetworkStack(scope constructs.Construct, id string, props *NetworkStackP
 	}
 	if n.InterfaceEndpoints {
 		sgs.Endpoints = addInterfaceEndpoints(stack, vpc)
+		sgs.S3 = awsec2.Peer_PrefixList(jsii.String(n.S3PrefixListId))
 	}
-	allowFlows(sgs, props.ContainerPort)
+	allowFlows(sgs, props.ContainerPort, n.InternetEgress)
 	suppress(sgs.LoadBalancer, "AwsSolutions-EC23",
 		"The internet-facing ALB must accept 80 and 443 from anywhere; those two ports are its only ingress.")
 
@@ -124,7 +129,7 @@ func NewNetworkStack(scope constructs.Construct, id string, props *NetworkStackP
 // "Allowed network flows"). Each line opens one flow, adding the ingress rule
 // on the receiver and the matching egress rule on the sender. Every group was
 // created without outbound access, so what is not here is denied.
-func allowFlows(sg SecurityGroups, containerPort int) {
+func allowFlows(sg SecurityGroups, containerPort int, internet []config.Egress) {
 	app := awsec2.Port_Tcp(jsii.Number(float64(containerPort)))
 	tcp := func(p int) awsec2.Port { return awsec2.Port_Tcp(jsii.Number(float64(p))) }
 
@@ -136,16 +141,25 @@ func allowFlows(sg SecurityGroups, containerPort int) {
 	// The rotation function logs in to change the password and calls
 	// Secrets Manager to store it.
 	sg.Database.Connections().AllowFrom(sg.Rotation, tcp(PostgresPort), jsii.String("Credential rotation to PostgreSQL"))
-	sg.Rotation.Connections().AllowToAnyIpv4(tcp(HTTPSPort), jsii.String("Credential rotation to Secrets Manager"))
-	// AWS APIs and registries (ECR, Secrets Manager, CloudWatch, SSM, ECS
-	// agent) over HTTPS, through the NAT gateways or the VPC endpoints.
-	sg.Service.Connections().AllowToAnyIpv4(tcp(HTTPSPort), jsii.String("Application to AWS APIs and registries"))
-	sg.Instances.Connections().AllowToAnyIpv4(tcp(HTTPSPort), jsii.String("ECS agent and SSM to AWS APIs and registries"))
-	if sg.Endpoints != nil {
-		sg.Endpoints.Connections().AllowFrom(sg.Service, tcp(HTTPSPort), jsii.String("Application to interface endpoints"))
-		sg.Endpoints.Connections().AllowFrom(sg.Instances, tcp(HTTPSPort), jsii.String("ECS instances to interface endpoints"))
-		sg.Endpoints.Connections().AllowFrom(sg.Rotation, tcp(HTTPSPort), jsii.String("Credential rotation to interface endpoints"))
+	// What the application may reach on the internet, as configured.
+	for _, e := range internet {
+		sg.Service.Connections().AllowTo(awsec2.Peer_Ipv4(jsii.String(e.CIDR)), tcp(e.Port), jsii.String("Application to "+e.Purpose))
 	}
+	if sg.Endpoints == nil {
+		// AWS APIs and registries (ECR, Secrets Manager, CloudWatch, SSM,
+		// ECS agent) over HTTPS, through the NAT gateways.
+		sg.Rotation.Connections().AllowToAnyIpv4(tcp(HTTPSPort), jsii.String("Credential rotation to Secrets Manager"))
+		sg.Instances.Connections().AllowToAnyIpv4(tcp(HTTPSPort), jsii.String("ECS agent and SSM to AWS APIs and registries"))
+		return
+	}
+	// AWS only through the VPC endpoints: the interface endpoints' group,
+	// and the S3 gateway endpoint for image layers and packages.
+	sg.Endpoints.Connections().AllowFrom(sg.Service, tcp(HTTPSPort), jsii.String("Application to interface endpoints"))
+	sg.Endpoints.Connections().AllowFrom(sg.Instances, tcp(HTTPSPort), jsii.String("ECS instances to interface endpoints"))
+	sg.Endpoints.Connections().AllowFrom(sg.Rotation, tcp(HTTPSPort), jsii.String("Credential rotation to interface endpoints"))
+	s3 := sg.S3
+	sg.Service.Connections().AllowTo(s3, tcp(HTTPSPort), jsii.String("Application to S3 through the gateway endpoint"))
+	sg.Instances.Connections().AllowTo(s3, tcp(HTTPSPort), jsii.String("Image layers and AL2023 packages from S3 through the gateway endpoint"))
 }
 
 func newSecurityGroup(scope constructs.Construct, vpc awsec2.IVpc, id, description string) awsec2.ISecurityGroup {
@@ -156,9 +170,10 @@ func newSecurityGroup(scope constructs.Construct, vpc awsec2.IVpc, id, descripti
 	})
 }
 
-// addInterfaceEndpoints adds the interface endpoints for ECR, CloudWatch
-// Logs and Secrets Manager in the private subnets and returns their
-// security group, whose rules allowFlows writes.
+// addInterfaceEndpoints adds, in the private subnets, an interface
+// endpoint for every AWS API the tasks, the container instances and the
+// rotation function call, and returns their security group, whose rules
+// allowFlows writes.
 func addInterfaceEndpoints(stack awscdk.Stack, vpc awsec2.Vpc) awsec2.ISecurityGroup {
 	sg := newSecurityGroup(stack, vpc, "EndpointSecurityGroup", "Interface VPC endpoints")
 	for _, ep := range []struct {
@@ -169,6 +184,17 @@ func addInterfaceEndpoints(stack awscdk.Stack, vpc awsec2.Vpc) awsec2.ISecurityG
 		{"EcrDockerEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECR_DOCKER()},
 		{"LogsEndpoint", awsec2.InterfaceVpcEndpointAwsService_CLOUDWATCH_LOGS()},
 		{"SecretsManagerEndpoint", awsec2.InterfaceVpcEndpointAwsService_SECRETS_MANAGER()},
+		// The ECS agent: control plane, task and container events, and
+		// Container Insights metrics.
+		{"EcsEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECS()},
+		{"EcsAgentEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECS_AGENT()},
+		{"EcsTelemetryEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECS_TELEMETRY()},
+		// Session Manager instead of SSH, and the SSM agent.
+		{"SsmEndpoint", awsec2.InterfaceVpcEndpointAwsService_SSM()},
+		{"SsmMessagesEndpoint", awsec2.InterfaceVpcEndpointAwsService_SSM_MESSAGES()},
+		{"Ec2MessagesEndpoint", awsec2.InterfaceVpcEndpointAwsService_EC2_MESSAGES()},
+		// Regional STS for SDKs that assume roles or use web identity.
+		{"StsEndpoint", awsec2.InterfaceVpcEndpointAwsService_STS()},
 	} {
 		vpc.AddInterfaceEndpoint(jsii.String(ep.id), &awsec2.InterfaceVpcEndpointOptions{
 			Service:           ep.service,

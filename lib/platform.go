@@ -59,6 +59,9 @@ func NewPlatform(scope constructs.Construct, cfg config.Config) *Platform {
 		StackProps: d.stackProps("registry", "ECR repository of the application image"),
 		Deployment: d,
 		Registry:   cfg.Registry,
+		// Instances whose egress is closed to the endpoints pull public
+		// images through the cache.
+		CachePublicImages: cfg.Network.InterfaceEndpoints,
 	})
 	p.Alerts = NewAlertsStack(scope, "Alerts", &AlertsStackProps{
 		StackProps:  d.stackProps("alerts", "encrypted SNS topic every alarm notifies"),
@@ -112,6 +115,7 @@ func NewPlatform(scope constructs.Construct, cfg config.Config) *Platform {
 		CapacityProvider:         p.Cluster.CapacityProvider,
 		SecurityGroup:            p.Network.SecurityGroups.Service,
 		Repository:               p.Registry.Repository,
+		PublicImagePrefix:        p.Registry.PublicImagePrefix,
 		TargetGroup:              p.LoadBalancer.TargetGroup,
 		DatabaseCredentials:      p.Database.Credentials,
 		RedisAuthToken:           p.Secrets.RedisAuthToken,

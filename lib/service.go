@@ -2,6 +2,7 @@ package lib
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapplicationautoscaling"
@@ -49,7 +50,11 @@ type ServiceStackProps struct {
 	// SecurityGroup is attached to the tasks' network interfaces.
 	SecurityGroup awsec2.ISecurityGroup
 	Repository    awsecr.IRepository
-	TargetGroup   elbv2.ApplicationTargetGroup
+	// PublicImagePrefix, when set, is the registry's pull-through cache
+	// prefix for ECR Public: the placeholder is pulled through it, since the
+	// container instances cannot reach the internet.
+	PublicImagePrefix string
+	TargetGroup       elbv2.ApplicationTargetGroup
 	// DatabaseCredentials is the attached master secret (host, port,
 	// dbname, username, password); RedisAuthToken holds the AUTH token.
 	DatabaseCredentials awssecretsmanager.ISecret
@@ -130,6 +135,9 @@ func addContainer(stack awscdk.Stack, props *ServiceStackProps, taskDef awsecs.E
 	if s.ImageTag != "" {
 		image = awsecs.ContainerImage_FromEcrRepository(props.Repository, jsii.String(s.ImageTag))
 	} else {
+		if props.PublicImagePrefix != "" {
+			image = cachedPlaceholder(stack, props.PublicImagePrefix, executionRole)
+		}
 		command = jsii.Strings("sh", "-c", fmt.Sprintf(
 			`mkdir -p "$(dirname /www%[1]s)" && echo placeholder > /www/index.html && cp /www/index.html /www%[1]s && exec httpd -f -p %[2]d -h /www`,
 			props.HealthCheckPath, s.ContainerPort))
@@ -269,4 +277,29 @@ func scale(service awsecs.Ec2Service, props *ServiceStackProps) {
 		RequestsPerTarget: jsii.Number(float64(s.RequestsPerTarget)),
 		TargetGroup:       props.TargetGroup,
 	})
+}
+
+// cachedPlaceholder is the placeholder image pulled through the registry's
+// pull-through cache for ECR Public, with what the execution role needs
+// for it: the first pull creates the cached repository and imports the
+// upstream image, later pulls read it.
+func cachedPlaceholder(stack awscdk.Stack, prefix string, executionRole awsiam.Role) awsecs.ContainerImage {
+	repositories := stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ecr"), Resource: jsii.String("repository"), ResourceName: jsii.String(prefix + "/*")})
+	executionRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+			"ecr:BatchImportUpstreamImage", "ecr:CreateRepository"),
+		Resources: &[]*string{repositories},
+	}))
+	executionRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("ecr:GetAuthorizationToken"),
+		Resources: jsii.Strings("*"),
+	}))
+	suppress(defaultPolicy(executionRole), "AwsSolutions-IAM5",
+		"ecr:GetAuthorizationToken has no resource-level permissions, and the pull-through cache creates one repository per upstream image under its prefix, so the pull statements name the prefix's repositories.",
+		"Resource::*", fmt.Sprint("Resource::", stack.Resolve(repositories)))
+	uri := awscdk.Fn_Join(jsii.String(""), &[]*string{
+		stack.Account(), jsii.String(".dkr.ecr."), stack.Region(), jsii.String("."), awscdk.Aws_URL_SUFFIX(),
+		jsii.String("/" + prefix + "/" + strings.TrimPrefix(PlaceholderImage, "public.ecr.aws/")),
+	})
+	return awsecs.ContainerImage_FromRegistry(uri, nil)
 }

@@ -195,6 +195,15 @@ func TestValidateRejects(t *testing.T) {
 			c.Monitoring.AlarmEmails = []string{"oncall@example.com", "Ops <ops@example.com>", "nobody"}
 		}, []string{
 			`Monitoring.AlarmEmails[1]: got "Ops <ops@example.com>", want a plain e-mail address`, `Monitoring.AlarmEmails[2]: got "nobody"`}},
+		{"internet egress rule with a bad CIDR, port and purpose", "prod", func(c *Config) {
+			c.Network.InternetEgress = []Egress{{CIDR: "203.0.113.7/24", Port: 70000, Purpose: ""}}
+		}, []string{`Network.InternetEgress[0].CIDR: got "203.0.113.7/24", want an IPv4 network`, "Network.InternetEgress[0].Port: got 70000", `Network.InternetEgress[0].Purpose: got ""`}},
+		{"no endpoints and no way to AWS", "dev", func(c *Config) {
+			c.Network.InternetEgress = []Egress{{CIDR: "203.0.113.0/24", Port: 443, Purpose: "a partner API"}}
+		}, []string{
+			"Network.InternetEgress: got [{203.0.113.0/24 443 a partner API}], want a rule for 0.0.0.0/0 on port 443: without Network.InterfaceEndpoints"}},
+		{"endpoints without the S3 prefix list", "prod", func(c *Config) { c.Network.S3PrefixListId = "s3" }, []string{
+			`Network.S3PrefixListId: got "s3", want the ID (pl-...) of the prefix list com.amazonaws.eu-west-1.s3`}},
 		{"alarm e-mail listed twice in different case", "prod", func(c *Config) { c.Monitoring.AlarmEmails = []string{"OnCall@example.com", "oncall@EXAMPLE.com"} }, []string{
 			`Monitoring.AlarmEmails[1]: got "oncall@EXAMPLE.com", want each address listed once (addresses are compared without case)`}},
 		{"prod without an image tag and without the placeholder", "prod", func(c *Config) { c.Service.AllowPlaceholderImage = false }, []string{

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/netip"
+	"regexp"
 	"slices"
 )
 
@@ -24,13 +25,48 @@ type Network struct {
 	// FlowLogRetentionDays is how long VPC flow logs are kept; one of the
 	// values CloudWatch Logs accepts. Default 14 in dev, 365 in prod.
 	FlowLogRetentionDays int
-	// InterfaceEndpoints adds VPC interface endpoints for ECR, CloudWatch Logs
-	// and Secrets Manager so that this traffic stays off the NAT gateways.
-	// Default false in dev, true in prod.
+	// InterfaceEndpoints adds the interface VPC endpoints of every AWS API
+	// the tasks, the container instances and the rotation function use
+	// (ECS, its agent and telemetry, ECR, CloudWatch Logs, Secrets Manager,
+	// SSM and Session Manager, STS), and closes their egress to those
+	// endpoints and the S3 gateway endpoint's prefix list: AWS is then
+	// reached without the internet. Default false in dev, true in prod.
 	InterfaceEndpoints bool
+	// InternetEgress is what the application's tasks may reach on the
+	// internet, through the NAT gateways: each rule a destination CIDR, a
+	// TCP port and why. Without InterfaceEndpoints the tasks reach AWS this
+	// way too, so the list must then allow 0.0.0.0/0 on 443, and the
+	// instances and the rotation function get that rule as well. Default:
+	// 0.0.0.0/0 on 443 in dev, nothing in prod.
+	InternetEgress []Egress
+	// S3PrefixListId is the AWS-managed prefix list of S3 in Region
+	// (com.amazonaws.REGION.s3), which the egress to the S3 gateway endpoint
+	// names; needed with InterfaceEndpoints. Look it up with `aws ec2
+	// describe-managed-prefix-lists --filters
+	// Name=prefix-list-name,Values=com.amazonaws.REGION.s3`. Default
+	// "pl-6da54004" (eu-west-1).
+	S3PrefixListId string
+}
+
+// Egress is one destination on the internet the tasks may open
+// connections to.
+type Egress struct {
+	// CIDR is the IPv4 destination, such as 203.0.113.0/24 or 0.0.0.0/0.
+	CIDR string
+	// Port is the TCP port (1-65535).
+	Port int
+	// Purpose says what is there; it becomes the rule's description.
+	Purpose string
+}
+
+// AllowsAnyHTTPS reports whether rules allow TCP 443 to anywhere, which AWS
+// APIs need when they are not reached through endpoints.
+func AllowsAnyHTTPS(rules []Egress) bool {
+	return slices.ContainsFunc(rules, func(e Egress) bool { return e.CIDR == "0.0.0.0/0" && e.Port == 443 })
 }
 
 var (
+	prefixListID = regexp.MustCompile(`^pl-[0-9a-f]{8,17}$`)
 	// dockerBridge is the address range of docker0 on ECS-optimized AMIs; a
 	// VPC overlapping it makes part of the VPC unreachable from containers.
 	dockerBridge = netip.MustParsePrefix("172.17.0.0/16")
@@ -64,6 +100,17 @@ func (c Config) validateNetwork(v *validator) {
 		fmt.Sprintf("from 1 to the number of availability zones (%d)", len(c.AvailabilityZones)))
 	v.check(slices.Contains(RetentionDays, n.FlowLogRetentionDays), "Network.FlowLogRetentionDays", n.FlowLogRetentionDays,
 		fmt.Sprintf("one of %v", RetentionDays))
+	for i, e := range n.InternetEgress {
+		field := fmt.Sprintf("Network.InternetEgress[%d]", i)
+		p, err := netip.ParsePrefix(e.CIDR)
+		v.check(err == nil && p.Addr().Is4() && p.Masked() == p, field+".CIDR", e.CIDR, "an IPv4 network such as 203.0.113.0/24 or 0.0.0.0/0")
+		v.check(e.Port >= 1 && e.Port <= 65535, field+".Port", e.Port, "a TCP port from 1 to 65535")
+		v.check(len(e.Purpose) >= 3 && len(e.Purpose) <= 200, field+".Purpose", e.Purpose, "what is there, 3-200 characters (the rule's description)")
+	}
+	v.check(!n.InterfaceEndpoints || prefixListID.MatchString(n.S3PrefixListId), "Network.S3PrefixListId", n.S3PrefixListId,
+		fmt.Sprintf("the ID (pl-...) of the prefix list com.amazonaws.%s.s3: Network.InterfaceEndpoints closes egress to the endpoints and S3", c.Region))
+	v.check(n.InterfaceEndpoints || AllowsAnyHTTPS(n.InternetEgress), "Network.InternetEgress", n.InternetEgress,
+		"a rule for 0.0.0.0/0 on port 443: without Network.InterfaceEndpoints the tasks, the instances and the rotation function reach AWS APIs through the NAT gateways")
 }
 
 // validateSubnets checks that one public and one private subnet per zone fit

@@ -28,6 +28,8 @@ func devPreset() Config {
 			NatGateways:          1,
 			FlowLogRetentionDays: 14,
 			InterfaceEndpoints:   false,
+			InternetEgress:       []Egress{{CIDR: "0.0.0.0/0", Port: 443, Purpose: "AWS APIs and registries"}},
+			S3PrefixListId:       "pl-6da54004",
 		},
 		Service: Service{
 			ContainerPort:           8080,
@@ -105,6 +107,10 @@ func prodPreset(dev Config) Config {
 	p.Network.NatGateways = 3
 	p.Network.FlowLogRetentionDays = 365
 	p.Network.InterfaceEndpoints = true
+	// Closed egress: AWS only through the endpoints. The NAT gateways stay
+	// (one per zone) so that an application that needs the internet is a
+	// reviewed change of InternetEgress, not a change of the VPC's routes.
+	p.Network.InternetEgress = nil
 
 	p.Service.MinTasks, p.Service.MaxTasks = 3, 12
 	p.Service.Cpu, p.Service.MemoryMiB = 512, 1024
