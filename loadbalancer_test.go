@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/example/platform/internal/cfn"
 	"github.com/example/platform/lib/config"
 	"github.com/stretchr/testify/assert"
 )
@@ -87,5 +88,53 @@ func TestLoadBalancerStack(t *testing.T) {
 			}
 			tpl.HasOutput(jsii.String("LoadBalancerUrl"), map[string]any{"Value": map[string]any{"Fn::Join": []any{"", []any{scheme, map[string]any{"Fn::GetAtt": []any{re("^LoadBalancer"), "DNSName"}}}}}})
 		}},
+	})
+}
+
+// TestFirewallFrontsTheLoadBalancer: prod's ALB is behind a regional web
+// ACL that rate-limits each IP, then runs the four AWS managed rule groups
+// (blocking: none is in count mode by default) and logs with credentials
+// redacted; dev has no firewall.
+func TestFirewallFrontsTheLoadBalancer(t *testing.T) {
+	assert.Empty(t, cfn.Resources(envs["dev"].templates["LoadBalancer"], "AWS::WAFv2::WebACL"), "dev: the firewall is off")
+	tpl := template(t, "prod", "LoadBalancer")
+	managed := func(priority int, name string) map[string]any {
+		return map[string]any{
+			"Name": name, "Priority": priority, "OverrideAction": map[string]any{"None": map[string]any{}},
+			"Statement":        map[string]any{"ManagedRuleGroupStatement": map[string]any{"VendorName": "AWS", "Name": name}},
+			"VisibilityConfig": map[string]any{"CloudWatchMetricsEnabled": true, "MetricName": name, "SampledRequestsEnabled": true},
+		}
+	}
+	check(t, "web ACL with a rate limit and the managed rule groups", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::WAFv2::WebACL"), map[string]any{
+			"Name": "webapp-prod-waf", "Scope": "REGIONAL", "DefaultAction": map[string]any{"Allow": map[string]any{}},
+			"Rules": []any{
+				map[string]any{
+					"Name": "RateLimitPerIp", "Priority": 0, "Action": map[string]any{"Block": map[string]any{}},
+					"Statement":        map[string]any{"RateBasedStatement": map[string]any{"Limit": 2000, "AggregateKeyType": "IP", "EvaluationWindowSec": 300}},
+					"VisibilityConfig": assertions.Match_AnyValue(),
+				},
+				managed(1, "AWSManagedRulesAmazonIpReputationList"),
+				managed(2, "AWSManagedRulesCommonRuleSet"),
+				managed(3, "AWSManagedRulesKnownBadInputsRuleSet"),
+				managed(4, "AWSManagedRulesSQLiRuleSet"),
+			},
+		})
+	})
+	check(t, "associated with the ALB", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::WAFv2::WebACLAssociation"), map[string]any{
+			"ResourceArn": map[string]any{"Ref": re("^LoadBalancer[0-9A-F]{8}$")},
+			"WebACLArn":   map[string]any{"Fn::GetAtt": []any{re("^WebAcl"), "Arn"}},
+		})
+	})
+	check(t, "logs to aws-waf-logs-webapp-prod with authorization and cookie redacted", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::WAFv2::LoggingConfiguration"), map[string]any{
+			"LogDestinationConfigs": []any{"arn:aws:logs:eu-west-1:222222222222:log-group:aws-waf-logs-webapp-prod"},
+			"RedactedFields":        []any{map[string]any{"SingleHeader": map[string]any{"Name": "authorization"}}, map[string]any{"SingleHeader": map[string]any{"Name": "cookie"}}},
+		})
+		tpl.HasResource(jsii.String("AWS::Logs::LogGroup"), map[string]any{
+			"Properties":     map[string]any{"LogGroupName": "aws-waf-logs-webapp-prod", "RetentionInDays": 365},
+			"DeletionPolicy": "RetainExceptOnCreate",
+		})
 	})
 }

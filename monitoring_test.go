@@ -59,6 +59,9 @@ func expectedAlarms(cfg config.Config) []expectedAlarm {
 	if cfg.Cache.Replicas > 0 {
 		alarms = append(alarms, redis("RedisReplicationLag", "ReplicationLag", t.RedisReplicationLagSeconds))
 	}
+	if cfg.LoadBalancer.Firewall.Enabled {
+		alarms = append(alarms, expectedAlarm{"Monitoring", "FirewallBlockedRequests", "AWS/WAFV2/BlockedRequests", t.FirewallBlockedRequests, gt})
+	}
 	return alarms
 }
 
@@ -124,7 +127,11 @@ func TestDashboardHasOneRowPerLayer(t *testing.T) {
 		for id, d := range cfn.Resources(envs[env].templates["Monitoring"], "AWS::CloudWatch::Dashboard") {
 			body, _ := json.Marshal(d["Properties"].(map[string]any)["DashboardBody"])
 			last := -1
-			for _, layer := range []string{"LoadBalancer", "Service", "Cluster", "Database", "Cache"} {
+			rows := []string{"LoadBalancer", "Service", "Cluster", "Database", "Cache"}
+			if env == "prod" {
+				rows = append([]string{"Firewall"}, rows...)
+			}
+			for _, layer := range rows {
 				i := strings.Index(string(body), "### "+layer)
 				assert.Greater(t, i, last, "%s/%s: row %q missing or out of order", env, id, layer)
 				last = i

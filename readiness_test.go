@@ -66,6 +66,10 @@ var readinessRules = []readinessRule{
 			"https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-working-pulling.html; " +
 			"https://docs.aws.amazon.com/AmazonECS/latest/developerguide/vpc-endpoints.html",
 		imagesCanBePulled},
+	{"every web ACL is associated and logs where WAF can write, with credentials redacted",
+		"https://docs.aws.amazon.com/waf/latest/developerguide/logging-cw-logs.html; " +
+			"https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-wafv2-loggingconfiguration.html",
+		firewallsLogAndProtect},
 	{"every repository's lifecycle rules keep the image the service runs",
 		"https://docs.aws.amazon.com/AmazonECR/latest/userguide/lifecycle_policy_parameters.html",
 		lifecycleKeepsRunningImage},
@@ -813,6 +817,46 @@ func flatten(v any) string {
 		}
 	}
 	return jsonOf(v)
+}
+
+// firewallsLogAndProtect: a web ACL protects only what it is associated
+// with; WAF writes logs only to a log group named aws-waf-logs-...; and the
+// logs must not carry the credentials in authorization and cookie headers.
+func firewallsLogAndProtect(t *testing.T, w world) int {
+	return w.each("AWS::WAFv2::WebACL", func(acl ref, props, _ map[string]any) {
+		assert.Equal(t, "REGIONAL", props["Scope"], "%s: an ALB takes a regional web ACL", acl)
+		associated, logged := 0, 0
+		w.each("AWS::WAFv2::WebACLAssociation", func(a ref, p, _ map[string]any) {
+			if r, ok := w.resolve(a.stack, p["WebACLArn"]); ok && r == acl {
+				associated++
+				target, ok := w.resolve(a.stack, p["ResourceArn"])
+				assert.True(t, ok && w.resource(target)["Type"] == "AWS::ElasticLoadBalancingV2::LoadBalancer", "%s: associated with %s, not this app's ALB", acl, jsonOf(p["ResourceArn"]))
+			}
+		})
+		assert.Equal(t, 1, associated, "%s: associated with %d resources, want the ALB", acl, associated)
+		w.each("AWS::WAFv2::LoggingConfiguration", func(l ref, p, _ map[string]any) {
+			if r, ok := w.resolve(l.stack, p["ResourceArn"]); !ok || r != acl {
+				return
+			}
+			logged++
+			for _, d := range asList(p["LogDestinationConfigs"]) {
+				arn := flatten(d)
+				m := regexp.MustCompile(`:log-group:(aws-waf-logs-[A-Za-z0-9_./#-]+)$`).FindStringSubmatch(arn)
+				if assert.NotNil(t, m, "%s: logs to %s, which is not a log group named aws-waf-logs-... (no ':*' suffix)", l, arn) {
+					found := false
+					w.each("AWS::Logs::LogGroup", func(_ ref, lp, _ map[string]any) {
+						found = found || (lp["LogGroupName"] == m[1] && lp["RetentionInDays"] != nil)
+					})
+					assert.True(t, found, "%s: log group %s is not created by this app with a retention", l, m[1])
+				}
+			}
+			redacted := jsonOf(p["RedactedFields"])
+			for _, h := range []string{"authorization", "cookie"} {
+				assert.Contains(t, strings.ToLower(redacted), `"name":"`+h+`"`, "%s: the %s header is not redacted", l, h)
+			}
+		})
+		assert.Equal(t, 1, logged, "%s: %d logging configurations, want one", acl, logged)
+	})
 }
 
 // bufferBytes parses a Docker size such as 25m or 26214400b (binary units).

@@ -2,11 +2,14 @@ package lib
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	elbv2 "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awswafv2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -34,6 +37,9 @@ type LoadBalancerStack struct {
 	// TargetGroup is the concrete group because request-count scaling and
 	// its metrics need to know the load balancer it is attached to.
 	TargetGroup elbv2.ApplicationTargetGroup
+	// BlockedRequests counts what the web ACL blocks, summed over five
+	// minutes; nil without the firewall.
+	BlockedRequests awscloudwatch.IMetric
 }
 
 // NewLoadBalancerStack creates the ALB in the public subnets. With a
@@ -75,7 +81,11 @@ func NewLoadBalancerStack(scope constructs.Construct, id string, props *LoadBala
 	scheme := addListeners(alb, tg, lb.CertificateArn)
 	output(stack, "LoadBalancerUrl", "load_balancer_url: where the application is served",
 		awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String(scheme + "://"), alb.LoadBalancerDnsName()}))
-	return &LoadBalancerStack{Stack: stack, LoadBalancer: alb, TargetGroup: tg}
+	lbs := &LoadBalancerStack{Stack: stack, LoadBalancer: alb, TargetGroup: tg}
+	if lb.Firewall.Enabled {
+		lbs.BlockedRequests = firewall(stack, dep, lb.Firewall, alb)
+	}
+	return lbs
 }
 
 // accessLogBucket receives the ALB's access logs and expires them after
@@ -131,4 +141,91 @@ func addListeners(alb elbv2.ApplicationLoadBalancer, tg elbv2.ApplicationTargetG
 		})
 	}
 	return scheme
+}
+
+// managedRuleGroups maps the short names of config.ManagedRuleGroups to
+// AWS's names.
+var managedRuleGroups = map[string]string{
+	"AmazonIpReputationList": "AWSManagedRulesAmazonIpReputationList",
+	"CommonRuleSet":          "AWSManagedRulesCommonRuleSet",
+	"KnownBadInputsRuleSet":  "AWSManagedRulesKnownBadInputsRuleSet",
+	"SQLiRuleSet":            "AWSManagedRulesSQLiRuleSet",
+}
+
+// firewall puts a regional AWS WAF web ACL in front of the ALB: a rate
+// limit per client IP, then the AWS managed rule groups (each blocking, or
+// counting only where configured), with logs to a log group whose name has
+// the aws-waf-logs- prefix WAF requires, and the authorization and cookie
+// headers redacted. It returns the metric of blocked requests.
+func firewall(stack awscdk.Stack, dep Deployment, fw config.Firewall, alb elbv2.ApplicationLoadBalancer) awscloudwatch.IMetric {
+	name := dep.Name("waf")
+	visibility := func(metric string) *awswafv2.CfnWebACL_VisibilityConfigProperty {
+		return &awswafv2.CfnWebACL_VisibilityConfigProperty{
+			CloudWatchMetricsEnabled: jsii.Bool(true), MetricName: jsii.String(metric), SampledRequestsEnabled: jsii.Bool(true),
+		}
+	}
+	rules := []any{&awswafv2.CfnWebACL_RuleProperty{
+		Name:     jsii.String("RateLimitPerIp"),
+		Priority: jsii.Number(0),
+		Action:   &awswafv2.CfnWebACL_RuleActionProperty{Block: &awswafv2.CfnWebACL_BlockActionProperty{}},
+		Statement: &awswafv2.CfnWebACL_StatementProperty{RateBasedStatement: &awswafv2.CfnWebACL_RateBasedStatementProperty{
+			Limit: jsii.Number(float64(fw.RateLimitPer5Minutes)), AggregateKeyType: jsii.String("IP"), EvaluationWindowSec: jsii.Number(300),
+		}},
+		VisibilityConfig: visibility("RateLimitPerIp"),
+	}}
+	for i, group := range config.ManagedRuleGroups {
+		override := &awswafv2.CfnWebACL_OverrideActionProperty{None: map[string]any{}}
+		if slices.Contains(fw.CountOnly, group) {
+			override = &awswafv2.CfnWebACL_OverrideActionProperty{Count: map[string]any{}}
+		}
+		rules = append(rules, &awswafv2.CfnWebACL_RuleProperty{
+			Name:           jsii.String(managedRuleGroups[group]),
+			Priority:       jsii.Number(float64(i + 1)),
+			OverrideAction: override,
+			Statement: &awswafv2.CfnWebACL_StatementProperty{ManagedRuleGroupStatement: &awswafv2.CfnWebACL_ManagedRuleGroupStatementProperty{
+				VendorName: jsii.String("AWS"), Name: jsii.String(managedRuleGroups[group]),
+			}},
+			VisibilityConfig: visibility(managedRuleGroups[group]),
+		})
+	}
+	acl := awswafv2.NewCfnWebACL(stack, jsii.String("WebAcl"), &awswafv2.CfnWebACLProps{
+		Name:             jsii.String(name),
+		Description:      jsii.String(dep.Title() + ": managed rule groups and a rate limit in front of the ALB"),
+		Scope:            jsii.String("REGIONAL"),
+		DefaultAction:    &awswafv2.CfnWebACL_DefaultActionProperty{Allow: &awswafv2.CfnWebACL_AllowActionProperty{}},
+		Rules:            &rules,
+		VisibilityConfig: visibility(name),
+	})
+	// The Ref to the ALB orders the association after it. Associating
+	// right after the ALB is created is reported to fail now and then as
+	// "not available"; a retried deploy then succeeds.
+	awswafv2.NewCfnWebACLAssociation(stack, jsii.String("WebAclAssociation"), &awswafv2.CfnWebACLAssociationProps{
+		ResourceArn: alb.LoadBalancerArn(),
+		WebAclArn:   acl.AttrArn(),
+	})
+
+	logName := "aws-waf-logs-" + dep.Name()
+	logs := newLogGroup(stack, "FirewallLogs", dep, fw.LogRetentionDays, logName)
+	logging := awswafv2.NewCfnLoggingConfiguration(stack, jsii.String("WebAclLogging"), &awswafv2.CfnLoggingConfigurationProps{
+		ResourceArn: acl.AttrArn(),
+		// The log group's ARN without the ":*" that Fn::GetAtt appends,
+		// the form WAF documents.
+		LogDestinationConfigs: &[]any{stack.FormatArn(&awscdk.ArnComponents{
+			Service: jsii.String("logs"), Resource: jsii.String("log-group"), ResourceName: jsii.String(logName),
+			ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
+		})},
+		RedactedFields: &[]any{
+			&awswafv2.CfnLoggingConfiguration_FieldToMatchProperty{SingleHeader: map[string]any{"Name": "authorization"}},
+			&awswafv2.CfnLoggingConfiguration_FieldToMatchProperty{SingleHeader: map[string]any{"Name": "cookie"}},
+		},
+	})
+	logging.Node().AddDependency(logs)
+
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace:     jsii.String("AWS/WAFV2"),
+		MetricName:    jsii.String("BlockedRequests"),
+		DimensionsMap: &map[string]*string{"WebACL": jsii.String(name), "Region": stack.Region(), "Rule": jsii.String("ALL")},
+		Statistic:     jsii.String("Sum"),
+		Period:        awscdk.Duration_Minutes(jsii.Number(5)),
+	})
 }

@@ -26,11 +26,14 @@ type MonitoringStackProps struct {
 	MinTasks     int
 	AlarmTopic   awssns.ITopic
 	LoadBalancer elbv2.IApplicationLoadBalancer
-	TargetGroup  elbv2.ApplicationTargetGroup
-	Cluster      awsecs.Cluster
-	Service      awsecs.Ec2Service
-	Database     awsrds.IDatabaseInstance
-	Redis        *redis.ReplicationGroup
+	// BlockedRequests is the web ACL's blocked-request metric; nil without
+	// the firewall.
+	BlockedRequests awscloudwatch.IMetric
+	TargetGroup     elbv2.ApplicationTargetGroup
+	Cluster         awsecs.Cluster
+	Service         awsecs.Ec2Service
+	Database        awsrds.IDatabaseInstance
+	Redis           *redis.ReplicationGroup
 	// DeploymentAlarms are created by the Service stack; the dashboard
 	// shows them with the rest.
 	DeploymentAlarms []awscloudwatch.IAlarm
@@ -42,8 +45,9 @@ type MonitoringStack struct {
 	awscdk.Stack
 }
 
-// layers are the dashboard rows, top to bottom.
-var layers = []string{"LoadBalancer", "Service", "Cluster", "Database", "Cache"}
+// layers are the dashboard rows, top to bottom; the Firewall row shows only
+// where there is a firewall.
+var layers = []string{"Firewall", "LoadBalancer", "Service", "Cluster", "Database", "Cache"}
 
 // NewMonitoringStack creates the alarms and the dashboard: one row per
 // layer with its alarms, the deployment alarms in the load balancer's row.
@@ -51,6 +55,7 @@ var layers = []string{"LoadBalancer", "Service", "Cluster", "Database", "Cache"}
 func NewMonitoringStack(scope constructs.Construct, id string, props *MonitoringStackProps) *MonitoringStack {
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
 	specs := map[string][]alarm{
+		"Firewall":     firewallAlarms(props),
 		"LoadBalancer": loadBalancerAlarms(props),
 		"Service":      serviceAlarms(props),
 		"Cluster":      clusterAlarms(props),
@@ -61,6 +66,9 @@ func NewMonitoringStack(scope constructs.Construct, id string, props *Monitoring
 		DefaultInterval: awscdk.Duration_Hours(jsii.Number(3)),
 	})
 	for _, layer := range layers {
+		if len(specs[layer]) == 0 {
+			continue
+		}
 		widgets := []awscloudwatch.IWidget{
 			awscloudwatch.NewTextWidget(&awscloudwatch.TextWidgetProps{Markdown: jsii.String("### " + layer), Width: jsii.Number(24), Height: jsii.Number(1)}),
 		}
@@ -88,6 +96,19 @@ func minutes(n float64) awscdk.Duration { return awscdk.Duration_Minutes(jsii.Nu
 // stat is a metric statistic over a period of the given minutes.
 func stat(s string, period float64) *awscloudwatch.MetricOptions {
 	return &awscloudwatch.MetricOptions{Statistic: jsii.String(s), Period: minutes(period)}
+}
+
+// firewallAlarms watch the requests the web ACL blocks: a sudden rise is
+// an attack, or a rule that turned on real users.
+func firewallAlarms(props *MonitoringStackProps) []alarm {
+	if props.BlockedRequests == nil {
+		return nil
+	}
+	t := props.Thresholds
+	return []alarm{
+		{id: "FirewallBlockedRequests", description: fmt.Sprintf("The web ACL blocked more than %g requests in five minutes", t.FirewallBlockedRequests),
+			metric: props.BlockedRequests, threshold: t.FirewallBlockedRequests, comparison: gt},
+	}
 }
 
 // loadBalancerAlarms watch the load balancer's own errors and the response time.

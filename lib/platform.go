@@ -130,6 +130,7 @@ func NewPlatform(scope constructs.Construct, cfg config.Config) *Platform {
 		MinTasks:         cfg.Service.MinTasks,
 		AlarmTopic:       p.Alerts.Topic,
 		LoadBalancer:     p.LoadBalancer.LoadBalancer,
+		BlockedRequests:  p.LoadBalancer.BlockedRequests,
 		TargetGroup:      p.LoadBalancer.TargetGroup,
 		Cluster:          p.Cluster.Cluster,
 		Service:          p.Service.Service,

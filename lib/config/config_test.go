@@ -204,6 +204,14 @@ func TestValidateRejects(t *testing.T) {
 			"Network.InternetEgress: got [{203.0.113.0/24 443 a partner API}], want a rule for 0.0.0.0/0 on port 443: without Network.InterfaceEndpoints"}},
 		{"endpoints without the S3 prefix list", "prod", func(c *Config) { c.Network.S3PrefixListId = "s3" }, []string{
 			`Network.S3PrefixListId: got "s3", want the ID (pl-...) of the prefix list com.amazonaws.eu-west-1.s3`}},
+		{"firewall rate limit, rule groups and retention", "prod", func(c *Config) {
+			c.LoadBalancer.Firewall.RateLimitPer5Minutes = 5
+			c.LoadBalancer.Firewall.CountOnly = []string{"SQLiRuleSet", "SQLiRuleSet", "XSS"}
+			c.LoadBalancer.Firewall.LogRetentionDays = 10
+		}, []string{"LoadBalancer.Firewall.RateLimitPer5Minutes: got 5, want from 10 to 2000000000",
+			`LoadBalancer.Firewall.CountOnly[1]: got "SQLiRuleSet", want each rule group listed once`,
+			`LoadBalancer.Firewall.CountOnly[2]: got "XSS", want one of [AmazonIpReputationList CommonRuleSet KnownBadInputsRuleSet SQLiRuleSet]`,
+			"LoadBalancer.Firewall.LogRetentionDays: got 10"}},
 		{"alarm e-mail listed twice in different case", "prod", func(c *Config) { c.Monitoring.AlarmEmails = []string{"OnCall@example.com", "oncall@EXAMPLE.com"} }, []string{
 			`Monitoring.AlarmEmails[1]: got "oncall@EXAMPLE.com", want each address listed once (addresses are compared without case)`}},
 		{"prod without an image tag and without the placeholder", "prod", func(c *Config) { c.Service.AllowPlaceholderImage = false }, []string{

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"regexp"
+	"slices"
 )
 
 // LoadBalancer configures the internet-facing ALB and its target group.
@@ -39,7 +40,35 @@ type LoadBalancer struct {
 	// AccessLogRetentionDays expires access logs (1-3650). Default 30 in
 	// dev, 365 in prod.
 	AccessLogRetentionDays int
+	// Firewall puts AWS WAF in front of the ALB.
+	Firewall Firewall
 }
+
+// Firewall configures the AWS WAF web ACL associated with the ALB: AWS
+// managed rule groups, a rate limit per client IP, and logs.
+type Firewall struct {
+	// Enabled associates the web ACL with the ALB. Default false in dev,
+	// true in prod.
+	Enabled bool
+	// RateLimitPer5Minutes is how many requests one IP may send in five
+	// minutes before the rate-based rule blocks it (10-2000000000).
+	// Default 2000.
+	RateLimitPer5Minutes int
+	// CountOnly lists managed rule groups that only count matches instead
+	// of blocking, to roll a group out in count mode first: any of
+	// CommonRuleSet, KnownBadInputsRuleSet, AmazonIpReputationList,
+	// SQLiRuleSet. Default none.
+	CountOnly []string
+	// LogRetentionDays keeps the WAF logs (log group aws-waf-logs-...); one
+	// of the values CloudWatch Logs accepts. Default 30 in dev, 365 in prod.
+	LogRetentionDays int
+}
+
+// ManagedRuleGroups are the AWS managed rule groups of the web ACL, by the
+// short name CountOnly uses, in evaluation order: the core rule set, known
+// bad inputs, the Amazon IP reputation list and SQL injection (the
+// application is backed by PostgreSQL).
+var ManagedRuleGroups = []string{"AmazonIpReputationList", "CommonRuleSet", "KnownBadInputsRuleSet", "SQLiRuleSet"}
 
 var (
 	certificateArn = regexp.MustCompile(`^arn:aws[a-z-]*:acm:([a-z0-9-]+):([0-9]{12}):certificate/([0-9a-f-]{36})$`)
@@ -49,6 +78,17 @@ var (
 
 func (c Config) validateLoadBalancer(v *validator) {
 	lb := c.LoadBalancer
+	fw := lb.Firewall
+	if fw.Enabled {
+		v.check(fw.RateLimitPer5Minutes >= 10 && fw.RateLimitPer5Minutes <= 2000000000, "LoadBalancer.Firewall.RateLimitPer5Minutes", fw.RateLimitPer5Minutes,
+			"from 10 to 2000000000 requests per IP in five minutes")
+		v.check(slices.Contains(RetentionDays, fw.LogRetentionDays), "LoadBalancer.Firewall.LogRetentionDays", fw.LogRetentionDays, fmt.Sprintf("one of %v", RetentionDays))
+	}
+	for i, g := range fw.CountOnly {
+		field := fmt.Sprintf("LoadBalancer.Firewall.CountOnly[%d]", i)
+		v.check(slices.Contains(ManagedRuleGroups, g), field, g, fmt.Sprintf("one of %v", ManagedRuleGroups))
+		v.check(!slices.Contains(fw.CountOnly[:i], g), field, g, "each rule group listed once")
+	}
 	c.validateCertificate(v)
 	v.check(!lb.RequireHTTPS || lb.CertificateArn != "", "LoadBalancer.CertificateArn", lb.CertificateArn,
 		fmt.Sprintf("a certificate ARN: LoadBalancer.RequireHTTPS is on (set it in %s/%s.json, or -c certificateArn=ARN once)", Dir, c.Environment))

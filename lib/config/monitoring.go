@@ -79,6 +79,10 @@ type Thresholds struct {
 	// RedisReplicationLagSeconds: only where replicas exist. Default 5 in
 	// dev, 1 in prod.
 	RedisReplicationLagSeconds float64
+	// FirewallBlockedRequests: requests the web ACL blocks in five
+	// minutes; a sudden rise is an attack or a rule that hurts real users.
+	// Only where the firewall is enabled. Default 500 in dev, 1000 in prod.
+	FirewallBlockedRequests float64
 }
 
 func (c Config) validateMonitoring(v *validator) {

@@ -56,6 +56,7 @@ func devPreset() Config {
 			DeregistrationDelaySeconds: 30,
 			IdleTimeoutSeconds:         60,
 			AccessLogRetentionDays:     30,
+			Firewall:                   Firewall{RateLimitPer5Minutes: 2000, LogRetentionDays: 30},
 		},
 		Monitoring: Monitoring{
 			FunctionLogRetentionDays: 14,
@@ -64,6 +65,7 @@ func devPreset() Config {
 				ServiceCPUPercent: 90, ServiceMemoryPercent: 90, ClusterCPUReservationPercent: 90, ClusterMemoryReservationPercent: 90,
 				DatabaseCPUPercent: 90, DatabaseFreeableMemoryMiB: 64, DatabaseFreeStorageGiB: 2, DatabaseConnections: 70, DatabaseLatencyMillis: 50,
 				RedisEngineCPUPercent: 90, RedisMemoryPercent: 90, RedisEvictions: 1000, RedisConnections: 500, RedisReplicationLagSeconds: 5,
+				FirewallBlockedRequests: 500,
 			},
 		},
 		Database: Database{
@@ -127,6 +129,7 @@ func prodPreset(dev Config) Config {
 	p.LoadBalancer.DeletionProtection = true
 	p.LoadBalancer.DeregistrationDelaySeconds = 60
 	p.LoadBalancer.AccessLogRetentionDays = 365
+	p.LoadBalancer.Firewall = Firewall{Enabled: true, RateLimitPer5Minutes: 2000, LogRetentionDays: 365}
 
 	p.Monitoring = Monitoring{
 		RequireAlarmDestination:  true,
@@ -136,6 +139,7 @@ func prodPreset(dev Config) Config {
 			ServiceCPUPercent: 80, ServiceMemoryPercent: 80, ClusterCPUReservationPercent: 90, ClusterMemoryReservationPercent: 90,
 			DatabaseCPUPercent: 80, DatabaseFreeableMemoryMiB: 512, DatabaseFreeStorageGiB: 20, DatabaseConnections: 500, DatabaseLatencyMillis: 20,
 			RedisEngineCPUPercent: 80, RedisMemoryPercent: 80, RedisEvictions: 100, RedisConnections: 5000, RedisReplicationLagSeconds: 1,
+			FirewallBlockedRequests: 1000,
 		},
 	}
 
