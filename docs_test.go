@@ -188,6 +188,58 @@ func capacityTable() string {
 	return strings.Join(rows, "\n") + "\n"
 }
 
+// listPrices are the public list prices (USD, eu-west-1) the cost table
+// uses, as found on 2026-11-29; the eu-west-1 hourly rates of endpoints and
+// NAT come from secondary sources (unverified against aws.amazon.com).
+var listPrices = struct {
+	endpointHour, endpointGB, natHour, natGB, wafACLMonth, wafRuleMonth float64
+}{endpointHour: 0.011, endpointGB: 0.01, natHour: 0.048, natGB: 0.048, wafACLMonth: 5, wafRuleMonth: 1}
+
+// costTable prices what each environment pays by the hour for its network
+// edge, counted from the templates: interface endpoints per zone against
+// NAT gateways, and the web ACL.
+func costTable() string {
+	const hours = 730
+	rows := []string{
+		"| item | list price | dev | prod |", "|---|---|---|---|",
+	}
+	count := func(env, stack, typ string, keep func(map[string]any) bool) int {
+		n := 0
+		for _, r := range cfn.Resources(envs[env].templates[stack], typ) {
+			if keep == nil || keep(r["Properties"].(map[string]any)) {
+				n++
+			}
+		}
+		return n
+	}
+	interfaceEndpoints := func(p map[string]any) bool { return p["VpcEndpointType"] == "Interface" }
+	money := func(v float64) string { return fmt.Sprintf("$%.0f", v) }
+	var cells [3][2]string
+	for i, env := range []string{"dev", "prod"} {
+		zones := float64(len(envs[env].cfg.AvailabilityZones))
+		eps := float64(count(env, "Network", "AWS::EC2::VPCEndpoint", interfaceEndpoints))
+		nat := float64(count(env, "Network", "AWS::EC2::NatGateway", nil))
+		rules := 0
+		for _, acl := range cfn.Resources(envs[env].templates["LoadBalancer"], "AWS::WAFv2::WebACL") {
+			rules += len(acl["Properties"].(map[string]any)["Rules"].([]any))
+		}
+		cells[0][i] = fmt.Sprintf("%.0f × %.0f zones ≈ %s", eps, zones, money(eps*zones*listPrices.endpointHour*hours))
+		cells[1][i] = fmt.Sprintf("%.0f ≈ %s", nat, money(nat*listPrices.natHour*hours))
+		waf := 0.0
+		if rules > 0 {
+			waf = listPrices.wafACLMonth + float64(rules)*listPrices.wafRuleMonth
+		}
+		cells[2][i] = fmt.Sprintf("%d rules ≈ %s", rules, money(waf))
+	}
+	rows = append(rows,
+		fmt.Sprintf("| interface endpoints (per month) | $%g per endpoint per zone-hour, $%g per GB | %s | %s |", listPrices.endpointHour, listPrices.endpointGB, cells[0][0], cells[0][1]),
+		fmt.Sprintf("| NAT gateways (per month) | $%g per hour, $%g per GB | %s | %s |", listPrices.natHour, listPrices.natGB, cells[1][0], cells[1][1]),
+		"| S3 gateway endpoint | free | $0 | $0 |",
+		fmt.Sprintf("| AWS WAF (per month, before requests) | $%g per web ACL, $%g per rule, $0.60 per million requests | %s | %s |", listPrices.wafACLMonth, listPrices.wafRuleMonth, cells[2][0], cells[2][1]),
+	)
+	return strings.Join(rows, "\n") + "\n"
+}
+
 // stacksDot draws the stacks and their dependencies, each edge labelled
 // with the number of values imported along it.
 func stacksDot() string {
@@ -277,9 +329,10 @@ func TestGeneratedDocsAreCurrent(t *testing.T) {
 		"config":   configTable(t),
 		"outputs":  outputsTable(),
 		"capacity": capacityTable(),
+		"cost":     costTable(),
 	}
 	updated := doc
-	for _, name := range []string{"config", "outputs", "capacity"} {
+	for _, name := range []string{"config", "outputs", "capacity", "cost"} {
 		want := sections[name]
 		got, err := readme.Section(updated, name)
 		if !assert.NoError(t, err, "README.md") {
