@@ -12,7 +12,7 @@ CONCURRENCY ?= 6
 # changes. The deploy workflow, gated by its GitHub environment, sets never.
 APPROVAL ?= broadening
 
-.PHONY: synth test diff deploy destroy fmt update-golden docs bench
+.PHONY: synth test diff deploy deploy-image destroy fmt update-golden docs bench
 
 # The app binary cdk.json runs; rebuilt only when a Go source changes, so
 # `cdk synth` does not pay for compiling and linking every time.
@@ -51,6 +51,13 @@ diff: node_modules/.installed
 ## IAM and security-group broadening still asks for approval
 deploy: node_modules/.installed
 	cdk deploy --all -c env=$(ENV) --concurrency $(CONCURRENCY) --require-approval $(APPROVAL)
+
+## deploy-image: ship TAG to dev in seconds: a hotswap of the task definition
+## that bypasses CloudFormation (dev only; the stack drifts until the next make deploy)
+deploy-image: node_modules/.installed
+	@test "$(ENV)" = dev || { echo "make deploy-image hotswaps past CloudFormation, so it is for ENV=dev only; ship $(ENV) by committing Service.ImageTag and running make deploy"; exit 1; }
+	@test -n "$(TAG)" || { echo "usage: make deploy-image ENV=dev TAG=v1.2.3"; exit 1; }
+	cdk deploy Service --exclusively --hotswap -c env=$(ENV) -c imageTag=$(TAG) --require-approval never
 
 ## destroy: delete every stack of ENV=dev (prod is protected and refused)
 destroy: node_modules/.installed

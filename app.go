@@ -16,7 +16,7 @@ import (
 
 func main() {
 	app := awscdk.NewApp(nil)
-	if _, err := build(app); err != nil {
+	if _, err := build(app, config.Dir); err != nil {
 		fmt.Fprintf(os.Stderr, "invalid configuration:\n%v\n", err)
 		jsii.Close()
 		os.Exit(1)
@@ -26,11 +26,12 @@ func main() {
 }
 
 // build reads the app's context once, validates the configuration it
-// selects and only then creates the platform's stacks in app. With an
-// invalid configuration it creates nothing and returns every problem.
-func build(app awscdk.App) (*lib.Platform, error) {
+// selects from the environment files in dir and only then creates the
+// platform's stacks in app. With an invalid configuration it creates
+// nothing and returns every problem.
+func build(app awscdk.App, dir string) (*lib.Platform, error) {
 	ctx, _ := app.Node().GetAllContext(nil).(map[string]any)
-	cfg, err := config.FromContext(ctx, config.Dir)
+	cfg, err := config.FromContext(ctx, dir)
 	if err != nil {
 		return nil, err
 	}

@@ -61,6 +61,69 @@ var variants = map[string]map[string]any{
 		"alarmEmails":    "oncall@acme.io,ops@acme.io",
 		"availability-zones:account=" + realAccount + ":region=eu-west-1": []any{"eu-west-1a", "eu-west-1b", "eu-west-1c"},
 	},
+	// Prod shipping with BLUE_GREEN (see variantFiles).
+	"prod-bluegreen": {"env": "prod"},
+}
+
+// variantFiles change a variant's committed environment file the way a
+// reviewed change would, for what -c cannot reach: prod-image also ships
+// with a LINEAR rollout, prod-bluegreen with BLUE_GREEN.
+var variantFiles = map[string]map[string]any{
+	"prod-image":     {"Service": map[string]any{"Rollout": map[string]any{"Strategy": "LINEAR", "StepPercent": 20.0}}},
+	"prod-bluegreen": {"Service": map[string]any{"Rollout": map[string]any{"Strategy": "BLUE_GREEN"}}},
+}
+
+// environmentsOf is the directory of environment files a configuration is
+// synthesized from: the committed one, or a copy with the variant's
+// changes.
+func environmentsOf(name, tmp string) (string, error) {
+	overlay, ok := variantFiles[name]
+	if !ok {
+		return config.Dir, nil
+	}
+	dir := filepath.Join(tmp, name+"-environments")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	files, err := filepath.Glob(filepath.Join(config.Dir, "*.json"))
+	if err != nil {
+		return "", err
+	}
+	env, _ := variants[name]["env"].(string)
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			return "", err
+		}
+		if filepath.Base(f) == env+".json" {
+			var doc map[string]any
+			if err := json.Unmarshal(raw, &doc); err != nil {
+				return "", err
+			}
+			if raw, err = json.Marshal(deepMerge(doc, overlay)); err != nil {
+				return "", err
+			}
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), raw, 0o644); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
+}
+
+// deepMerge sets b's values on a, object by object.
+func deepMerge(a, b map[string]any) map[string]any {
+	out := merge(a, nil)
+	for k, v := range b {
+		if bm, ok := v.(map[string]any); ok {
+			if am, ok := out[k].(map[string]any); ok {
+				out[k] = deepMerge(am, bm)
+				continue
+			}
+		}
+		out[k] = v
+	}
+	return out
 }
 
 // realAccount stands for an account a deploy reaches: not one of the
@@ -98,7 +161,12 @@ func run(m *testing.M) int {
 		configs[name] = extra
 	}
 	for name, extra := range configs {
-		s, err := synthesize(merge(ctx, extra), filepath.Join(tmp, name))
+		dir, err := environmentsOf(name, tmp)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "environment files of %s: %v\n", name, err)
+			return 1
+		}
+		s, err := synthesize(merge(ctx, extra), filepath.Join(tmp, name), dir)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "synthesize %s: %v\n", name, err)
 			return 1
@@ -143,11 +211,11 @@ func merge(a, b map[string]any) map[string]any {
 	return out
 }
 
-func synthesize(ctx map[string]any, outdir string) (s *synthesis, err error) {
+func synthesize(ctx map[string]any, outdir, dir string) (s *synthesis, err error) {
 	synthCount++
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(outdir)})
 	// The same path as the CLI: context in, validated config, platform.
-	platform, err := build(app)
+	platform, err := build(app, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -325,7 +393,7 @@ func TestInvalidConfigurationBuildsNothing(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			app := awscdk.NewApp(&awscdk.AppProps{Context: &tt.ctx})
-			p, err := build(app)
+			p, err := build(app, config.Dir)
 			require.Error(t, err)
 			assert.Nil(t, p, "no platform from an invalid configuration")
 			for _, want := range tt.want {

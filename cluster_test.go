@@ -14,9 +14,9 @@ import (
 
 func TestClusterStack(t *testing.T) {
 	runChecks(t, "Cluster", []templateCheck{
-		{"cluster with Container Insights", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
+		{"cluster with Container Insights (enhanced observability in prod)", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			tpl.HasResourceProperties(jsii.String("AWS::ECS::Cluster"), map[string]any{
-				"ClusterSettings": []any{map[string]any{"Name": "containerInsights", "Value": "enabled"}},
+				"ClusterSettings": []any{map[string]any{"Name": "containerInsights", "Value": map[string]string{"dev": "enabled", "prod": "enhanced"}[cfg.Environment]}},
 			})
 		}},
 		{"launch template: ECS-optimized AL2023, IMDSv2, encrypted gp3, no SSH key, instance SG", func(t *testing.T, tpl assertions.Template, cfg config.Config) {

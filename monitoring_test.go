@@ -25,12 +25,20 @@ type expectedAlarm struct {
 func expectedAlarms(cfg config.Config) []expectedAlarm {
 	t := cfg.Monitoring.Thresholds
 	const gt, ge, lt = "GreaterThanThreshold", "GreaterThanOrEqualToThreshold", "LessThanThreshold"
+	// With two target groups (a progressive rollout) the target alarms
+	// watch both, so the new deployment's tasks are watched wherever they
+	// are.
+	errors5xx, unhealthy, response := "AWS/ApplicationELB/HTTPCode_Target_5XX_Count", "AWS/ApplicationELB/UnHealthyHostCount", "AWS/ApplicationELB/TargetResponseTime"
+	if cfg.Service.Rollout.Strategy != "ROLLING" {
+		both := "([FILL(g0, 0), FILL(g1, 0)])"
+		errors5xx, unhealthy, response = "SUM"+both, "MAX"+both+" of "+unhealthy, "MAX"+both+" of "+response
+	}
 	alarms := []expectedAlarm{
-		{"Service", "Target5xxAlarm", "AWS/ApplicationELB/HTTPCode_Target_5XX_Count", t.Target5xxCount, ge},
-		{"Service", "UnhealthyTargetsAlarm", "AWS/ApplicationELB/UnHealthyHostCount", t.UnhealthyTargets, ge},
+		{"Service", "Target5xxAlarm", errors5xx, t.Target5xxCount, ge},
+		{"Service", "UnhealthyTargetsAlarm", unhealthy, t.UnhealthyTargets, ge},
 		{"Monitoring", "Alb5xxRate", "100 * FILL(errors, 0) / FILL(requests, 1)", t.ALB5xxPercent, gt},
-		{"Monitoring", "TargetResponseTimeP95", "AWS/ApplicationELB/TargetResponseTime", t.P95ResponseSeconds, gt},
-		{"Monitoring", "TargetResponseTimeP99", "AWS/ApplicationELB/TargetResponseTime", t.P99ResponseSeconds, gt},
+		{"Monitoring", "TargetResponseTimeP95", response, t.P95ResponseSeconds, gt},
+		{"Monitoring", "TargetResponseTimeP99", response, t.P99ResponseSeconds, gt},
 		{"Monitoring", "ServiceCpu", "AWS/ECS/CPUUtilization", t.ServiceCPUPercent, gt},
 		{"Monitoring", "ServiceMemory", "AWS/ECS/MemoryUtilization", t.ServiceMemoryPercent, gt},
 		{"Monitoring", "RunningTasksBelowMinimum", "ECS/ContainerInsights/RunningTaskCount", float64(cfg.Service.MinTasks), lt},

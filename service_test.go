@@ -11,6 +11,7 @@ import (
 	"github.com/example/platform/internal/cfn"
 	"github.com/example/platform/lib/config"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestServiceStack(t *testing.T) {
@@ -256,4 +257,101 @@ func TestReleaseImageVariant(t *testing.T) {
 	// no ECR permission; prod pulls it through its own cache.
 	raw, _ := json.Marshal(envs["dev"].templates["Service"])
 	assert.NotContains(t, string(raw), "ecr:BatchGetImage", "dev: the public placeholder image needs no ECR pull permission")
+}
+
+// TestProgressiveDelivery asserts each rollout strategy where a
+// configuration ships with it: dev rolls, prod runs a canary, the
+// prod-image variant a linear rollout and prod-bluegreen a blue/green one;
+// every progressive one shifts the production listener rule between the
+// two target groups with a role scoped to them and keeps both request
+// counts scaling.
+func TestProgressiveDelivery(t *testing.T) {
+	for _, tt := range []struct {
+		env      string
+		strategy string
+		shift    map[string]any
+	}{
+		{"dev", "", nil},
+		{"prod", "CANARY", map[string]any{"CanaryConfiguration": map[string]any{"CanaryPercent": 10, "CanaryBakeTimeInMinutes": 5}}},
+		{"prod-image", "LINEAR", map[string]any{"LinearConfiguration": map[string]any{"StepPercent": 20, "StepBakeTimeInMinutes": 5}}},
+		{"prod-bluegreen", "BLUE_GREEN", nil},
+	} {
+		t.Run(tt.env, func(t *testing.T) {
+			tpl := template(t, tt.env, "Service")
+			lb := template(t, tt.env, "LoadBalancer")
+			if tt.strategy == "" {
+				check(t, "a rolling deployment on one target group", func() {
+					tpl.HasResourceProperties(jsii.String("AWS::ECS::Service"), map[string]any{
+						"DeploymentConfiguration": assertions.Match_ObjectLike(&map[string]any{"Strategy": assertions.Match_Absent(), "BakeTimeInMinutes": assertions.Match_Absent()}),
+						"LoadBalancers":           []any{assertions.Match_ObjectLike(&map[string]any{"AdvancedConfiguration": assertions.Match_Absent()})},
+					})
+					lb.ResourceCountIs(jsii.String("AWS::ElasticLoadBalancingV2::TargetGroup"), count(1))
+				})
+				return
+			}
+			dc := map[string]any{"Strategy": tt.strategy, "BakeTimeInMinutes": 10, "DeploymentCircuitBreaker": map[string]any{"Enable": true, "Rollback": true},
+				"Alarms": assertions.Match_ObjectLike(&map[string]any{"Enable": true, "Rollback": true})}
+			for k, v := range tt.shift {
+				dc[k] = v
+			}
+			check(t, "strategy, bake times, alternate target group, production rule and role", func() {
+				tpl.HasResourceProperties(jsii.String("AWS::ECS::Service"), map[string]any{
+					"DeploymentConfiguration": assertions.Match_ObjectLike(&dc),
+					"LoadBalancers": []any{map[string]any{
+						"ContainerName": "App", "ContainerPort": 8080,
+						"TargetGroupArn": map[string]any{"Fn::ImportValue": re(":ExportsOutputRefTargetGroup[0-9A-F]{8}")},
+						"AdvancedConfiguration": map[string]any{
+							"AlternateTargetGroupArn": map[string]any{"Fn::ImportValue": re(":ExportsOutputRefGreenTargetGroup[0-9A-F]{8}")},
+							"ProductionListenerRule":  map[string]any{"Fn::ImportValue": re(":ExportsOutputRefProductionRule[0-9A-F]{8}")},
+							"RoleArn":                 map[string]any{"Fn::GetAtt": []any{re("^TrafficShiftRole"), "Arn"}},
+						},
+					}},
+				})
+			})
+			check(t, "the traffic role is ECS's, scoped to this listener, rule and groups", func() {
+				tpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), map[string]any{
+					"AssumeRolePolicyDocument": assertions.Match_ObjectLike(&map[string]any{"Statement": []any{
+						map[string]any{"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": map[string]any{"Service": "ecs.amazonaws.com"}},
+					}}),
+				})
+				tpl.HasResourceProperties(jsii.String("AWS::IAM::Policy"), map[string]any{
+					"Roles": []any{map[string]any{"Ref": re("^TrafficShiftRole")}},
+					"PolicyDocument": assertions.Match_ObjectLike(&map[string]any{"Statement": []any{
+						map[string]any{"Effect": "Allow", "Resource": "*", "Action": []any{"elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeRules",
+							"elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth"}},
+						map[string]any{"Effect": "Allow", "Action": []any{"elasticloadbalancing:DeregisterTargets", "elasticloadbalancing:RegisterTargets"}, "Resource": []any{
+							map[string]any{"Fn::ImportValue": re("GreenTargetGroup")}, map[string]any{"Fn::ImportValue": re(":ExportsOutputRefTargetGroup")}}},
+						map[string]any{"Effect": "Allow", "Action": "elasticloadbalancing:ModifyListener", "Resource": map[string]any{"Fn::ImportValue": re(":ExportsOutputRefLoadBalancerHttps")}},
+						map[string]any{"Effect": "Allow", "Action": "elasticloadbalancing:ModifyRule", "Resource": map[string]any{"Fn::ImportValue": re(":ExportsOutputRefProductionRule")}},
+					}}),
+				})
+			})
+			check(t, "the production rule forwards every request to blue 100 / green 0", func() {
+				lb.HasResourceProperties(jsii.String("AWS::ElasticLoadBalancingV2::ListenerRule"), map[string]any{
+					"ListenerArn": map[string]any{"Ref": re("^LoadBalancerHttps")},
+					"Priority":    100,
+					"Conditions":  []any{map[string]any{"Field": "path-pattern", "PathPatternConfig": map[string]any{"Values": []any{"/*"}}}},
+					"Actions": []any{map[string]any{"Type": "forward", "ForwardConfig": map[string]any{"TargetGroups": []any{
+						map[string]any{"TargetGroupArn": map[string]any{"Ref": re("^TargetGroup[0-9A-F]{8}$")}, "Weight": 100},
+						map[string]any{"TargetGroupArn": map[string]any{"Ref": re("^GreenTargetGroup")}, "Weight": 0},
+					}}}},
+				})
+			})
+			check(t, "both groups check health alike and both scale on requests", func() {
+				groups := lb.FindResources(jsii.String("AWS::ElasticLoadBalancingV2::TargetGroup"), nil)
+				require.Len(t, *groups, 2)
+				var checks []string
+				for _, g := range *groups {
+					p := (*g)["Properties"].(map[string]any)
+					checks = append(checks, fmt.Sprint(p["HealthCheckPath"], p["HealthCheckIntervalSeconds"], p["TargetGroupAttributes"]))
+				}
+				assert.Equal(t, checks[0], checks[1])
+				tpl.ResourcePropertiesCountIs(jsii.String("AWS::ApplicationAutoScaling::ScalingPolicy"), map[string]any{
+					"TargetTrackingScalingPolicyConfiguration": assertions.Match_ObjectLike(&map[string]any{
+						"PredefinedMetricSpecification": assertions.Match_ObjectLike(&map[string]any{"PredefinedMetricType": "ALBRequestCountPerTarget"}),
+					}),
+				}, count(2))
+			})
+		})
+	}
 }

@@ -1,6 +1,8 @@
 package lib
 
 import (
+	"strings"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsautoscaling"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
@@ -37,7 +39,7 @@ func NewClusterStack(scope constructs.Construct, id string, props *ClusterStackP
 
 	cluster := awsecs.NewCluster(stack, jsii.String("Cluster"), &awsecs.ClusterProps{
 		Vpc:                 props.Vpc,
-		ContainerInsightsV2: awsecs.ContainerInsights_ENABLED,
+		ContainerInsightsV2: awsecs.ContainerInsights(strings.ToUpper(k.ContainerInsights)),
 	})
 
 	launchTemplate, role := newLaunchTemplate(stack, props)

@@ -2,6 +2,7 @@ package lib
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -19,22 +20,54 @@ import (
 // They live in the Service stack because the service refers to them by
 // name and they must exist before it does.
 func newDeploymentAlarms(scope constructs.Construct, props *ServiceStackProps) []awscloudwatch.IAlarm {
-	tg, topic, name := props.TargetGroup, props.AlarmTopic, props.Deployment.Name
+	topic, name := props.AlarmTopic, props.Deployment.Name
 	minute := awscdk.Duration_Minutes(jsii.Number(1))
+	groups := []elbv2.ApplicationTargetGroup{props.TargetGroup}
+	if props.GreenTargetGroup != nil {
+		groups = append(groups, props.GreenTargetGroup)
+	}
+	errors := acrossGroups(groups, "SUM", "Target 5xx", 1, func(m elbv2.IApplicationTargetGroupMetrics) awscloudwatch.IMetric {
+		return m.HttpCodeTarget(elbv2.HttpCodeTarget_TARGET_5XX_COUNT, &awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("Sum")})
+	})
+	unhealthy := acrossGroups(groups, "MAX", "Unhealthy targets", 1, func(m elbv2.IApplicationTargetGroupMetrics) awscloudwatch.IMetric {
+		return m.UnhealthyHostCount(&awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("Maximum")})
+	})
 	return []awscloudwatch.IAlarm{
 		newAlarm(scope, topic, alarm{
 			id: "Target5xxAlarm", name: name("target-5xx"),
 			description: fmt.Sprintf("Tasks answered at least %g requests with 5xx per minute; rolls a deployment back", props.Target5xxCount),
-			metric:      tg.Metrics().HttpCodeTarget(elbv2.HttpCodeTarget_TARGET_5XX_COUNT, &awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("Sum")}),
+			metric:      errors,
 			threshold:   props.Target5xxCount, comparison: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
 		}),
 		newAlarm(scope, topic, alarm{
 			id: "UnhealthyTargetsAlarm", name: name("unhealthy-targets"),
 			description: fmt.Sprintf("At least %g tasks fail the load balancer health check; rolls a deployment back", props.UnhealthyTargets),
-			metric:      tg.Metrics().UnhealthyHostCount(&awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("Maximum")}),
+			metric:      unhealthy,
 			threshold:   props.UnhealthyTargets, comparison: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
 		}),
 	}
+}
+
+// acrossGroups is one target group's metric, or, where a progressive
+// rollout shifts traffic between two groups, the SUM or MAX over both, so
+// that an alarm watches whichever group is live, the new tasks included.
+func acrossGroups(groups []elbv2.ApplicationTargetGroup, fn, label string, periodMinutes float64, metric func(elbv2.IApplicationTargetGroupMetrics) awscloudwatch.IMetric) awscloudwatch.IMetric {
+	if len(groups) == 1 {
+		return metric(groups[0].Metrics())
+	}
+	using := map[string]awscloudwatch.IMetric{}
+	var ids []string
+	for i, g := range groups {
+		id := fmt.Sprintf("g%d", i)
+		using[id] = metric(g.Metrics())
+		ids = append(ids, "FILL("+id+", 0)")
+	}
+	return awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+		Expression:   jsii.String(fn + "([" + strings.Join(ids, ", ") + "])"),
+		UsingMetrics: &using,
+		Label:        jsii.String(label),
+		Period:       awscdk.Duration_Minutes(jsii.Number(periodMinutes)),
+	})
 }
 
 // redeployOnRotation makes a rotated database password reach the running

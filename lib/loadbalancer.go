@@ -24,7 +24,11 @@ type LoadBalancerStackProps struct {
 	// ContainerPort is the port the targets (the application's tasks)
 	// listen on.
 	ContainerPort int
-	Vpc           awsec2.IVpc
+	// Progressive adds what ECS needs to shift traffic between two target
+	// groups (Service.Rollout other than ROLLING): a second target group
+	// and a production listener rule.
+	Progressive bool
+	Vpc         awsec2.IVpc
 	// SecurityGroup is attached to the ALB.
 	SecurityGroup awsec2.ISecurityGroup
 }
@@ -40,6 +44,13 @@ type LoadBalancerStack struct {
 	// BlockedRequests counts what the web ACL blocks, summed over five
 	// minutes; nil without the firewall.
 	BlockedRequests awscloudwatch.IMetric
+	// GreenTargetGroup is where ECS starts a new deployment's tasks and
+	// ProductionRule the listener rule whose weights it shifts between
+	// TargetGroup and GreenTargetGroup; nil for rolling deployments.
+	GreenTargetGroup elbv2.ApplicationTargetGroup
+	ProductionRule   elbv2.ApplicationListenerRule
+	// ProductionListener is the listener that serves users.
+	ProductionListener elbv2.ApplicationListener
 }
 
 // NewLoadBalancerStack creates the ALB in the public subnets. With a
@@ -62,26 +73,33 @@ func NewLoadBalancerStack(scope constructs.Construct, id string, props *LoadBala
 	// region's log-delivery principal.
 	alb.LogAccessLogs(logs, jsii.String("alb"))
 
-	tg := elbv2.NewApplicationTargetGroup(stack, jsii.String("TargetGroup"), &elbv2.ApplicationTargetGroupProps{
-		Vpc:        props.Vpc,
-		TargetType: elbv2.TargetType_IP,
-		Protocol:   elbv2.ApplicationProtocol_HTTP,
-		Port:       jsii.Number(float64(props.ContainerPort)),
-		HealthCheck: &elbv2.HealthCheck{
-			Path:                    jsii.String(lb.HealthCheckPath),
-			HealthyHttpCodes:        jsii.String(lb.HealthyHTTPCodes),
-			Interval:                awscdk.Duration_Seconds(jsii.Number(float64(lb.HealthCheckIntervalSeconds))),
-			Timeout:                 awscdk.Duration_Seconds(jsii.Number(float64(min(5, lb.HealthCheckIntervalSeconds-1)))),
-			HealthyThresholdCount:   jsii.Number(float64(lb.HealthyThreshold)),
-			UnhealthyThresholdCount: jsii.Number(float64(lb.UnhealthyThreshold)),
-		},
-		DeregistrationDelay: awscdk.Duration_Seconds(jsii.Number(float64(lb.DeregistrationDelaySeconds))),
-	})
-
-	scheme := addListeners(alb, tg, lb.CertificateArn)
+	tg := newTargetGroup(stack, "TargetGroup", props)
+	scheme, listener := addListeners(alb, tg, lb.CertificateArn)
 	output(stack, "LoadBalancerUrl", "load_balancer_url: where the application is served",
 		awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String(scheme + "://"), alb.LoadBalancerDnsName()}))
-	lbs := &LoadBalancerStack{Stack: stack, LoadBalancer: alb, TargetGroup: tg}
+	lbs := &LoadBalancerStack{Stack: stack, LoadBalancer: alb, TargetGroup: tg, ProductionListener: listener}
+	if props.Progressive {
+		// The green group has the same health check and deregistration
+		// delay, so whichever group is live behaves the same. The rule
+		// matches every request; ECS rewrites its forward action into
+		// weights over both groups and shifts them. The listener's default
+		// action still forwards to the first group, so nothing changes for
+		// users while the rule is created.
+		lbs.GreenTargetGroup = newTargetGroup(stack, "GreenTargetGroup", props)
+		lbs.ProductionRule = elbv2.NewApplicationListenerRule(stack, jsii.String("ProductionRule"), &elbv2.ApplicationListenerRuleProps{
+			Listener:   listener,
+			Priority:   jsii.Number(100),
+			Conditions: &[]elbv2.ListenerCondition{elbv2.ListenerCondition_PathPatterns(jsii.Strings("/*"))},
+			// Both groups, weighted 100/0 as AWS's own sample sets them up;
+			// ECS moves the weights. CloudFormation writes this action again
+			// only when the rule's template changes (aws/aws-cdk#36649: it
+			// then resets the weights), so the rule is left alone in code.
+			Action: elbv2.ListenerAction_WeightedForward(&[]*elbv2.WeightedTargetGroup{
+				{TargetGroup: tg, Weight: jsii.Number(100)},
+				{TargetGroup: lbs.GreenTargetGroup, Weight: jsii.Number(0)},
+			}, nil),
+		})
+	}
 	if lb.Firewall.Enabled {
 		lbs.BlockedRequests = firewall(stack, dep, lb.Firewall, alb)
 	}
@@ -110,11 +128,9 @@ func accessLogBucket(stack awscdk.Stack, dep Deployment, days int) awss3.Bucket 
 
 // addListeners serves HTTPS with the certificate and redirects HTTP to it,
 // or, without a certificate, forwards HTTP. It returns the URL scheme.
-func addListeners(alb elbv2.ApplicationLoadBalancer, tg elbv2.ApplicationTargetGroup, certificateArn string) string {
-	scheme := "http"
+func addListeners(alb elbv2.ApplicationLoadBalancer, tg elbv2.ApplicationTargetGroup, certificateArn string) (string, elbv2.ApplicationListener) {
 	if certificateArn != "" {
-		scheme = "https"
-		alb.AddListener(jsii.String("Https"), &elbv2.BaseApplicationListenerProps{
+		https := alb.AddListener(jsii.String("Https"), &elbv2.BaseApplicationListenerProps{
 			Port:                jsii.Number(HTTPSPort),
 			Protocol:            elbv2.ApplicationProtocol_HTTPS,
 			Certificates:        &[]elbv2.IListenerCertificate{elbv2.ListenerCertificate_FromArn(jsii.String(certificateArn))},
@@ -132,15 +148,36 @@ func addListeners(alb elbv2.ApplicationLoadBalancer, tg elbv2.ApplicationTargetG
 			}),
 			Open: jsii.Bool(false),
 		})
-	} else {
-		alb.AddListener(jsii.String("Http"), &elbv2.BaseApplicationListenerProps{
-			Port:                jsii.Number(HTTPPort),
-			Protocol:            elbv2.ApplicationProtocol_HTTP,
-			DefaultTargetGroups: &[]elbv2.IApplicationTargetGroup{tg},
-			Open:                jsii.Bool(false),
-		})
+		return "https", https
 	}
-	return scheme
+	http := alb.AddListener(jsii.String("Http"), &elbv2.BaseApplicationListenerProps{
+		Port:                jsii.Number(HTTPPort),
+		Protocol:            elbv2.ApplicationProtocol_HTTP,
+		DefaultTargetGroups: &[]elbv2.IApplicationTargetGroup{tg},
+		Open:                jsii.Bool(false),
+	})
+	return "http", http
+}
+
+// newTargetGroup is a group of the application's tasks, registered by IP
+// (awsvpc), with the load balancer's health check.
+func newTargetGroup(stack awscdk.Stack, id string, props *LoadBalancerStackProps) elbv2.ApplicationTargetGroup {
+	lb := props.LoadBalancer
+	return elbv2.NewApplicationTargetGroup(stack, jsii.String(id), &elbv2.ApplicationTargetGroupProps{
+		Vpc:        props.Vpc,
+		TargetType: elbv2.TargetType_IP,
+		Protocol:   elbv2.ApplicationProtocol_HTTP,
+		Port:       jsii.Number(float64(props.ContainerPort)),
+		HealthCheck: &elbv2.HealthCheck{
+			Path:                    jsii.String(lb.HealthCheckPath),
+			HealthyHttpCodes:        jsii.String(lb.HealthyHTTPCodes),
+			Interval:                awscdk.Duration_Seconds(jsii.Number(float64(lb.HealthCheckIntervalSeconds))),
+			Timeout:                 awscdk.Duration_Seconds(jsii.Number(float64(min(5, lb.HealthCheckIntervalSeconds-1)))),
+			HealthyThresholdCount:   jsii.Number(float64(lb.HealthyThreshold)),
+			UnhealthyThresholdCount: jsii.Number(float64(lb.UnhealthyThreshold)),
+		},
+		DeregistrationDelay: awscdk.Duration_Seconds(jsii.Number(float64(lb.DeregistrationDelaySeconds))),
+	})
 }
 
 // managedRuleGroups maps the short names of config.ManagedRuleGroups to

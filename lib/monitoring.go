@@ -30,10 +30,13 @@ type MonitoringStackProps struct {
 	// the firewall.
 	BlockedRequests awscloudwatch.IMetric
 	TargetGroup     elbv2.ApplicationTargetGroup
-	Cluster         awsecs.Cluster
-	Service         awsecs.Ec2Service
-	Database        awsrds.IDatabaseInstance
-	Redis           *redis.ReplicationGroup
+	// GreenTargetGroup is the second group of a progressive rollout; nil
+	// for rolling deployments.
+	GreenTargetGroup elbv2.ApplicationTargetGroup
+	Cluster          awsecs.Cluster
+	Service          awsecs.Ec2Service
+	Database         awsrds.IDatabaseInstance
+	Redis            *redis.ReplicationGroup
 	// DeploymentAlarms are created by the Service stack; the dashboard
 	// shows them with the rest.
 	DeploymentAlarms []awscloudwatch.IAlarm
@@ -73,6 +76,7 @@ func NewMonitoringStack(scope constructs.Construct, id string, props *Monitoring
 			awscloudwatch.NewTextWidget(&awscloudwatch.TextWidgetProps{Markdown: jsii.String("### " + layer), Width: jsii.Number(24), Height: jsii.Number(1)}),
 		}
 		if layer == "LoadBalancer" {
+			widgets = append(widgets, deploymentHealth(props))
 			for _, a := range props.DeploymentAlarms {
 				widgets = append(widgets, awscloudwatch.NewAlarmWidget(&awscloudwatch.AlarmWidgetProps{Alarm: a, Title: a.AlarmName(), Width: jsii.Number(6)}))
 			}
@@ -92,6 +96,15 @@ const (
 )
 
 func minutes(n float64) awscdk.Duration { return awscdk.Duration_Minutes(jsii.Number(n)) }
+
+// targetGroups are the groups the service's tasks register with: one, or
+// blue and green during progressive rollouts.
+func targetGroups(props *MonitoringStackProps) []elbv2.ApplicationTargetGroup {
+	if props.GreenTargetGroup == nil {
+		return []elbv2.ApplicationTargetGroup{props.TargetGroup}
+	}
+	return []elbv2.ApplicationTargetGroup{props.TargetGroup, props.GreenTargetGroup}
+}
 
 // stat is a metric statistic over a period of the given minutes.
 func stat(s string, period float64) *awscloudwatch.MetricOptions {
@@ -114,7 +127,12 @@ func firewallAlarms(props *MonitoringStackProps) []alarm {
 // loadBalancerAlarms watch the load balancer's own errors and the response time.
 func loadBalancerAlarms(props *MonitoringStackProps) []alarm {
 	t := props.Thresholds
-	alb, tg := props.LoadBalancer.Metrics(), props.TargetGroup.Metrics()
+	alb := props.LoadBalancer.Metrics()
+	responseTime := func(s string) awscloudwatch.IMetric {
+		return acrossGroups(targetGroups(props), "MAX", s+" response time", 5, func(m elbv2.IApplicationTargetGroupMetrics) awscloudwatch.IMetric {
+			return m.TargetResponseTime(stat(s, 5))
+		})
+	}
 	return []alarm{
 		{id: "Alb5xxRate", description: fmt.Sprintf("The load balancer answers more than %g%% of requests with its own 5xx", t.ALB5xxPercent),
 			metric: awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
@@ -128,9 +146,9 @@ func loadBalancerAlarms(props *MonitoringStackProps) []alarm {
 			}),
 			threshold: t.ALB5xxPercent, comparison: gt},
 		{id: "TargetResponseTimeP95", description: fmt.Sprintf("p95 response time above %g s", t.P95ResponseSeconds),
-			metric: tg.TargetResponseTime(stat("p95", 5)), threshold: t.P95ResponseSeconds, comparison: gt},
+			metric: responseTime("p95"), threshold: t.P95ResponseSeconds, comparison: gt},
 		{id: "TargetResponseTimeP99", description: fmt.Sprintf("p99 response time above %g s", t.P99ResponseSeconds),
-			metric: tg.TargetResponseTime(stat("p99", 5)), threshold: t.P99ResponseSeconds, comparison: gt},
+			metric: responseTime("p99"), threshold: t.P99ResponseSeconds, comparison: gt},
 	}
 }
 
@@ -210,4 +228,18 @@ func cacheAlarms(props *MonitoringStackProps) []alarm {
 			metric:      lag, threshold: t.RedisReplicationLagSeconds, comparison: gt})
 	}
 	return alarms
+}
+
+// deploymentHealth graphs the healthy and unhealthy tasks of each target
+// group: during a progressive rollout the new deployment's tasks are the
+// ones in the group that is not live.
+func deploymentHealth(props *MonitoringStackProps) awscloudwatch.IWidget {
+	var left []awscloudwatch.IMetric
+	for i, g := range targetGroups(props) {
+		name := []string{"blue", "green"}[i]
+		left = append(left,
+			g.Metrics().HealthyHostCount(&awscloudwatch.MetricOptions{Statistic: jsii.String("Minimum"), Period: minutes(1), Label: jsii.String("healthy (" + name + ")")}),
+			g.Metrics().UnhealthyHostCount(&awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: minutes(1), Label: jsii.String("unhealthy (" + name + ")")}))
+	}
+	return awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{Title: jsii.String("Tasks behind the load balancer"), Left: &left, Width: jsii.Number(12)})
 }

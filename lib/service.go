@@ -55,6 +55,12 @@ type ServiceStackProps struct {
 	// container instances cannot reach the internet.
 	PublicImagePrefix string
 	TargetGroup       elbv2.ApplicationTargetGroup
+	// GreenTargetGroup, ProductionRule and ProductionListener are the
+	// load balancer's parts a progressive rollout shifts traffic with;
+	// nil for rolling deployments.
+	GreenTargetGroup   elbv2.ApplicationTargetGroup
+	ProductionRule     elbv2.ApplicationListenerRule
+	ProductionListener elbv2.IApplicationListener
 	// DatabaseCredentials is the attached master secret (host, port,
 	// dbname, username, password); RedisAuthToken holds the AUTH token.
 	DatabaseCredentials awssecretsmanager.ISecret
@@ -226,7 +232,7 @@ func newService(stack awscdk.Stack, props *ServiceStackProps, taskDef awsecs.Ec2
 	for i, a := range alarms {
 		alarmNames[i] = a.AlarmName()
 	}
-	service := awsecs.NewEc2Service(stack, jsii.String("Service"), &awsecs.Ec2ServiceProps{
+	sp := &awsecs.Ec2ServiceProps{
 		Cluster:        props.Cluster,
 		TaskDefinition: taskDef,
 		SecurityGroups: &[]awsec2.ISecurityGroup{lockedSecurityGroup(stack, "ServiceSecurityGroup", props.SecurityGroup)},
@@ -255,11 +261,66 @@ func newService(stack awscdk.Stack, props *ServiceStackProps, taskDef awsecs.Ec2
 		EnableExecuteCommand:        jsii.Bool(props.Service.EnableExec),
 		PropagateTags:               awsecs.PropagatedTagSource_SERVICE,
 		EnableECSManagedTags:        jsii.Bool(true),
+	}
+	r := props.Service.Rollout
+	if !r.Progressive() {
+		service := awsecs.NewEc2Service(stack, jsii.String("Service"), sp)
+		// Registration only records the target group on the service; the
+		// security groups are locked, so no rule leaves the Network stack.
+		service.AttachToApplicationTargetGroup(props.TargetGroup)
+		return service
+	}
+	// ECS starts the new tasks in the green group, shifts the production
+	// rule's weights to it (a share first for CANARY, in steps for LINEAR,
+	// all at once for BLUE_GREEN), keeps the old tasks through the bake,
+	// and rolls back when a deployment alarm fires or the circuit breaker
+	// trips before the bake ends.
+	sp.DeploymentStrategy = awsecs.DeploymentStrategy(r.Strategy)
+	sp.BakeTime = awscdk.Duration_Minutes(jsii.Number(float64(r.BakeMinutes)))
+	shift := &awsecs.TrafficShiftConfig{StepPercent: jsii.Number(r.StepPercent), StepBakeTime: awscdk.Duration_Minutes(jsii.Number(float64(r.StepBakeMinutes)))}
+	switch r.Strategy {
+	case "CANARY":
+		sp.CanaryConfiguration = shift
+	case "LINEAR":
+		sp.LinearConfiguration = shift
+	}
+	service := awsecs.NewEc2Service(stack, jsii.String("Service"), sp)
+	target := service.LoadBalancerTarget(&awsecs.LoadBalancerTargetOptions{
+		ContainerName: jsii.String("App"),
+		ContainerPort: jsii.Number(float64(props.Service.ContainerPort)),
+		AlternateTarget: awsecs.NewAlternateTarget(jsii.String("GreenTarget"), &awsecs.AlternateTargetProps{
+			AlternateTargetGroup: props.GreenTargetGroup,
+			ProductionListener:   awsecs.ListenerRuleConfiguration_ApplicationListenerRule(props.ProductionRule),
+			Role:                 trafficRole(stack, props),
+		}),
 	})
-	// Registration only records the target group on the service; the
-	// security groups are locked, so no rule leaves the Network stack.
-	service.AttachToApplicationTargetGroup(props.TargetGroup)
+	target.AttachToApplicationTargetGroup(props.TargetGroup)
 	return service
+}
+
+// trafficRole is the role ECS assumes to shift traffic during a
+// progressive rollout: AWS's AmazonECSInfrastructureRolePolicyForLoadBalancers,
+// narrowed to this load balancer's production listener, its rule and the
+// two target groups. Only the Describe calls need "*".
+func trafficRole(stack awscdk.Stack, props *ServiceStackProps) awsiam.IRole {
+	role := awsiam.NewRole(stack, jsii.String("TrafficShiftRole"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("ecs.amazonaws.com"), nil),
+		Description: jsii.String("ECS shifts the production listener rule between the blue and green target groups"),
+	})
+	for _, st := range []*awsiam.PolicyStatementProps{
+		{Actions: jsii.Strings("elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeRules",
+			"elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth"), Resources: jsii.Strings("*")},
+		{Actions: jsii.Strings("elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"),
+			Resources: &[]*string{props.TargetGroup.TargetGroupArn(), props.GreenTargetGroup.TargetGroupArn()}},
+		{Actions: jsii.Strings("elasticloadbalancing:ModifyListener"), Resources: &[]*string{props.ProductionListener.ListenerArn()}},
+		{Actions: jsii.Strings("elasticloadbalancing:ModifyRule"), Resources: &[]*string{props.ProductionRule.ListenerRuleArn()}},
+	} {
+		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(st))
+	}
+	suppress(defaultPolicy(role), "AwsSolutions-IAM5",
+		"The Elastic Load Balancing Describe calls have no resource-level permissions; every modifying action names this listener, its rule or the two target groups.",
+		"Resource::*")
+	return role
 }
 
 // scale keeps the task count between the configured bounds, on CPU and on
@@ -277,6 +338,15 @@ func scale(service awsecs.Ec2Service, props *ServiceStackProps) {
 		RequestsPerTarget: jsii.Number(float64(s.RequestsPerTarget)),
 		TargetGroup:       props.TargetGroup,
 	})
+	if props.GreenTargetGroup != nil {
+		// One policy per group: the live group's requests decide, the
+		// idle group's zero only ever votes for scaling in, which
+		// Application Auto Scaling follows only when every policy agrees.
+		scaling.ScaleOnRequestCount(jsii.String("GreenRequests"), &awsecs.RequestCountScalingProps{
+			RequestsPerTarget: jsii.Number(float64(s.RequestsPerTarget)),
+			TargetGroup:       props.GreenTargetGroup,
+		})
+	}
 }
 
 // cachedPlaceholder is the placeholder image pulled through the registry's

@@ -30,6 +30,11 @@ type Cluster struct {
 	// impossible to delete while instances are protected, so it is off where
 	// `cdk destroy` must complete. Default false in dev, true in prod.
 	ManagedTerminationProtection bool
+	// ContainerInsights is "enabled" (service and cluster metrics) or
+	// "enhanced" (also task and container metrics, and the new
+	// deployment's health, at a higher CloudWatch cost). Default "enabled"
+	// in dev, "enhanced" in prod.
+	ContainerInsights string
 }
 
 var (
@@ -51,5 +56,6 @@ func (c Config) validateCluster(v *validator) {
 	v.check(instanceType.MatchString(k.InstanceType) && !slices.Contains(tooSmall, size), "Cluster.InstanceType", k.InstanceType,
 		"a current x86_64 instance type of medium size or larger, such as t3.medium or m6i.large")
 	v.check(k.AmiID == "" || amiID.MatchString(k.AmiID), "Cluster.AmiID", k.AmiID, "empty (recommended ECS-optimized AMI) or an AMI ID such as ami-0123456789abcdef0")
+	v.check(k.ContainerInsights == "enabled" || k.ContainerInsights == "enhanced", "Cluster.ContainerInsights", k.ContainerInsights, `"enabled" or "enhanced"`)
 	v.check(k.RootVolumeGiB >= 30 && k.RootVolumeGiB <= 1000, "Cluster.RootVolumeGiB", k.RootVolumeGiB, "from 30 (the AMI's snapshot size) to 1000")
 }

@@ -212,6 +212,16 @@ func TestValidateRejects(t *testing.T) {
 			`LoadBalancer.Firewall.CountOnly[1]: got "SQLiRuleSet", want each rule group listed once`,
 			`LoadBalancer.Firewall.CountOnly[2]: got "XSS", want one of [AmazonIpReputationList CommonRuleSet KnownBadInputsRuleSet SQLiRuleSet]`,
 			"LoadBalancer.Firewall.LogRetentionDays: got 10"}},
+		{"unknown rollout strategy", "dev", func(c *Config) { c.Service.Rollout.Strategy = "ALL_AT_ONCE" }, []string{
+			`Service.Rollout.Strategy: got "ALL_AT_ONCE", want one of [ROLLING BLUE_GREEN LINEAR CANARY]`}},
+		{"canary share and bake out of range", "prod", func(c *Config) {
+			c.Service.Rollout.StepPercent = 0.05
+			c.Service.Rollout.StepBakeMinutes = -1
+			c.Service.Rollout.BakeMinutes = 2000
+		}, []string{"Service.Rollout.StepPercent: got 0.05, want a share from 0.1 to 99.9", "Service.Rollout.StepBakeMinutes: got -1", "Service.Rollout.BakeMinutes: got 2000"}},
+		{"linear step too small or not in tenths", "prod", func(c *Config) { c.Service.Rollout.Strategy = "LINEAR"; c.Service.Rollout.StepPercent = 2.55 }, []string{
+			"Service.Rollout.StepPercent: got 2.55, want a step from 3 to 99.9 in steps of 0.1"}},
+		{"unknown Container Insights level", "dev", func(c *Config) { c.Cluster.ContainerInsights = "full" }, []string{`Cluster.ContainerInsights: got "full"`}},
 		{"alarm e-mail listed twice in different case", "prod", func(c *Config) { c.Monitoring.AlarmEmails = []string{"OnCall@example.com", "oncall@EXAMPLE.com"} }, []string{
 			`Monitoring.AlarmEmails[1]: got "oncall@EXAMPLE.com", want each address listed once (addresses are compared without case)`}},
 		{"prod without an image tag and without the placeholder", "prod", func(c *Config) { c.Service.AllowPlaceholderImage = false }, []string{

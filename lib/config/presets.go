@@ -44,8 +44,9 @@ func devPreset() Config {
 			RequestsPerTarget:       1000,
 			LogRetentionDays:        14,
 			EnableExec:              true,
+			Rollout:                 Rollout{Strategy: "ROLLING", StepPercent: 10, StepBakeMinutes: 5, BakeMinutes: 10},
 		},
-		Cluster:  Cluster{MinInstances: 1, MaxInstances: 3, InstanceType: "t3.medium", RootVolumeGiB: 30},
+		Cluster:  Cluster{MinInstances: 1, MaxInstances: 3, InstanceType: "t3.medium", RootVolumeGiB: 30, ContainerInsights: "enabled"},
 		Registry: Registry{ImmutableTags: true, ScratchTagPrefixes: []string{"pr-", "ci-"}, KeepImages: 10, UntaggedExpiryDays: 1},
 		LoadBalancer: LoadBalancer{
 			HealthCheckPath:            "/healthz",
@@ -120,7 +121,10 @@ func prodPreset(dev Config) Config {
 	p.Service.EnableExec = false
 	p.Service.AllowPlaceholderImage = false
 
-	p.Cluster = Cluster{MinInstances: 3, MaxInstances: 12, InstanceType: "m6i.large", RootVolumeGiB: 30, ManagedTerminationProtection: true}
+	p.Cluster = Cluster{MinInstances: 3, MaxInstances: 12, InstanceType: "m6i.large", RootVolumeGiB: 30, ManagedTerminationProtection: true, ContainerInsights: "enhanced"}
+	// A canary: 10% of the traffic for five minutes, with the deployment
+	// alarms watching, before the rest; the old tasks stay ten minutes more.
+	p.Service.Rollout.Strategy = "CANARY"
 	// Slices are shared by the copy; prod gets its own.
 	p.Registry.ScratchTagPrefixes = slices.Clone(dev.Registry.ScratchTagPrefixes)
 	p.Registry.KeepImages, p.Registry.UntaggedExpiryDays = 50, 7

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -57,7 +58,35 @@ type Service struct {
 	// EnableExec turns on ECS Exec (an SSM session into a running
 	// container). Default true in dev, false in prod.
 	EnableExec bool
+	// Rollout is how a new task definition replaces the running one.
+	Rollout Rollout
 }
+
+// Rollout configures how ECS ships a new image.
+type Rollout struct {
+	// Strategy is ROLLING (new tasks take traffic as soon as they are
+	// healthy), BLUE_GREEN (all traffic moves at once to a full new set of
+	// tasks), LINEAR (in equal steps) or CANARY (a share first, then the
+	// rest); the last three keep the old tasks until the bake ends and roll
+	// back on a deployment alarm. Default ROLLING in dev, CANARY in prod.
+	Strategy string
+	// StepPercent is the share of traffic a CANARY shifts first
+	// (0.1-99.9), or a LINEAR step (3-99.9). Default 10.
+	StepPercent float64
+	// StepBakeMinutes is how long a CANARY or LINEAR waits after a shift
+	// before the next one (0-1440). Default 5.
+	StepBakeMinutes int
+	// BakeMinutes is how long the old tasks stay after all traffic moved,
+	// so a rollback is instant (0-1440). Default 10.
+	BakeMinutes int
+}
+
+// Strategies are the rollout strategies ECS offers.
+var Strategies = []string{"ROLLING", "BLUE_GREEN", "LINEAR", "CANARY"}
+
+// Progressive reports whether the strategy shifts traffic between two
+// target groups (anything but ROLLING).
+func (r Rollout) Progressive() bool { return r.Strategy != "ROLLING" }
 
 var (
 	// reservedPorts are used by the ALB listeners, the database and the cache.
@@ -86,7 +115,20 @@ func (c Config) validateService(v *validator) {
 	v.check(s.CPUTargetPercent >= 10 && s.CPUTargetPercent <= 90, "Service.CPUTargetPercent", s.CPUTargetPercent, "from 10 to 90")
 	v.check(s.RequestsPerTarget >= 1 && s.RequestsPerTarget <= 100000, "Service.RequestsPerTarget", s.RequestsPerTarget, "from 1 to 100000")
 	v.check(slices.Contains(RetentionDays, s.LogRetentionDays), "Service.LogRetentionDays", s.LogRetentionDays, fmt.Sprintf("one of %v", RetentionDays))
+	r := s.Rollout
+	v.check(slices.Contains(Strategies, r.Strategy), "Service.Rollout.Strategy", r.Strategy, fmt.Sprintf("one of %v", Strategies))
+	switch r.Strategy {
+	case "CANARY":
+		v.check(r.StepPercent >= 0.1 && r.StepPercent <= 99.9 && tenths(r.StepPercent), "Service.Rollout.StepPercent", r.StepPercent, "a share from 0.1 to 99.9 in steps of 0.1")
+	case "LINEAR":
+		v.check(r.StepPercent >= 3 && r.StepPercent <= 99.9 && tenths(r.StepPercent), "Service.Rollout.StepPercent", r.StepPercent, "a step from 3 to 99.9 in steps of 0.1")
+	}
+	v.check(r.StepBakeMinutes >= 0 && r.StepBakeMinutes <= 1440, "Service.Rollout.StepBakeMinutes", r.StepBakeMinutes, "from 0 to 1440")
+	v.check(r.BakeMinutes >= 0 && r.BakeMinutes <= 1440, "Service.Rollout.BakeMinutes", r.BakeMinutes, "from 0 to 1440")
 }
+
+// tenths reports whether p is a multiple of 0.1.
+func tenths(p float64) bool { return math.Abs(p*10-math.Round(p*10)) < 1e-9 }
 
 // HealthCheckCommand is the container health check: it fetches path (the
 // load balancer's health-check path) on the container's own port with
