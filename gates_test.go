@@ -207,14 +207,15 @@ func TestValidationAcknowledgementsHaveReasons(t *testing.T) {
 	}
 }
 
-// TestCLISynthIsStrict hands every assembly the tests synthesized to the
+// TestCLISynthIsStrict hands the assembly of every environment to the
 // pinned CDK CLI in strict mode, offline, as `cdk synth --strict
 // --no-lookups` would check them: any warning or error fails. Reusing the
 // assemblies (`--app DIR`) costs the CLI's start-up, not another synthesis.
 func TestCLISynthIsStrict(t *testing.T) {
-	// One CLI process per assembly, side by side: each is mostly Node
-	// start-up, which the two cores can overlap.
-	names := synthesized()
+	// One CLI process per environment's assembly, side by side: each is
+	// mostly Node start-up, which the two cores can overlap. The variants'
+	// warnings and errors are TestNoErrorsOrWarnings' to catch.
+	names := config.Names()
 	outs, errs := make([][]byte, len(names)), make([]error, len(names))
 	var wg sync.WaitGroup
 	for i, name := range names {
