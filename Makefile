@@ -53,11 +53,12 @@ deploy: node_modules/.installed
 	cdk deploy --all -c env=$(ENV) --concurrency $(CONCURRENCY) --require-approval $(APPROVAL)
 
 ## deploy-image: ship TAG to dev in seconds: a hotswap of the task definition
-## that bypasses CloudFormation (dev only; the stack drifts until the next make deploy)
+## that bypasses CloudFormation, or a normal deploy of the Service stack where
+## the change cannot be hotswapped (dev only; the stack drifts until the next make deploy)
 deploy-image: node_modules/.installed
 	@test "$(ENV)" = dev || { echo "make deploy-image hotswaps past CloudFormation, so it is for ENV=dev only; ship $(ENV) by committing Service.ImageTag and running make deploy"; exit 1; }
 	@test -n "$(TAG)" || { echo "usage: make deploy-image ENV=dev TAG=v1.2.3"; exit 1; }
-	cdk deploy Service --exclusively --hotswap -c env=$(ENV) -c imageTag=$(TAG) --require-approval never
+	cdk deploy Service --exclusively --hotswap-fallback -c env=$(ENV) -c imageTag=$(TAG) --require-approval never
 
 ## destroy: delete every stack of ENV=dev (prod is protected and refused)
 destroy: node_modules/.installed

@@ -150,10 +150,11 @@ func judge(t *testing.T, comparisons []comparison, allow []guard.Entry, checkSta
 	var pairs []pair
 	gone := map[string]string{} // pair name -> why its stack goes
 	shared := map[string][]string{}
+	var removed []guard.RemovedExport
 	for _, c := range comparisons {
 		templates := map[string]cfn.Template{}
 		for _, b := range c.before {
-			i := slices.IndexFunc(c.after, func(a stackState) bool { return a.identity == b.identity })
+			i := slices.IndexFunc(c.after, func(a stackState) bool { return sameStack(b.identity, a.identity) })
 			name := c.env + "/" + b.id
 			switch {
 			case i >= 0:
@@ -178,6 +179,7 @@ func judge(t *testing.T, comparisons []comparison, allow []guard.Entry, checkSta
 		for key, consumers := range exportedResources(templates) {
 			shared[c.env+"/"+key] = consumers
 		}
+		removed = append(removed, removedExports(t, c.env, templates, c.after)...)
 	}
 	input := filepath.Join(t.TempDir(), "pairs.json")
 	raw, _ := json.Marshal(pairs)
@@ -201,7 +203,55 @@ func judge(t *testing.T, comparisons []comparison, allow []guard.Entry, checkSta
 		findings = append(findings, guard.Finding{Env: env, Stack: stack, LogicalID: r.LogicalID, Type: r.Type, Impact: r.Impact,
 			Properties: r.Properties, StackGone: gone[r.Name]})
 	}
-	return guard.Judge(guard.Input{Findings: findings, Guarded: guardedTypes(t), Shared: shared, Allow: allow, CheckStale: checkStale})
+	return guard.Judge(guard.Input{Findings: findings, Guarded: guardedTypes(t), Shared: shared, Allow: allow, CheckStale: checkStale, RemovedExports: removed})
+}
+
+// sameStack reports whether a reviewed stack and a deployed one are the
+// same CloudFormation stack. A reviewed placeholder account is the same
+// as any account: committing the real account is configuring the
+// environment, not moving it.
+func sameStack(reviewed, deployed identity) bool {
+	account := reviewed.Account == deployed.Account || slices.Contains(config.PlaceholderAccounts, reviewed.Account)
+	return account && reviewed.StackName == deployed.StackName && reviewed.Region == deployed.Region
+}
+
+// removedExports are the exports the reviewed templates produce and import
+// across stacks that the deployed templates no longer produce.
+func removedExports(t *testing.T, env string, reviewed map[string]cfn.Template, deployed []stackState) []guard.RemovedExport {
+	t.Helper()
+	still := map[string]bool{}
+	for _, a := range deployed {
+		raw, err := os.ReadFile(a.template)
+		require.NoError(t, err)
+		var tpl cfn.Template
+		require.NoError(t, json.Unmarshal(raw, &tpl), a.template)
+		outputs, _ := tpl["Outputs"].(map[string]any)
+		for _, o := range outputs {
+			if exp, ok := o.(map[string]any)["Export"].(map[string]any); ok {
+				still[fmt.Sprint(exp["Name"])] = true
+			}
+		}
+	}
+	byExport := map[string]*guard.RemovedExport{}
+	var out []guard.RemovedExport
+	for _, imp := range cfn.Imports(reviewed) {
+		if imp.Consumer == "" || imp.Consumer == imp.Producer || still[imp.Export] {
+			continue
+		}
+		r, ok := byExport[imp.Export]
+		if !ok {
+			r = &guard.RemovedExport{Env: env, Producer: imp.Producer, Export: imp.Export}
+			byExport[imp.Export] = r
+		}
+		if !slices.Contains(r.Consumers, imp.Consumer) {
+			r.Consumers = append(r.Consumers, imp.Consumer)
+			slices.Sort(r.Consumers)
+		}
+	}
+	for _, name := range sortedKeys(byExport) {
+		out = append(out, *byExport[name])
+	}
+	return out
 }
 
 // exportedResources maps "STACK/LOGICALID" of every resource whose
@@ -253,6 +303,9 @@ func guardBase() string { return os.Getenv("GUARD_BASE") }
 var verdict struct {
 	once sync.Once
 	v    guard.Verdict
+	// ok is set once the judgement completed; a guard that failed to
+	// judge refuses every write.
+	ok bool
 }
 
 func currentVerdict(t *testing.T) guard.Verdict {
@@ -262,7 +315,10 @@ func currentVerdict(t *testing.T) guard.Verdict {
 		for _, env := range config.Names() {
 			cs = append(cs, comparison{env, before(t, ".", guardBase(), env), after(env)})
 		}
-		verdict.v = judge(t, cs, readAllowList(t), guardBase() != "" || *update)
+		// Stale entries only mean something against a base: the working
+		// tree's goldens equal the synthesis once they are updated.
+		verdict.v = judge(t, cs, readAllowList(t), guardBase() != "")
+		verdict.ok = true
 	})
 	return verdict.v
 }
@@ -289,6 +345,9 @@ func TestReplacementGuard(t *testing.T) {
 // or "".
 func writesRefused(t *testing.T) string {
 	v := currentVerdict(t)
+	if !verdict.ok {
+		return "not rewriting anything under testdata/: the replacement guard could not judge the change (see the errors above)"
+	}
 	if len(v.Violations)+len(v.Stale) == 0 {
 		return ""
 	}
@@ -307,9 +366,16 @@ func TestStackIdentities(t *testing.T) {
 	}
 }
 
-// mutated returns states with the template of stack id copied and changed
-// by fn.
+// mutated returns states with the resources of stack id copied and
+// changed by fn.
 func mutated(t *testing.T, states []stackState, id string, fn func(res map[string]any)) []stackState {
+	t.Helper()
+	return mutatedTemplate(t, states, id, func(tpl map[string]any) { fn(tpl["Resources"].(map[string]any)) })
+}
+
+// mutatedTemplate returns states with the template of stack id copied and
+// changed by fn.
+func mutatedTemplate(t *testing.T, states []stackState, id string, fn func(tpl map[string]any)) []stackState {
 	t.Helper()
 	out := slices.Clone(states)
 	i := slices.IndexFunc(out, func(s stackState) bool { return s.id == id })
@@ -318,11 +384,37 @@ func mutated(t *testing.T, states []stackState, id string, fn func(res map[strin
 	require.NoError(t, err)
 	var tpl map[string]any
 	require.NoError(t, json.Unmarshal(raw, &tpl))
-	fn(tpl["Resources"].(map[string]any))
+	fn(tpl)
 	raw, _ = json.Marshal(tpl)
 	out[i].template = filepath.Join(t.TempDir(), id+".template.json")
 	require.NoError(t, os.WriteFile(out[i].template, raw, 0o644))
 	return out
+}
+
+// inAccount returns states bound to another account.
+func inAccount(states []stackState, account string) []stackState {
+	out := slices.Clone(states)
+	for i := range out {
+		out[i].identity.Account = account
+	}
+	return out
+}
+
+// withoutExport returns states with the outputs of stack id whose export
+// name contains part removed.
+func withoutExport(t *testing.T, states []stackState, id, part string) []stackState {
+	t.Helper()
+	return mutatedTemplate(t, states, id, func(tpl map[string]any) {
+		outputs := tpl["Outputs"].(map[string]any)
+		removed := 0
+		for name, o := range outputs {
+			if exp, ok := o.(map[string]any)["Export"].(map[string]any); ok && strings.Contains(fmt.Sprint(exp["Name"]), part) {
+				delete(outputs, name)
+				removed++
+			}
+		}
+		require.Positive(t, removed, "no export of %s contains %s", id, part)
+	})
 }
 
 // renamed returns states with stack id under another stack name.
@@ -402,6 +494,9 @@ func TestReplacementGuardCatches(t *testing.T) {
 		{"key removed under an entry for a replacement", golden, mutated(t, current, "Secrets", func(res map[string]any) { delete(res, key) }),
 			[]guard.Entry{{Env: "dev", Stack: "Secrets", LogicalID: key, Change: guard.Replace, Properties: []string{"Description"}, Reason: "an entry for another change type"}},
 			[]string{"Secrets: destroy AWS::KMS::Key " + key + ": data encrypted with it can only be read with it"}},
+		{"real account committed in place of the placeholder", golden, inAccount(current, realAccount), nil, nil},
+		{"export removed while another stack imports it", golden, withoutExport(t, current, "Network", "ExportsOutputRefVpc"), nil, []string{
+			"/Network: export webapp-dev-network:ExportsOutputRefVpc", "is removed while LoadBalancer import it in the deployed stacks, so CloudFormation will refuse the deploy"}},
 		{"benign: instance class", change("Database", func(res map[string]any) { props(res, db)["DBInstanceClass"] = "db.t4g.small" }), current, nil, nil},
 		{"benign: cache node type", change("Cache", func(res map[string]any) { props(res, cache)["CacheNodeType"] = "cache.t4g.small" }), current, nil, nil},
 		{"benign: alarm threshold", change("Monitoring", func(res map[string]any) {

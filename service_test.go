@@ -76,14 +76,19 @@ func TestServiceStack(t *testing.T) {
 			})
 		}},
 		{"execution role reads exactly these secrets and decrypts through Secrets Manager only", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
-			var statements []any
+			// The platform's repository, whatever runs, so that switching
+			// to a release changes no permission and no import.
+			statements := []any{
+				map[string]any{"Effect": "Allow", "Action": []any{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"},
+					"Resource": map[string]any{"Fn::ImportValue": re("registry:ExportsOutputFnGetAttRepository[0-9A-F]{8}Arn")}},
+				map[string]any{"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+			}
 			if cfg.Network.InterfaceEndpoints {
 				// The placeholder through the pull-through cache: the first
 				// pull creates the cached repository and imports the image.
 				statements = append(statements,
 					map[string]any{"Effect": "Allow", "Action": []any{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:BatchImportUpstreamImage", "ecr:CreateRepository", "ecr:GetDownloadUrlForLayer"},
-						"Resource": "arn:aws:ecr:" + cfg.Region + ":" + cfg.Account + ":repository/ecr-public/*"},
-					map[string]any{"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"})
+						"Resource": "arn:aws:ecr:" + cfg.Region + ":" + cfg.Account + ":repository/ecr-public/*"})
 			}
 			statements = append(statements,
 				map[string]any{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": map[string]any{"Fn::ImportValue": re("secrets:.*Key")},
@@ -253,10 +258,18 @@ func TestReleaseImageVariant(t *testing.T) {
 			})}),
 		})
 	})
-	// Dev pulls the placeholder from ECR Public over the internet and needs
-	// no ECR permission; prod pulls it through its own cache.
-	raw, _ := json.Marshal(envs["dev"].templates["Service"])
-	assert.NotContains(t, string(raw), "ecr:BatchGetImage", "dev: the public placeholder image needs no ECR pull permission")
+	// The Registry stack exports what a release needs even while the
+	// placeholder runs, so the switch never removes an imported export.
+	for _, env := range synthesized() {
+		outputs, _ := envs[env].templates["Registry"]["Outputs"].(map[string]any)
+		var exports []string
+		for _, o := range outputs {
+			if exp, ok := o.(map[string]any)["Export"].(map[string]any); ok {
+				exports = append(exports, fmt.Sprint(exp["Name"]))
+			}
+		}
+		assert.Len(t, exports, 2, "%s: the repository's ARN and name are always exported: %v", env, exports)
+	}
 }
 
 // TestProgressiveDelivery asserts each rollout strategy where a
@@ -349,6 +362,8 @@ func TestProgressiveDelivery(t *testing.T) {
 				tpl.ResourcePropertiesCountIs(jsii.String("AWS::ApplicationAutoScaling::ScalingPolicy"), map[string]any{
 					"TargetTrackingScalingPolicyConfiguration": assertions.Match_ObjectLike(&map[string]any{
 						"PredefinedMetricSpecification": assertions.Match_ObjectLike(&map[string]any{"PredefinedMetricType": "ALBRequestCountPerTarget"}),
+						// The idle group has no datapoints: these only scale out.
+						"DisableScaleIn": true,
 					}),
 				}, count(2))
 			})

@@ -57,6 +57,11 @@ func NewRegistryStack(scope constructs.Construct, id string, props *RegistryStac
 	})
 
 	output(stack, "RepositoryUrl", "repository_url: push the application image here", repo.RepositoryUri())
+	// The Service stack imports the repository's name and ARN only while
+	// it runs a release; exported always, switching between a release and
+	// the placeholder never removes an export another stack still imports.
+	stack.ExportValue(repo.RepositoryArn(), nil)
+	stack.ExportValue(repo.RepositoryName(), nil)
 	rs := &RegistryStack{Stack: stack, Repository: repo}
 	if props.CachePublicImages {
 		// ECR fetches the upstream image on the first pull of

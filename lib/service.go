@@ -91,11 +91,13 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 	service := newService(stack, props, taskDef, alarms)
 	scale(service, props)
 
-	if props.Service.ImageTag != "" {
-		suppress(defaultPolicy(executionRole), "AwsSolutions-IAM5",
-			"ecr:GetAuthorizationToken has no resource-level permissions; every other statement names this repository, log group and these secrets.",
-			"Resource::*")
+	findings := []string{"Resource::*"}
+	reason := "ecr:GetAuthorizationToken has no resource-level permissions; every other statement names this repository, log group and these secrets."
+	if props.Service.ImageTag == "" && props.PublicImagePrefix != "" {
+		findings = append(findings, fmt.Sprint("Resource::", stack.Resolve(cacheRepositories(stack, props.PublicImagePrefix))))
+		reason = "ecr:GetAuthorizationToken has no resource-level permissions, and the pull-through cache creates one repository per upstream image under its prefix, so those pull statements name the prefix's repositories; every other statement names this repository, log group and these secrets."
 	}
+	suppress(defaultPolicy(executionRole), "AwsSolutions-IAM5", reason, findings...)
 	if props.Service.EnableExec {
 		suppress(defaultPolicy(taskRole), "AwsSolutions-IAM5",
 			"ECS Exec's ssmmessages channel actions have no resource-level permissions; Exec is on only where Config.Service.EnableExec is set.",
@@ -126,6 +128,11 @@ func newTaskDefinition(stack awscdk.Stack, props *ServiceStackProps) (awsecs.Ec2
 		ExecutionRole: executionRole,
 		TaskRole:      taskRole,
 	})
+	// The role may pull from the platform's repository whatever runs, so
+	// switching between a release and the placeholder never changes what
+	// this stack imports from the Registry stack: an export dropped while
+	// the deployed stack still imports it would fail the deploy.
+	props.Repository.GrantPull(executionRole)
 	addContainer(stack, props, taskDef, executionRole)
 	return taskDef, executionRole, taskRole
 }
@@ -334,17 +341,22 @@ func scale(service awsecs.Ec2Service, props *ServiceStackProps) {
 	scaling.ScaleOnCpuUtilization(jsii.String("Cpu"), &awsecs.CpuUtilizationScalingProps{
 		TargetUtilizationPercent: jsii.Number(float64(s.CPUTargetPercent)),
 	})
+	// With two target groups (a progressive rollout) one policy follows
+	// each group. The idle group sends no datapoints, and Application Auto
+	// Scaling scales in only when every policy agrees and cannot decide on
+	// missing data, so these two only scale out there and the CPU policy
+	// scales in.
+	progressive := props.GreenTargetGroup != nil
 	scaling.ScaleOnRequestCount(jsii.String("Requests"), &awsecs.RequestCountScalingProps{
 		RequestsPerTarget: jsii.Number(float64(s.RequestsPerTarget)),
 		TargetGroup:       props.TargetGroup,
+		DisableScaleIn:    jsii.Bool(progressive),
 	})
-	if props.GreenTargetGroup != nil {
-		// One policy per group: the live group's requests decide, the
-		// idle group's zero only ever votes for scaling in, which
-		// Application Auto Scaling follows only when every policy agrees.
+	if progressive {
 		scaling.ScaleOnRequestCount(jsii.String("GreenRequests"), &awsecs.RequestCountScalingProps{
 			RequestsPerTarget: jsii.Number(float64(s.RequestsPerTarget)),
 			TargetGroup:       props.GreenTargetGroup,
+			DisableScaleIn:    jsii.Bool(true),
 		})
 	}
 }
@@ -354,22 +366,20 @@ func scale(service awsecs.Ec2Service, props *ServiceStackProps) {
 // for it: the first pull creates the cached repository and imports the
 // upstream image, later pulls read it.
 func cachedPlaceholder(stack awscdk.Stack, prefix string, executionRole awsiam.Role) awsecs.ContainerImage {
-	repositories := stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ecr"), Resource: jsii.String("repository"), ResourceName: jsii.String(prefix + "/*")})
 	executionRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions: jsii.Strings("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
 			"ecr:BatchImportUpstreamImage", "ecr:CreateRepository"),
-		Resources: &[]*string{repositories},
+		Resources: &[]*string{cacheRepositories(stack, prefix)},
 	}))
-	executionRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("ecr:GetAuthorizationToken"),
-		Resources: jsii.Strings("*"),
-	}))
-	suppress(defaultPolicy(executionRole), "AwsSolutions-IAM5",
-		"ecr:GetAuthorizationToken has no resource-level permissions, and the pull-through cache creates one repository per upstream image under its prefix, so the pull statements name the prefix's repositories.",
-		"Resource::*", fmt.Sprint("Resource::", stack.Resolve(repositories)))
 	uri := awscdk.Fn_Join(jsii.String(""), &[]*string{
 		stack.Account(), jsii.String(".dkr.ecr."), stack.Region(), jsii.String("."), awscdk.Aws_URL_SUFFIX(),
 		jsii.String("/" + prefix + "/" + strings.TrimPrefix(PlaceholderImage, "public.ecr.aws/")),
 	})
 	return awsecs.ContainerImage_FromRegistry(uri, nil)
+}
+
+// cacheRepositories are the repositories the pull-through cache creates
+// under prefix.
+func cacheRepositories(stack awscdk.Stack, prefix string) *string {
+	return stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ecr"), Resource: jsii.String("repository"), ResourceName: jsii.String(prefix + "/*")})
 }

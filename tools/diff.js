@@ -23,12 +23,37 @@ for (const dir of [goldenDir, assemblyDir]) {
   }
 }
 
+// Stacks are matched by name, account and region (testdata/ENV/stacks.json
+// against the assembly's manifest): a stack whose identity changed is a new,
+// empty stack beside an old one whose resources all go.
+const identity = (s) => (s ? `${s.stackName} (${s.account}, ${s.region})` : '');
+const goldenIds = fs.existsSync(path.join(goldenDir, 'stacks.json'))
+  ? JSON.parse(fs.readFileSync(path.join(goldenDir, 'stacks.json'), 'utf8')) : {};
+const currentIds = {};
+for (const [id, a] of Object.entries(JSON.parse(fs.readFileSync(path.join(assemblyDir, 'manifest.json'), 'utf8')).artifacts || {})) {
+  if (a.type === 'aws:cloudformation:stack') {
+    const [account, region] = (a.environment || '').replace('aws://', '').split('/');
+    currentIds[id] = { stackName: a.properties.stackName, account, region };
+  }
+}
+
 const total = { changed: [], added: 0, updated: 0, replaced: [], removed: [] };
 for (const stack of [...stacks].sort()) {
   const before = path.join(goldenDir, stack + '.template.json');
-  const after = path.join(assemblyDir, stack + '.template.json');
+  let after = path.join(assemblyDir, stack + '.template.json');
+  let what = !fs.existsSync(before) ? ' (new stack)' : !fs.existsSync(after) ? ' (stack removed: everything in it is destroyed)' : '';
+  const was = identity(goldenIds[stack]);
+  const is = identity(currentIds[stack]);
+  // A reviewed placeholder account (config.PlaceholderAccounts) becoming a
+  // real one configures the environment; it does not move it.
+  const placeholder = ['111111111111', '222222222222'].includes((goldenIds[stack] || {}).account);
+  const moved = was && is && was !== is &&
+    !(placeholder && goldenIds[stack].stackName === currentIds[stack].stackName && goldenIds[stack].region === currentIds[stack].region);
+  if (moved) {
+    what = ` (stack ${was} becomes ${is}: a new, empty stack; everything in the old one is destroyed or orphaned)`;
+    after = '';
+  }
   const d = diff(before, after);
-  const what = !fs.existsSync(before) ? ' (new stack)' : !fs.existsSync(after) ? ' (stack removed: everything in it is destroyed)' : '';
   process.stdout.write(`== ${stack} (${env})${what}\n`);
   if (d.isEmpty) {
     process.stdout.write('no differences\n\n');

@@ -115,6 +115,15 @@ type Input struct {
 	// CheckStale reports entries that match no finding: in a comparison
 	// with a base revision, an entry nothing needs any more.
 	CheckStale bool
+	// RemovedExports are exports that the reviewed stacks import and the
+	// change no longer produces.
+	RemovedExports []RemovedExport
+}
+
+// RemovedExport is an export that disappears while other stacks import it.
+type RemovedExport struct {
+	Env, Producer, Export string
+	Consumers             []string
 }
 
 // Verdict is the judgement: what fails, what passes and why.
@@ -155,6 +164,11 @@ func Judge(in Input) Verdict {
 		default:
 			v.Allowed = append(v.Allowed, fmt.Sprintf("%s%s: a resource that holds no data or outside identity and that no other stack imports", f, gone(f)))
 		}
+	}
+	for _, r := range in.RemovedExports {
+		v.Violations = append(v.Violations, fmt.Sprintf("%s/%s: export %s is removed while %s import it in the deployed stacks, "+
+			"so CloudFormation will refuse the deploy (\"Export ... cannot be deleted as it is in use\"); keep it with ExportValue "+
+			"for one deploy and remove it in the next (README, Cross-stack references)", r.Env, r.Producer, r.Export, strings.Join(r.Consumers, ", ")))
 	}
 	if in.CheckStale {
 		for i, e := range in.Allow {

@@ -78,6 +78,13 @@ func TestAGoneStackNamesWhy(t *testing.T) {
 	assert.True(t, strings.HasPrefix(v.Violations[0], "dev/Registry: destroy AWS::ECR::Repository Repository22E53BBD because stack webapp-dev-registry is renamed to webapp-dev-ecr: its URL"), v.Violations[0])
 }
 
+func TestARemovedExportThatIsImportedFails(t *testing.T) {
+	v := Judge(Input{Guarded: guarded, RemovedExports: []RemovedExport{{Env: "dev", Producer: "Registry", Export: "webapp-dev-registry:ExportsOutputRefRepository", Consumers: []string{"Service"}}}})
+	require.Len(t, v.Violations, 1)
+	assert.Contains(t, v.Violations[0], "dev/Registry: export webapp-dev-registry:ExportsOutputRefRepository is removed while Service import it")
+	assert.Contains(t, v.Violations[0], "ExportValue")
+}
+
 func TestEntryProblems(t *testing.T) {
 	assert.Empty(t, Entry{Env: "dev", Stack: "Cache", LogicalID: "X", Change: Replace, Properties: []string{"P"}, Reason: "a reason that is a sentence"}.Problems())
 	assert.Len(t, Entry{Change: "rename", Reason: "short"}.Problems(), 3)

@@ -65,6 +65,11 @@ func FromContext(ctx map[string]any, dir string) (Config, error) {
 		}
 		values[key] = s
 	}
+	for _, key := range sortedKeys(values) {
+		if key != "env" && values[key] == "" {
+			errs = append(errs, fmt.Errorf("-c %s: got an empty value; leave the key out to keep what the environment's file says", key))
+		}
+	}
 	env, set := values["env"]
 	if !set {
 		env = DefaultEnvironment
@@ -80,11 +85,6 @@ func FromContext(ctx map[string]any, dir string) (Config, error) {
 	o := Overrides{Account: values["account"], CertificateArn: values["certificateArn"], ImageTag: values["imageTag"], AmiID: values["amiId"]}
 	if e := values["alarmEmails"]; e != "" {
 		o.AlarmEmails = strings.Split(e, ",")
-	}
-	for key, v := range values {
-		if key != "env" && v == "" {
-			errs = append(errs, fmt.Errorf("-c %s: got an empty value; leave the key out to keep what %s/%s.json says", key, dir, env))
-		}
 	}
 	o.apply(&cfg)
 	if err := cfg.Validate(); err != nil {
@@ -126,7 +126,7 @@ func decodeStrict(path string, raw []byte, cfg *Config) error {
 	if !ok {
 		return fmt.Errorf("%s: got %s, want a JSON object of Config fields", path, jsonKind(doc))
 	}
-	var errs []error
+	errs := duplicateKeys(path, raw)
 	checkFields(path, "", obj, reflect.TypeOf(Config{}), &errs)
 	if len(errs) > 0 {
 		return errors.Join(errs...)
@@ -135,6 +135,60 @@ func decodeStrict(path string, raw []byte, cfg *Config) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
+}
+
+// duplicateKeys reports every key an object of the document names twice:
+// encoding/json would apply both, the later silently winning.
+func duplicateKeys(path string, raw []byte) []error {
+	var errs []error
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	type frame struct {
+		object bool
+		keys   map[string]bool
+		next   bool // the next string token is a key
+		name   string
+		last   string // the key whose value is being read
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return errs // the syntax is decodeStrict's to report
+		}
+		top := func() *frame {
+			if len(stack) == 0 {
+				return nil
+			}
+			return stack[len(stack)-1]
+		}
+		if key, isKey := tok.(string); isKey {
+			if f := top(); f != nil && f.object && f.next {
+				if f.keys[key] {
+					errs = append(errs, fmt.Errorf("%s: %s%s is set twice; only one value can win", path, f.name, key))
+				}
+				f.keys[key] = true
+				f.next = false
+				f.last = key
+				continue
+			}
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			name := ""
+			if f := top(); f != nil && f.object {
+				name = f.name + f.last + "."
+			} else if f != nil {
+				name = f.name
+			}
+			stack = append(stack, &frame{object: tok == json.Delim('{'), keys: map[string]bool{}, next: tok == json.Delim('{'), name: name})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+		if f := top(); f != nil && f.object {
+			f.next = true
+		}
+	}
 }
 
 // checkFields compares one JSON object with the struct type it sets.

@@ -52,6 +52,8 @@ func TestCommandLineMistakesAreErrors(t *testing.T) {
 			`-c env: got "staging", want one of dev, prod`, "-c amiid: unknown context key (did you mean amiId?)", "-c account (Account): got 1 (float64), want a string"}},
 		{"empty override", map[string]any{"env": "prod", "imageTag": ""}, []string{
 			"-c imageTag: got an empty value; leave the key out to keep what"}},
+		{"empty override beside an unknown environment", map[string]any{"env": "staging", "imageTag": ""}, []string{
+			`-c env: got "staging"`, "-c imageTag: got an empty value"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := FromContext(withCDK(tt.ctx), envDir)
@@ -95,6 +97,10 @@ func TestEnvironmentFileIsDecodedStrictly(t *testing.T) {
 		{"environment set in the file", `{"Account": "111111111111", "Environment": "prod"}`, []string{"dev.json: Environment is the file's name"}},
 		{"not an object", `["Account"]`, []string{"dev.json: got a list, want a JSON object of Config fields"}},
 		{"not JSON", `{"Account": }`, []string{"dev.json: not valid JSON"}},
+		{"a key set twice", `{"Account": "111111111111", "Service": {"ImageTag": "v1"}, "Service": {"Cpu": 256}}`, []string{
+			"dev.json: Service is set twice"}},
+		{"a nested key set twice", `{"Account": "111111111111", "Service": {"ImageTag": "v1", "ImageTag": "v2"}}`, []string{
+			"dev.json: Service.ImageTag is set twice"}},
 		{"several problems at once", `{"Acount": "1", "Service": {"MinTasks": "3", "Cpux": 256}}`, []string{
 			"unknown field Acount", "Service.MinTasks: got the string", "unknown field Service.Cpux (did you mean Cpu?)"}},
 	} {

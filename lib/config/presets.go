@@ -38,7 +38,6 @@ func devPreset() Config {
 			Cpu:                     256,
 			MemoryMiB:               512,
 			HealthCheckTool:         "wget",
-			AllowPlaceholderImage:   true,
 			HealthCheckGraceSeconds: 60,
 			CPUTargetPercent:        60,
 			RequestsPerTarget:       1000,
@@ -119,7 +118,6 @@ func prodPreset(dev Config) Config {
 	p.Service.Cpu, p.Service.MemoryMiB = 512, 1024
 	p.Service.LogRetentionDays = 365
 	p.Service.EnableExec = false
-	p.Service.AllowPlaceholderImage = false
 
 	p.Cluster = Cluster{MinInstances: 3, MaxInstances: 12, InstanceType: "m6i.large", RootVolumeGiB: 30, ManagedTerminationProtection: true, ContainerInsights: "enhanced"}
 	// A canary: 10% of the traffic for five minutes, with the deployment

@@ -28,8 +28,8 @@ type Service struct {
 	// AllowPlaceholderImage lets an empty ImageTag run the placeholder.
 	// Off, an environment refuses to synthesize without a tag, so no
 	// forgotten override can swap a running image for the placeholder.
-	// Default true in dev, false in prod (prod's file turns it on for the
-	// first deploy only).
+	// Default false: an environment's committed file turns it on (dev's
+	// does; prod's does for the first deploy only).
 	AllowPlaceholderImage bool
 	// Cpu is the container's CPU units (128-10240). Default 256 in dev,
 	// 512 in prod.
