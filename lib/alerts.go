@@ -35,13 +35,7 @@ func NewAlertsStack(scope constructs.Construct, id string, props *AlertsStackPro
 	// CloudWatch can publish to an encrypted topic only with a customer
 	// managed key whose policy lets it use the key.
 	key := newKey(stack, "TopicKey", d, "alarm topic")
-	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AllowCloudWatchAlarmsToPublish"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
-		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
-		Resources:  jsii.Strings("*"),
-		Conditions: alarmsOfThisAccount(stack),
-	}), nil)
+	key.AddToResourcePolicy(alarmsMayPublish(stack, jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"), jsii.Strings("*")), nil)
 
 	topic := awssns.NewTopic(stack, jsii.String("AlarmTopic"), &awssns.TopicProps{
 		DisplayName: jsii.String(d.Title() + " alarms"),
@@ -51,13 +45,7 @@ func NewAlertsStack(scope constructs.Construct, id string, props *AlertsStackPro
 	// EnforceSSL writes a topic policy, and any topic policy replaces the
 	// default one that let the account's services publish: CloudWatch
 	// needs its own Allow, limited to this account's alarms in this region.
-	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AllowCloudWatchAlarmsToPublish"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
-		Actions:    jsii.Strings("sns:Publish"),
-		Resources:  jsii.Strings(*topic.TopicArn()),
-		Conditions: alarmsOfThisAccount(stack),
-	}))
+	topic.AddToResourcePolicy(alarmsMayPublish(stack, jsii.Strings("sns:Publish"), jsii.Strings(*topic.TopicArn())))
 	for _, email := range props.AlarmEmails {
 		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(email), nil))
 	}
@@ -66,15 +54,21 @@ func NewAlertsStack(scope constructs.Construct, id string, props *AlertsStackPro
 	return &AlertsStack{Stack: stack, Topic: topic}
 }
 
-// alarmsOfThisAccount limits a service-principal grant to CloudWatch alarms
-// of this stack's account and region (the confused-deputy conditions SNS
-// and KMS document for CloudWatch).
-func alarmsOfThisAccount(stack awscdk.Stack) *map[string]any {
-	return &map[string]any{
-		"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()},
-		"ArnLike": map[string]any{"aws:SourceArn": stack.FormatArn(&awscdk.ArnComponents{
-			Service: jsii.String("cloudwatch"), Resource: jsii.String("alarm"), ResourceName: jsii.String("*"),
-			ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
-		})},
-	}
+// alarmsMayPublish lets CloudWatch take actions on resources for the
+// alarms of this stack's account and region only (the confused-deputy
+// conditions SNS and KMS document for CloudWatch).
+func alarmsMayPublish(stack awscdk.Stack, actions, resources *[]*string) awsiam.PolicyStatement {
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowCloudWatchAlarmsToPublish"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    actions,
+		Resources:  resources,
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()},
+			"ArnLike": map[string]any{"aws:SourceArn": stack.FormatArn(&awscdk.ArnComponents{
+				Service: jsii.String("cloudwatch"), Resource: jsii.String("alarm"), ResourceName: jsii.String("*"),
+				ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
+			})},
+		},
+	})
 }

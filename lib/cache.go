@@ -61,6 +61,7 @@ func NewCacheStack(scope constructs.Construct, id string, props *CacheStackProps
 		SlowLog:               newLogGroup(stack, "SlowLog", dep, c.LogRetentionDays, ""),
 		EngineLog:             newLogGroup(stack, "EngineLog", dep, c.LogRetentionDays, ""),
 		RemovalPolicy:         snapshot,
+		GroupRemovalPolicy:    dep.removalPolicy(),
 	})
 	suppress(rg.Resource, "AwsSolutions-AEC5",
 		"Redis keeps its default port 6379: the cache security group admits only the application, and TLS plus AUTH are required.")

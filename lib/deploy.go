@@ -2,7 +2,6 @@ package lib
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -21,16 +20,12 @@ import (
 // name and they must exist before it does.
 func newDeploymentAlarms(scope constructs.Construct, props *ServiceStackProps) []awscloudwatch.IAlarm {
 	topic, name := props.AlarmTopic, props.Deployment.Name
-	minute := awscdk.Duration_Minutes(jsii.Number(1))
-	groups := []elbv2.ApplicationTargetGroup{props.TargetGroup}
-	if props.GreenTargetGroup != nil {
-		groups = append(groups, props.GreenTargetGroup)
-	}
-	errors := acrossGroups(groups, "SUM", "Target 5xx", 1, func(m elbv2.IApplicationTargetGroupMetrics) awscloudwatch.IMetric {
-		return m.HttpCodeTarget(elbv2.HttpCodeTarget_TARGET_5XX_COUNT, &awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("Sum")})
+	groups := targetGroups(props.TargetGroup, props.GreenTargetGroup)
+	errors := acrossGroups(groups, "SUM", "Target 5xx", stat("Sum", 1), func(m elbv2.IApplicationTargetGroupMetrics, o *awscloudwatch.MetricOptions) awscloudwatch.IMetric {
+		return m.HttpCodeTarget(elbv2.HttpCodeTarget_TARGET_5XX_COUNT, o)
 	})
-	unhealthy := acrossGroups(groups, "MAX", "Unhealthy targets", 1, func(m elbv2.IApplicationTargetGroupMetrics) awscloudwatch.IMetric {
-		return m.UnhealthyHostCount(&awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("Maximum")})
+	unhealthy := acrossGroups(groups, "MAX", "Unhealthy targets", stat("Maximum", 1), func(m elbv2.IApplicationTargetGroupMetrics, o *awscloudwatch.MetricOptions) awscloudwatch.IMetric {
+		return m.UnhealthyHostCount(o)
 	})
 	return []awscloudwatch.IAlarm{
 		newAlarm(scope, topic, alarm{
@@ -46,28 +41,6 @@ func newDeploymentAlarms(scope constructs.Construct, props *ServiceStackProps) [
 			threshold:   props.UnhealthyTargets, comparison: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
 		}),
 	}
-}
-
-// acrossGroups is one target group's metric, or, where a progressive
-// rollout shifts traffic between two groups, the SUM or MAX over both, so
-// that an alarm watches whichever group is live, the new tasks included.
-func acrossGroups(groups []elbv2.ApplicationTargetGroup, fn, label string, periodMinutes float64, metric func(elbv2.IApplicationTargetGroupMetrics) awscloudwatch.IMetric) awscloudwatch.IMetric {
-	if len(groups) == 1 {
-		return metric(groups[0].Metrics())
-	}
-	using := map[string]awscloudwatch.IMetric{}
-	var ids []string
-	for i, g := range groups {
-		id := fmt.Sprintf("g%d", i)
-		using[id] = metric(g.Metrics())
-		ids = append(ids, "FILL("+id+", 0)")
-	}
-	return awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
-		Expression:   jsii.String(fn + "([" + strings.Join(ids, ", ") + "])"),
-		UsingMetrics: &using,
-		Label:        jsii.String(label),
-		Period:       awscdk.Duration_Minutes(jsii.Number(periodMinutes)),
-	})
 }
 
 // redeployOnRotation makes a rotated database password reach the running

@@ -180,15 +180,6 @@ func newTargetGroup(stack awscdk.Stack, id string, props *LoadBalancerStackProps
 	})
 }
 
-// managedRuleGroups maps the short names of config.ManagedRuleGroups to
-// AWS's names.
-var managedRuleGroups = map[string]string{
-	"AmazonIpReputationList": "AWSManagedRulesAmazonIpReputationList",
-	"CommonRuleSet":          "AWSManagedRulesCommonRuleSet",
-	"KnownBadInputsRuleSet":  "AWSManagedRulesKnownBadInputsRuleSet",
-	"SQLiRuleSet":            "AWSManagedRulesSQLiRuleSet",
-}
-
 // firewall puts a regional AWS WAF web ACL in front of the ALB: a rate
 // limit per client IP, then the AWS managed rule groups (each blocking, or
 // counting only where configured), with logs to a log group whose name has
@@ -215,14 +206,16 @@ func firewall(stack awscdk.Stack, dep Deployment, fw config.Firewall, alb elbv2.
 		if slices.Contains(fw.CountOnly, group) {
 			override = &awswafv2.CfnWebACL_OverrideActionProperty{Count: map[string]any{}}
 		}
+		// AWS names its managed rule groups AWSManagedRules<short name>.
+		awsName := "AWSManagedRules" + group
 		rules = append(rules, &awswafv2.CfnWebACL_RuleProperty{
-			Name:           jsii.String(managedRuleGroups[group]),
+			Name:           jsii.String(awsName),
 			Priority:       jsii.Number(float64(i + 1)),
 			OverrideAction: override,
 			Statement: &awswafv2.CfnWebACL_StatementProperty{ManagedRuleGroupStatement: &awswafv2.CfnWebACL_ManagedRuleGroupStatementProperty{
-				VendorName: jsii.String("AWS"), Name: jsii.String(managedRuleGroups[group]),
+				VendorName: jsii.String("AWS"), Name: jsii.String(awsName),
 			}},
-			VisibilityConfig: visibility(managedRuleGroups[group]),
+			VisibilityConfig: visibility(awsName),
 		})
 	}
 	acl := awswafv2.NewCfnWebACL(stack, jsii.String("WebAcl"), &awswafv2.CfnWebACLProps{

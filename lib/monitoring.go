@@ -48,40 +48,43 @@ type MonitoringStack struct {
 	awscdk.Stack
 }
 
-// layers are the dashboard rows, top to bottom; the Firewall row shows only
-// where there is a firewall.
-var layers = []string{"Firewall", "LoadBalancer", "Service", "Cluster", "Database", "Cache"}
+// row is one layer of the dashboard: its title, the widgets it shows
+// before its alarms, and the alarms this stack creates for it.
+type row struct {
+	layer  string
+	extra  []awscloudwatch.IWidget
+	alarms []alarm
+}
 
 // NewMonitoringStack creates the alarms and the dashboard: one row per
 // layer with its alarms, the deployment alarms in the load balancer's row.
 // Metrics come from the constructs' own metric methods.
 func NewMonitoringStack(scope constructs.Construct, id string, props *MonitoringStackProps) *MonitoringStack {
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
-	specs := map[string][]alarm{
-		"Firewall":     firewallAlarms(props),
-		"LoadBalancer": loadBalancerAlarms(props),
-		"Service":      serviceAlarms(props),
-		"Cluster":      clusterAlarms(props),
-		"Database":     databaseAlarms(props),
-		"Cache":        cacheAlarms(props),
+	deployment := []awscloudwatch.IWidget{deploymentHealth(props)}
+	for _, a := range props.DeploymentAlarms {
+		deployment = append(deployment, awscloudwatch.NewAlarmWidget(&awscloudwatch.AlarmWidgetProps{Alarm: a, Title: a.AlarmName(), Width: jsii.Number(6)}))
+	}
+	// Top to bottom; the Firewall row shows only where there is a firewall.
+	rows := []row{
+		{layer: "Firewall", alarms: firewallAlarms(props)},
+		{layer: "LoadBalancer", extra: deployment, alarms: loadBalancerAlarms(props)},
+		{layer: "Service", alarms: serviceAlarms(props)},
+		{layer: "Cluster", alarms: clusterAlarms(props)},
+		{layer: "Database", alarms: databaseAlarms(props)},
+		{layer: "Cache", alarms: cacheAlarms(props)},
 	}
 	dashboard := awscloudwatch.NewDashboard(stack, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
 		DefaultInterval: awscdk.Duration_Hours(jsii.Number(3)),
 	})
-	for _, layer := range layers {
-		if len(specs[layer]) == 0 {
+	for _, r := range rows {
+		if len(r.alarms) == 0 {
 			continue
 		}
-		widgets := []awscloudwatch.IWidget{
-			awscloudwatch.NewTextWidget(&awscloudwatch.TextWidgetProps{Markdown: jsii.String("### " + layer), Width: jsii.Number(24), Height: jsii.Number(1)}),
-		}
-		if layer == "LoadBalancer" {
-			widgets = append(widgets, deploymentHealth(props))
-			for _, a := range props.DeploymentAlarms {
-				widgets = append(widgets, awscloudwatch.NewAlarmWidget(&awscloudwatch.AlarmWidgetProps{Alarm: a, Title: a.AlarmName(), Width: jsii.Number(6)}))
-			}
-		}
-		for _, spec := range specs[layer] {
+		widgets := append([]awscloudwatch.IWidget{
+			awscloudwatch.NewTextWidget(&awscloudwatch.TextWidgetProps{Markdown: jsii.String("### " + r.layer), Width: jsii.Number(24), Height: jsii.Number(1)}),
+		}, r.extra...)
+		for _, spec := range r.alarms {
 			a := newAlarm(stack, props.AlarmTopic, spec)
 			widgets = append(widgets, awscloudwatch.NewAlarmWidget(&awscloudwatch.AlarmWidgetProps{Alarm: a, Title: jsii.String(spec.description), Width: jsii.Number(6)}))
 		}
@@ -94,22 +97,6 @@ const (
 	gt = awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD
 	lt = awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD
 )
-
-func minutes(n float64) awscdk.Duration { return awscdk.Duration_Minutes(jsii.Number(n)) }
-
-// targetGroups are the groups the service's tasks register with: one, or
-// blue and green during progressive rollouts.
-func targetGroups(props *MonitoringStackProps) []elbv2.ApplicationTargetGroup {
-	if props.GreenTargetGroup == nil {
-		return []elbv2.ApplicationTargetGroup{props.TargetGroup}
-	}
-	return []elbv2.ApplicationTargetGroup{props.TargetGroup, props.GreenTargetGroup}
-}
-
-// stat is a metric statistic over a period of the given minutes.
-func stat(s string, period float64) *awscloudwatch.MetricOptions {
-	return &awscloudwatch.MetricOptions{Statistic: jsii.String(s), Period: minutes(period)}
-}
 
 // firewallAlarms watch the requests the web ACL blocks: a sudden rise is
 // an attack, or a rule that turned on real users.
@@ -129,9 +116,10 @@ func loadBalancerAlarms(props *MonitoringStackProps) []alarm {
 	t := props.Thresholds
 	alb := props.LoadBalancer.Metrics()
 	responseTime := func(s string) awscloudwatch.IMetric {
-		return acrossGroups(targetGroups(props), "MAX", s+" response time", 5, func(m elbv2.IApplicationTargetGroupMetrics) awscloudwatch.IMetric {
-			return m.TargetResponseTime(stat(s, 5))
-		})
+		return acrossGroups(targetGroups(props.TargetGroup, props.GreenTargetGroup), "MAX", s+" response time", stat(s, 5),
+			func(m elbv2.IApplicationTargetGroupMetrics, o *awscloudwatch.MetricOptions) awscloudwatch.IMetric {
+				return m.TargetResponseTime(o)
+			})
 	}
 	return []alarm{
 		{id: "Alb5xxRate", description: fmt.Sprintf("The load balancer answers more than %g%% of requests with its own 5xx", t.ALB5xxPercent),
@@ -235,7 +223,7 @@ func cacheAlarms(props *MonitoringStackProps) []alarm {
 // ones in the group that is not live.
 func deploymentHealth(props *MonitoringStackProps) awscloudwatch.IWidget {
 	var left []awscloudwatch.IMetric
-	for i, g := range targetGroups(props) {
+	for i, g := range targetGroups(props.TargetGroup, props.GreenTargetGroup) {
 		name := []string{"blue", "green"}[i]
 		left = append(left,
 			g.Metrics().HealthyHostCount(&awscloudwatch.MetricOptions{Statistic: jsii.String("Minimum"), Period: minutes(1), Label: jsii.String("healthy (" + name + ")")}),

@@ -9,12 +9,13 @@ import (
 	"github.com/example/platform/lib/config"
 )
 
-// Ports that the network policy opens.
+// Ports that the network policy opens; config owns them so that it can
+// keep the container port off them.
 const (
-	HTTPPort     = 80
-	HTTPSPort    = 443
-	PostgresPort = 5432
-	RedisPort    = 6379
+	HTTPPort     = config.HTTPPort
+	HTTPSPort    = config.HTTPSPort
+	PostgresPort = config.PostgresPort
+	RedisPort    = config.RedisPort
 )
 
 // NetworkStackProps configures the Network stack.

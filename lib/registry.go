@@ -31,8 +31,12 @@ type RegistryStack struct {
 	PublicImagePrefix string
 }
 
-// publicImagePrefix is the pull-through cache prefix for ECR Public.
-const publicImagePrefix = "ecr-public"
+const (
+	// publicRegistry is ECR Public, where the placeholder image lives.
+	publicRegistry = "public.ecr.aws"
+	// publicImagePrefix is the pull-through cache prefix for ECR Public.
+	publicImagePrefix = "ecr-public"
+)
 
 // NewRegistryStack creates the repository with scan on push and lifecycle
 // rules. It depends on nothing, so images can be pushed before the rest of
@@ -69,7 +73,7 @@ func NewRegistryStack(scope constructs.Construct, id string, props *RegistryStac
 		// needs no credentials.
 		awsecr.NewCfnPullThroughCacheRule(stack, jsii.String("PublicImageCache"), &awsecr.CfnPullThroughCacheRuleProps{
 			EcrRepositoryPrefix: jsii.String(publicImagePrefix),
-			UpstreamRegistryUrl: jsii.String("public.ecr.aws"),
+			UpstreamRegistryUrl: jsii.String(publicRegistry),
 		})
 		rs.PublicImagePrefix = publicImagePrefix
 	}

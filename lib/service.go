@@ -25,7 +25,7 @@ import (
 // PlaceholderImage runs until Config.Service.ImageTag names an image in the
 // repository: a pinned public image that serves the health check, so the
 // first deploy stabilizes while the repository is still empty.
-const PlaceholderImage = "public.ecr.aws/docker/library/busybox:1.37"
+const PlaceholderImage = publicRegistry + "/docker/library/busybox:1.37"
 
 // LogBufferMiB is the awslogs driver's non-blocking buffer per container:
 // log lines beyond it are dropped while CloudWatch Logs lags behind.
@@ -93,7 +93,7 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 
 	findings := []string{"Resource::*"}
 	reason := "ecr:GetAuthorizationToken has no resource-level permissions; every other statement names this repository, log group and these secrets."
-	if props.Service.ImageTag == "" && props.PublicImagePrefix != "" {
+	if pullsThroughCache(props) {
 		findings = append(findings, fmt.Sprint("Resource::", stack.Resolve(cacheRepositories(stack, props.PublicImagePrefix))))
 		reason = "ecr:GetAuthorizationToken has no resource-level permissions, and the pull-through cache creates one repository per upstream image under its prefix, so those pull statements name the prefix's repositories; every other statement names this repository, log group and these secrets."
 	}
@@ -148,7 +148,7 @@ func addContainer(stack awscdk.Stack, props *ServiceStackProps, taskDef awsecs.E
 	if s.ImageTag != "" {
 		image = awsecs.ContainerImage_FromEcrRepository(props.Repository, jsii.String(s.ImageTag))
 	} else {
-		if props.PublicImagePrefix != "" {
+		if pullsThroughCache(props) {
 			image = cachedPlaceholder(stack, props.PublicImagePrefix, executionRole)
 		}
 		command = jsii.Strings("sh", "-c", fmt.Sprintf(
@@ -346,19 +346,20 @@ func scale(service awsecs.Ec2Service, props *ServiceStackProps) {
 	// Scaling scales in only when every policy agrees and cannot decide on
 	// missing data, so these two only scale out there and the CPU policy
 	// scales in.
-	progressive := props.GreenTargetGroup != nil
-	scaling.ScaleOnRequestCount(jsii.String("Requests"), &awsecs.RequestCountScalingProps{
-		RequestsPerTarget: jsii.Number(float64(s.RequestsPerTarget)),
-		TargetGroup:       props.TargetGroup,
-		DisableScaleIn:    jsii.Bool(progressive),
-	})
-	if progressive {
-		scaling.ScaleOnRequestCount(jsii.String("GreenRequests"), &awsecs.RequestCountScalingProps{
+	groups := targetGroups(props.TargetGroup, props.GreenTargetGroup)
+	for i, tg := range groups {
+		scaling.ScaleOnRequestCount(jsii.String([]string{"Requests", "GreenRequests"}[i]), &awsecs.RequestCountScalingProps{
 			RequestsPerTarget: jsii.Number(float64(s.RequestsPerTarget)),
-			TargetGroup:       props.GreenTargetGroup,
-			DisableScaleIn:    jsii.Bool(true),
+			TargetGroup:       tg,
+			DisableScaleIn:    jsii.Bool(len(groups) > 1),
 		})
 	}
+}
+
+// pullsThroughCache reports whether the service runs the placeholder
+// pulled through the registry's cache for ECR Public.
+func pullsThroughCache(props *ServiceStackProps) bool {
+	return props.Service.ImageTag == "" && props.PublicImagePrefix != ""
 }
 
 // cachedPlaceholder is the placeholder image pulled through the registry's
@@ -373,7 +374,7 @@ func cachedPlaceholder(stack awscdk.Stack, prefix string, executionRole awsiam.R
 	}))
 	uri := awscdk.Fn_Join(jsii.String(""), &[]*string{
 		stack.Account(), jsii.String(".dkr.ecr."), stack.Region(), jsii.String("."), awscdk.Aws_URL_SUFFIX(),
-		jsii.String("/" + prefix + "/" + strings.TrimPrefix(PlaceholderImage, "public.ecr.aws/")),
+		jsii.String("/" + prefix + "/" + strings.TrimPrefix(PlaceholderImage, publicRegistry+"/")),
 	})
 	return awsecs.ContainerImage_FromRegistry(uri, nil)
 }

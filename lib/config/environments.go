@@ -20,15 +20,18 @@ import (
 const Dir = "environments"
 
 // contextKeys are the -c KEY=VALUE overrides the app knows, each with the
-// config field it sets. They are for one-off overrides; what an
+// config field it sets and how. They are for one-off overrides; what an
 // environment runs is committed in its file.
-var contextKeys = []struct{ key, field string }{
-	{"env", "the environment (a file in " + Dir + "/)"},
-	{"account", "Account"},
-	{"certificateArn", "LoadBalancer.CertificateArn"},
-	{"imageTag", "Service.ImageTag"},
-	{"amiId", "Cluster.AmiID"},
-	{"alarmEmails", "Monitoring.AlarmEmails"},
+var contextKeys = []struct {
+	key, field string
+	set        func(*Overrides, string)
+}{
+	{"env", "the environment (a file in " + Dir + "/)", nil},
+	{"account", "Account", func(o *Overrides, v string) { o.Account = v }},
+	{"certificateArn", "LoadBalancer.CertificateArn", func(o *Overrides, v string) { o.CertificateArn = v }},
+	{"imageTag", "Service.ImageTag", func(o *Overrides, v string) { o.ImageTag = v }},
+	{"amiId", "Cluster.AmiID", func(o *Overrides, v string) { o.AmiID = v }},
+	{"alarmEmails", "Monitoring.AlarmEmails", func(o *Overrides, v string) { o.AlarmEmails = strings.Split(v, ",") }},
 }
 
 // cdkContext matches the context the CDK itself reads: feature flags
@@ -44,7 +47,8 @@ var cdkContext = regexp.MustCompile(`^(@[a-z0-9-]+/|aws:cdk:|aws-cdk:|cdk-|[a-z0
 // environment, problems in the file and invalid values.
 func FromContext(ctx map[string]any, dir string) (Config, error) {
 	var errs []error
-	values := map[string]string{}
+	env := DefaultEnvironment
+	var o Overrides
 	known := make([]string, len(contextKeys))
 	for i, k := range contextKeys {
 		known[i] = k.key
@@ -53,44 +57,29 @@ func FromContext(ctx map[string]any, dir string) (Config, error) {
 		if cdkContext.MatchString(key) {
 			continue
 		}
-		i := slices.IndexFunc(contextKeys, func(k struct{ key, field string }) bool { return k.key == key })
+		i := slices.Index(known, key)
 		if i < 0 {
 			errs = append(errs, fmt.Errorf("-c %s: unknown context key%s; the app knows %s", key, didYouMean(key, known), strings.Join(known, ", ")))
 			continue
 		}
 		s, ok := ctx[key].(string)
-		if !ok {
+		switch {
+		case !ok:
 			errs = append(errs, fmt.Errorf("-c %s (%s): got %v (%T), want a string", key, contextKeys[i].field, ctx[key], ctx[key]))
-			continue
-		}
-		values[key] = s
-	}
-	for _, key := range sortedKeys(values) {
-		if key != "env" && values[key] == "" {
+		case key == "env":
+			env = s
+		case s == "":
 			errs = append(errs, fmt.Errorf("-c %s: got an empty value; leave the key out to keep what the environment's file says", key))
+		default:
+			contextKeys[i].set(&o, s)
 		}
-	}
-	env, set := values["env"]
-	if !set {
-		env = DefaultEnvironment
 	}
 	if env == "" {
 		errs = append(errs, fmt.Errorf("-c env: got an empty name, want one of %s", strings.Join(Names(), ", ")))
 		return Config{}, errors.Join(errs...)
 	}
-	cfg, err := loadEnvironment(dir, env)
-	if err != nil {
-		return Config{}, errors.Join(append(errs, err)...)
-	}
-	o := Overrides{Account: values["account"], CertificateArn: values["certificateArn"], ImageTag: values["imageTag"], AmiID: values["amiId"]}
-	if e := values["alarmEmails"]; e != "" {
-		o.AlarmEmails = strings.Split(e, ",")
-	}
-	o.apply(&cfg)
-	if err := cfg.Validate(); err != nil {
-		errs = append(errs, err)
-	}
-	return cfg, errors.Join(errs...)
+	cfg, err := Load(dir, env, o)
+	return cfg, errors.Join(append(errs, err)...)
 }
 
 // loadEnvironment is the preset of env with the committed file on top.

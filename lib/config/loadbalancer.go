@@ -65,7 +65,7 @@ type Firewall struct {
 }
 
 // ManagedRuleGroups are the AWS managed rule groups of the web ACL, by the
-// short name CountOnly uses, in evaluation order: the core rule set, known
+// short name CountOnly uses (AWS's name without "AWSManagedRules"), in evaluation order: the core rule set, known
 // bad inputs, the Amazon IP reputation list and SQL injection (the
 // application is backed by PostgreSQL).
 var ManagedRuleGroups = []string{"AmazonIpReputationList", "CommonRuleSet", "KnownBadInputsRuleSet", "SQLiRuleSet"}

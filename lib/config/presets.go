@@ -9,7 +9,12 @@ import "slices"
 // environments apart is the list below.
 func Presets() map[string]Config {
 	dev := devPreset()
-	return map[string]Config{"dev": dev, "prod": prodPreset(dev)}
+	presets := map[string]Config{"dev": dev, "prod": prodPreset(dev)}
+	for name, p := range presets {
+		p.Environment = name
+		presets[name] = p
+	}
+	return presets
 }
 
 // devPreset is cheap and destroyable: one NAT gateway, small instances, a
@@ -17,7 +22,6 @@ func Presets() map[string]Config {
 // spells out every field, the base prod starts from.
 func devPreset() Config {
 	return Config{
-		Environment:       "dev",
 		AppName:           "webapp",
 		Region:            "eu-west-1",
 		AvailabilityZones: []string{"eu-west-1a", "eu-west-1b"},
@@ -100,7 +104,6 @@ func devPreset() Config {
 // and data kept when its stack goes.
 func prodPreset(dev Config) Config {
 	p := dev
-	p.Environment = "prod"
 	p.AvailabilityZones = []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"}
 	p.TerminationProtection = true
 	p.RetainData = true

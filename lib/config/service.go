@@ -88,9 +88,17 @@ var Strategies = []string{"ROLLING", "BLUE_GREEN", "LINEAR", "CANARY"}
 // target groups (anything but ROLLING).
 func (r Rollout) Progressive() bool { return r.Strategy != "ROLLING" }
 
+// Ports the platform listens on besides the container: the ALB's
+// listeners, the database and the cache.
+const (
+	HTTPPort     = 80
+	HTTPSPort    = 443
+	PostgresPort = 5432
+	RedisPort    = 6379
+)
+
 var (
-	// reservedPorts are used by the ALB listeners, the database and the cache.
-	reservedPorts    = []int{80, 443, 5432, 6379}
+	reservedPorts    = []int{HTTPPort, HTTPSPort, PostgresPort, RedisPort}
 	imageTag         = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 	healthCheckTools = []string{"wget", "curl", "none"}
 )

@@ -57,10 +57,12 @@ type Props struct {
 	SlowLog   awslogs.ILogGroup
 	EngineLog awslogs.ILogGroup
 	// RemovalPolicy applies to the replication group: SNAPSHOT keeps a final
-	// snapshot, DESTROY does not. The subnet and parameter groups are
-	// retained unless it is DESTROY, except when the deploy that created
-	// them rolls back.
+	// snapshot, DESTROY does not.
 	RemovalPolicy awscdk.RemovalPolicy
+	// GroupRemovalPolicy applies to the subnet and parameter groups, which
+	// cannot be snapshotted: where the data is kept, keep them too, so a
+	// restore finds them.
+	GroupRemovalPolicy awscdk.RemovalPolicy
 }
 
 // ReplicationGroup is a Redis replication group (cluster mode disabled) with
@@ -122,14 +124,8 @@ func New(scope constructs.Construct, id string, props *Props) *ReplicationGroup 
 		LogDeliveryConfigurations:   logDelivery(props.SlowLog, props.EngineLog),
 	})
 	rg.ApplyRemovalPolicy(props.RemovalPolicy, nil)
-	// Groups cannot be snapshotted; where the data is kept they are kept
-	// too, so a restore finds them.
-	groups := awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE
-	if props.RemovalPolicy == awscdk.RemovalPolicy_DESTROY {
-		groups = awscdk.RemovalPolicy_DESTROY
-	}
-	subnetGroup.ApplyRemovalPolicy(groups, nil)
-	paramGroup.ApplyRemovalPolicy(groups, nil)
+	subnetGroup.ApplyRemovalPolicy(props.GroupRemovalPolicy, nil)
+	paramGroup.ApplyRemovalPolicy(props.GroupRemovalPolicy, nil)
 	return &ReplicationGroup{
 		Construct:   c,
 		Resource:    rg,
