@@ -42,8 +42,8 @@ func TestAlarmTopicIsEncryptedAndSubscribesEmails(t *testing.T) {
 // replaces SNS's default policy, so it must allow CloudWatch, for this
 // account's alarms in this region, beside the Deny of plain HTTP.
 func TestAlarmTopicPolicyLetsCloudWatchPublish(t *testing.T) {
-	want := map[string]string{"dev": "111111111111", "prod": "222222222222"}
 	for _, env := range config.Names() {
+		cfg := envs[env].cfg
 		policies := cfn.Resources(envs[env].templates["Alerts"], "AWS::SNS::TopicPolicy")
 		require.Len(t, policies, 1, env)
 		for _, p := range policies {
@@ -54,8 +54,8 @@ func TestAlarmTopicPolicyLetsCloudWatchPublish(t *testing.T) {
 				sids = append(sids, fmt.Sprint(st["Sid"]))
 				if st["Sid"] == "AllowCloudWatchAlarmsToPublish" {
 					assert.Equal(t, map[string]any{
-						"StringEquals": map[string]any{"aws:SourceAccount": want[env]},
-						"ArnLike":      map[string]any{"aws:SourceArn": "arn:aws:cloudwatch:eu-west-1:" + want[env] + ":alarm:*"},
+						"StringEquals": map[string]any{"aws:SourceAccount": cfg.Account},
+						"ArnLike":      map[string]any{"aws:SourceArn": "arn:aws:cloudwatch:" + cfg.Region + ":" + cfg.Account + ":alarm:*"},
 					}, st["Condition"], env)
 					assert.Equal(t, map[string]any{"Service": "cloudwatch.amazonaws.com"}, st["Principal"], env)
 					assert.Equal(t, "sns:Publish", st["Action"], env)

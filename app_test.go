@@ -36,6 +36,10 @@ type synthesis struct {
 	templates map[string]map[string]any
 	// assertions holds a lazily created assertions.Template per stack ID.
 	assertions map[string]assertions.Template
+	// metadata holds the entries of every stack's metadata file and flows
+	// the security-group rules of every template, each read on first use.
+	metadata []metadataEntry
+	flows    []string
 }
 
 var (
@@ -191,14 +195,7 @@ func run(m *testing.M) int {
 }
 
 // synthesized returns the names of every synthesized configuration, sorted.
-func synthesized() []string {
-	names := make([]string, 0, len(envs))
-	for name := range envs {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	return names
-}
+func synthesized() []string { return sortedKeys(envs) }
 
 func merge(a, b map[string]any) map[string]any {
 	out := map[string]any{}

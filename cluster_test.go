@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"testing"
 
@@ -34,9 +33,9 @@ func TestClusterStack(t *testing.T) {
 		{"user data joins this cluster", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			lts := tpl.FindResources(jsii.String("AWS::EC2::LaunchTemplate"), nil)
 			for _, lt := range *lts {
-				raw, _ := json.Marshal((*lt)["Properties"].(map[string]any)["LaunchTemplateData"].(map[string]any)["UserData"])
-				assert.Contains(t, string(raw), "ECS_CLUSTER=", "user data does not join a cluster")
-				assert.Regexp(t, `"Ref":"Cluster[0-9A-F]{8}"`, string(raw), "user data does not name this stack's cluster")
+				userData := jsonOf((*lt)["Properties"].(map[string]any)["LaunchTemplateData"].(map[string]any)["UserData"])
+				assert.Contains(t, userData, "ECS_CLUSTER=", "user data does not join a cluster")
+				assert.Regexp(t, `"Ref":"Cluster[0-9A-F]{8}"`, userData, "user data does not name this stack's cluster")
 			}
 		}},
 		{"instance role with the ECS and SSM managed policies", func(t *testing.T, tpl assertions.Template, cfg config.Config) {

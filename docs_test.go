@@ -129,12 +129,7 @@ func outputsTable() string {
 	for _, stack := range envs["dev"].platform.Stacks() {
 		id := *stack.ArtifactId()
 		outputs, _ := envs["dev"].templates[id]["Outputs"].(map[string]any)
-		keys := make([]string, 0, len(outputs))
-		for k := range outputs {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range sortedKeys(outputs) {
 			desc, ok := outputs[k].(map[string]any)["Description"].(string)
 			if !ok {
 				continue // an export for another stack, not a user-facing output
@@ -146,27 +141,33 @@ func outputsTable() string {
 	return strings.Join(rows, "\n") + "\n"
 }
 
+// countResources counts the resources of typ in one stack of env whose
+// properties keep accepts (all with a nil keep).
+func countResources(env, stack, typ string, keep func(props map[string]any) bool) int {
+	n := 0
+	for _, r := range cfn.Resources(envs[env].templates[stack], typ) {
+		if keep == nil || keep(r["Properties"].(map[string]any)) {
+			n++
+		}
+	}
+	return n
+}
+
+func interfaceEndpoint(props map[string]any) bool { return props["VpcEndpointType"] == "Interface" }
+
 // capacityTable counts what each environment pays for by the hour, read
 // from the templates where they say it.
 func capacityTable() string {
 	rows := []string{"| what | dev | prod |", "|---|---|---|"}
 	cell := func(f func(env string) string) string { return f("dev") + " | " + f("prod") }
-	count := func(stack, typ string) func(string) string {
-		return func(env string) string { return fmt.Sprint(len(cfn.Resources(envs[env].templates[stack], typ))) }
+	count := func(stack, typ string, keep func(map[string]any) bool) func(string) string {
+		return func(env string) string { return fmt.Sprint(countResources(env, stack, typ, keep)) }
 	}
 	cfg := func(env string) config.Config { return envs[env].cfg }
 	rows = append(rows,
 		"| availability zones | "+cell(func(e string) string { return fmt.Sprint(len(cfg(e).AvailabilityZones)) })+" |",
-		"| NAT gateways | "+cell(count("Network", "AWS::EC2::NatGateway"))+" |",
-		"| interface endpoints (per zone) | "+cell(func(e string) string {
-			n := 0
-			for _, ep := range cfn.Resources(envs[e].templates["Network"], "AWS::EC2::VPCEndpoint") {
-				if ep["Properties"].(map[string]any)["VpcEndpointType"] == "Interface" {
-					n++
-				}
-			}
-			return fmt.Sprint(n)
-		})+" |",
+		"| NAT gateways | "+cell(count("Network", "AWS::EC2::NatGateway", nil))+" |",
+		"| interface endpoints (per zone) | "+cell(count("Network", "AWS::EC2::VPCEndpoint", interfaceEndpoint))+" |",
 		"| container instances (min-max) | "+cell(func(e string) string {
 			return fmt.Sprintf("%d-%d × `%s`", cfg(e).Cluster.MinInstances, cfg(e).Cluster.MaxInstances, cfg(e).Cluster.InstanceType)
 		})+" |",
@@ -182,7 +183,7 @@ func capacityTable() string {
 		"| cache nodes | "+cell(func(e string) string {
 			return fmt.Sprintf("%d × `%s`", 1+cfg(e).Cache.Replicas, cfg(e).Cache.NodeType)
 		})+" |",
-		"| load balancers | "+cell(count("LoadBalancer", "AWS::ElasticLoadBalancingV2::LoadBalancer"))+" |",
+		"| load balancers | "+cell(count("LoadBalancer", "AWS::ElasticLoadBalancingV2::LoadBalancer", nil))+" |",
 		"| alarms | "+cell(func(e string) string { return fmt.Sprint(len(expectedAlarms(cfg(e)))) })+" |",
 	)
 	return strings.Join(rows, "\n") + "\n"
@@ -203,22 +204,12 @@ func costTable() string {
 	rows := []string{
 		"| item | list price | dev | prod |", "|---|---|---|---|",
 	}
-	count := func(env, stack, typ string, keep func(map[string]any) bool) int {
-		n := 0
-		for _, r := range cfn.Resources(envs[env].templates[stack], typ) {
-			if keep == nil || keep(r["Properties"].(map[string]any)) {
-				n++
-			}
-		}
-		return n
-	}
-	interfaceEndpoints := func(p map[string]any) bool { return p["VpcEndpointType"] == "Interface" }
 	money := func(v float64) string { return fmt.Sprintf("$%.0f", v) }
 	var cells [3][2]string
 	for i, env := range []string{"dev", "prod"} {
 		zones := float64(len(envs[env].cfg.AvailabilityZones))
-		eps := float64(count(env, "Network", "AWS::EC2::VPCEndpoint", interfaceEndpoints))
-		nat := float64(count(env, "Network", "AWS::EC2::NatGateway", nil))
+		eps := float64(countResources(env, "Network", "AWS::EC2::VPCEndpoint", interfaceEndpoint))
+		nat := float64(countResources(env, "Network", "AWS::EC2::NatGateway", nil))
 		rules := 0
 		for _, acl := range cfn.Resources(envs[env].templates["LoadBalancer"], "AWS::WAFv2::WebACL") {
 			rules += len(acl["Properties"].(map[string]any)["Rules"].([]any))
@@ -280,7 +271,7 @@ func networkDot(t *testing.T) string {
 	b.WriteString("  \"internet\" [shape=ellipse];\n  \"AWS APIs\" [shape=ellipse];\n  \"S3 (gateway endpoint)\" [shape=ellipse];\n  \"Endpoint\" -> \"AWS APIs\" [label=\"PrivateLink\", style=dashed];\n")
 	rule := regexp.MustCompile(`^(\S+) (ingress|egress) tcp/(\S+) (from|to) (\S+)$`)
 	edges := map[string][]string{}
-	for _, f := range flowsOf(t, envs["prod"].templates) {
+	for _, f := range flowsOf(t, "prod") {
 		m := rule.FindStringSubmatch(f)
 		if !assert.NotNil(t, m, "cannot draw rule %q", f) {
 			continue
@@ -307,12 +298,7 @@ func networkDot(t *testing.T) string {
 		key := fmt.Sprintf("  %q -> %q", from, to)
 		edges[key] = append(edges[key], m[3])
 	}
-	keys := make([]string, 0, len(edges))
-	for k := range edges {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range sortedKeys(edges) {
 		sort.Strings(edges[k])
 		fmt.Fprintf(&b, "%s [label=%q];\n", k, strings.Join(edges[k], ", "))
 	}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/example/platform/internal/cfn"
 	"github.com/example/platform/internal/linediff"
 	"github.com/example/platform/lib/config"
 	"github.com/stretchr/testify/assert"
@@ -79,11 +80,14 @@ type metadataEntry struct {
 }
 
 // metadata returns every metadata entry that synthesis recorded for the
-// constructs of every stack of a synthesized configuration.
+// constructs of every stack of a synthesized configuration, read once.
 func metadata(t *testing.T, env string) []metadataEntry {
 	t.Helper()
 	s := envs[env]
-	var out []metadataEntry
+	if s.metadata != nil {
+		return s.metadata
+	}
+	out := []metadataEntry{}
 	for _, stack := range s.platform.Stacks() {
 		raw, err := os.ReadFile(filepath.Join(s.outdir, *stack.ArtifactId()+".metadata.json"))
 		require.NoError(t, err)
@@ -96,6 +100,7 @@ func metadata(t *testing.T, env string) []metadataEntry {
 			}
 		}
 	}
+	s.metadata = out
 	return out
 }
 
@@ -129,22 +134,19 @@ func TestNoErrorsOrWarnings(t *testing.T) {
 func TestNagSuppressionsHaveReasons(t *testing.T) {
 	for _, env := range config.Names() {
 		count := 0
-		for stack, tpl := range envs[env].templates {
-			res, _ := tpl["Resources"].(map[string]any)
-			for id, r := range res {
-				md, _ := r.(map[string]any)["Metadata"].(map[string]any)
-				nag, _ := md["cdk_nag"].(map[string]any)
-				rules, _ := nag["rules_to_suppress"].([]any)
-				for _, rule := range rules {
-					r := rule.(map[string]any)
-					count++
-					ruleID, _ := r["id"].(string)
-					reason, _ := r["reason"].(string)
-					assert.False(t, !strings.HasPrefix(ruleID, "AwsSolutions-") || strings.Contains(ruleID, "*"), "%s/%s/%s: suppression of %q does not name one AwsSolutions rule", env, stack, id, ruleID)
-					assert.GreaterOrEqual(t, len(reason), 40, "%s/%s/%s: suppression of %s has no specific reason: %q", env, stack, id, ruleID, reason)
-				}
+		cfn.Each(envs[env].templates, "", func(stack, id string, r map[string]any) {
+			md, _ := r["Metadata"].(map[string]any)
+			nag, _ := md["cdk_nag"].(map[string]any)
+			rules, _ := nag["rules_to_suppress"].([]any)
+			for _, rule := range rules {
+				r := rule.(map[string]any)
+				count++
+				ruleID, _ := r["id"].(string)
+				reason, _ := r["reason"].(string)
+				assert.False(t, !strings.HasPrefix(ruleID, "AwsSolutions-") || strings.Contains(ruleID, "*"), "%s/%s/%s: suppression of %q does not name one AwsSolutions rule", env, stack, id, ruleID)
+				assert.GreaterOrEqual(t, len(reason), 40, "%s/%s/%s: suppression of %s has no specific reason: %q", env, stack, id, ruleID, reason)
 			}
-		}
+		})
 		assert.Positive(t, count, "%s: found no cdk-nag suppressions at all; is the metadata still rendered?", env)
 	}
 }

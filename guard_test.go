@@ -45,8 +45,20 @@ type identity struct {
 type stackState struct {
 	id       string
 	identity identity
-	// template is the path of its template file.
+	// template is the path of its template file (for the diff engine),
+	// "" where the stack has none; tpl is that template, parsed.
 	template string
+	tpl      cfn.Template
+}
+
+// readTemplate parses the template file at path.
+func readTemplate(t *testing.T, path string) cfn.Template {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var tpl cfn.Template
+	require.NoError(t, json.Unmarshal(raw, &tpl), path)
+	return tpl
 }
 
 func guardedTypes(t *testing.T) map[string]string {
@@ -117,7 +129,11 @@ func before(t *testing.T, repo, base, env string) []stackState {
 	}
 	var out []stackState
 	for _, id := range sortedKeys(ids) {
-		out = append(out, stackState{id, ids[id], committedFile(t, repo, base, filepath.Join("testdata", env, id+".template.json"))})
+		s := stackState{id: id, identity: ids[id], template: committedFile(t, repo, base, filepath.Join("testdata", env, id+".template.json"))}
+		if s.template != "" {
+			s.tpl = readTemplate(t, s.template)
+		}
+		out = append(out, s)
 	}
 	return out
 }
@@ -126,7 +142,7 @@ func before(t *testing.T, repo, base, env string) []stackState {
 func after(env string) []stackState {
 	var out []stackState
 	for id, ident := range identities(env) {
-		out = append(out, stackState{id, ident, filepath.Join(envs[env].outdir, id+".template.json")})
+		out = append(out, stackState{id, ident, filepath.Join(envs[env].outdir, id+".template.json"), envs[env].templates[id]})
 	}
 	return out
 }
@@ -168,18 +184,14 @@ func judge(t *testing.T, comparisons []comparison, allow []guard.Entry, checkSta
 				gone[name] = why
 				pairs = append(pairs, pair{name, b.template, ""})
 			}
-			if b.template != "" {
-				raw, err := os.ReadFile(b.template)
-				require.NoError(t, err)
-				var tpl cfn.Template
-				require.NoError(t, json.Unmarshal(raw, &tpl), b.template)
-				templates[b.id] = tpl
+			if b.tpl != nil {
+				templates[b.id] = b.tpl
 			}
 		}
 		for key, consumers := range exportedResources(templates) {
 			shared[c.env+"/"+key] = consumers
 		}
-		removed = append(removed, removedExports(t, c.env, templates, c.after)...)
+		removed = append(removed, removedExports(c.env, templates, c.after)...)
 	}
 	input := filepath.Join(t.TempDir(), "pairs.json")
 	raw, _ := json.Marshal(pairs)
@@ -217,25 +229,16 @@ func sameStack(reviewed, deployed identity) bool {
 
 // removedExports are the exports the reviewed templates produce and import
 // across stacks that the deployed templates no longer produce.
-func removedExports(t *testing.T, env string, reviewed map[string]cfn.Template, deployed []stackState) []guard.RemovedExport {
-	t.Helper()
-	still := map[string]bool{}
+func removedExports(env string, reviewed map[string]cfn.Template, deployed []stackState) []guard.RemovedExport {
+	templates := map[string]cfn.Template{}
 	for _, a := range deployed {
-		raw, err := os.ReadFile(a.template)
-		require.NoError(t, err)
-		var tpl cfn.Template
-		require.NoError(t, json.Unmarshal(raw, &tpl), a.template)
-		outputs, _ := tpl["Outputs"].(map[string]any)
-		for _, o := range outputs {
-			if exp, ok := o.(map[string]any)["Export"].(map[string]any); ok {
-				still[fmt.Sprint(exp["Name"])] = true
-			}
-		}
+		templates[a.id] = a.tpl
 	}
+	still := cfn.Exports(templates)
 	byExport := map[string]*guard.RemovedExport{}
 	var out []guard.RemovedExport
 	for _, imp := range cfn.Imports(reviewed) {
-		if imp.Consumer == "" || imp.Consumer == imp.Producer || still[imp.Export] {
+		if imp.Consumer == "" || imp.Consumer == imp.Producer || still[imp.Export] != (cfn.Export{}) {
 			continue
 		}
 		r, ok := byExport[imp.Export]
@@ -258,39 +261,20 @@ func removedExports(t *testing.T, env string, reviewed map[string]cfn.Template, 
 // attribute one stack exports and another imports to the importers.
 func exportedResources(templates map[string]cfn.Template) map[string][]string {
 	out := map[string][]string{}
+	exports := cfn.Exports(templates)
 	for _, imp := range cfn.Imports(templates) {
 		if imp.Consumer == "" || imp.Consumer == imp.Producer {
 			continue
 		}
-		outputs, _ := templates[imp.Producer]["Outputs"].(map[string]any)
-		for _, o := range outputs {
-			o := o.(map[string]any)
-			exp, _ := o["Export"].(map[string]any)
-			if exp == nil || fmt.Sprint(exp["Name"]) != imp.Export {
-				continue
-			}
-			if id := referencedID(o["Value"]); id != "" {
-				key := imp.Producer + "/" + id
-				if !slices.Contains(out[key], imp.Consumer) {
-					out[key] = append(out[key], imp.Consumer)
-					slices.Sort(out[key])
-				}
+		if id := cfn.RefID(exports[imp.Export].Value); id != "" {
+			key := imp.Producer + "/" + id
+			if !slices.Contains(out[key], imp.Consumer) {
+				out[key] = append(out[key], imp.Consumer)
+				slices.Sort(out[key])
 			}
 		}
 	}
 	return out
-}
-
-// referencedID is the logical ID a Ref or Fn::GetAtt names.
-func referencedID(v any) string {
-	m, _ := v.(map[string]any)
-	if r, ok := m["Ref"].(string); ok {
-		return r
-	}
-	if ga, ok := m["Fn::GetAtt"].([]any); ok && len(ga) > 0 {
-		return fmt.Sprint(ga[0])
-	}
-	return ""
 }
 
 // guardBase is the revision the guard compares with: GUARD_BASE, or "" for
@@ -380,12 +364,13 @@ func mutatedTemplate(t *testing.T, states []stackState, id string, fn func(tpl m
 	out := slices.Clone(states)
 	i := slices.IndexFunc(out, func(s stackState) bool { return s.id == id })
 	require.GreaterOrEqual(t, i, 0, "no stack %s", id)
-	raw, err := os.ReadFile(out[i].template)
+	raw, err := json.Marshal(out[i].tpl)
 	require.NoError(t, err)
-	var tpl map[string]any
+	var tpl cfn.Template // a deep copy: the original may be a synthesis everyone reads
 	require.NoError(t, json.Unmarshal(raw, &tpl))
 	fn(tpl)
 	raw, _ = json.Marshal(tpl)
+	out[i].tpl = tpl
 	out[i].template = filepath.Join(t.TempDir(), id+".template.json")
 	require.NoError(t, os.WriteFile(out[i].template, raw, 0o644))
 	return out
@@ -435,13 +420,9 @@ func props(res map[string]any, id string) map[string]any {
 // firstOfType is the logical ID of the first resource of typ.
 func firstOfType(t *testing.T, res map[string]any, typ string) string {
 	t.Helper()
-	for _, id := range sortedKeys(res) {
-		if res[id].(map[string]any)["Type"] == typ {
-			return id
-		}
-	}
-	require.Fail(t, "no resource", typ)
-	return ""
+	ids := cfn.IDs(cfn.Template{"Resources": res}, typ)
+	require.NotEmpty(t, ids, "no resource %s", typ)
+	return ids[0]
 }
 
 // TestReplacementGuardCatches feeds the guard realistic changes, each as a

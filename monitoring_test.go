@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -121,8 +120,7 @@ func TestAlarms(t *testing.T) {
 			assert.Equal(t, want.threshold, props["Threshold"], "%s: %s threshold", env, key)
 			assert.Equal(t, want.comparison, props["ComparisonOperator"], "%s: %s comparison", env, key)
 			for _, actions := range []string{"AlarmActions", "OKActions"} {
-				raw, _ := json.Marshal(props[actions])
-				assert.Regexp(t, `^\[\{"Fn::ImportValue":"webapp-`+env+`-alerts:ExportsOutputRefAlarmTopic[0-9A-F]{8}[^"]*"\}\]$`, string(raw),
+				assert.Regexp(t, `^\[\{"Fn::ImportValue":"webapp-`+env+`-alerts:ExportsOutputRefAlarmTopic[0-9A-F]{8}[^"]*"\}\]$`, jsonOf(props[actions]),
 					"%s: %s %s notifies only the alarm topic of the Alerts stack", env, key, actions)
 			}
 		}
@@ -133,18 +131,18 @@ func TestAlarms(t *testing.T) {
 func TestDashboardHasOneRowPerLayer(t *testing.T) {
 	for _, env := range config.Names() {
 		for id, d := range cfn.Resources(envs[env].templates["Monitoring"], "AWS::CloudWatch::Dashboard") {
-			body, _ := json.Marshal(d["Properties"].(map[string]any)["DashboardBody"])
+			body := jsonOf(d["Properties"].(map[string]any)["DashboardBody"])
 			last := -1
 			rows := []string{"LoadBalancer", "Service", "Cluster", "Database", "Cache"}
 			if env == "prod" {
 				rows = append([]string{"Firewall"}, rows...)
 			}
 			for _, layer := range rows {
-				i := strings.Index(string(body), "### "+layer)
+				i := strings.Index(body, "### "+layer)
 				assert.Greater(t, i, last, "%s/%s: row %q missing or out of order", env, id, layer)
 				last = i
 			}
-			assert.Equal(t, len(expectedAlarms(envs[env].cfg)), strings.Count(string(body), `\"annotations\":{\"alarms\"`), "%s/%s: one alarm widget per alarm", env, id)
+			assert.Equal(t, len(expectedAlarms(envs[env].cfg)), strings.Count(body, `\"annotations\":{\"alarms\"`), "%s/%s: one alarm widget per alarm", env, id)
 		}
 	}
 }

@@ -12,12 +12,15 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/example/platform/internal/cfn"
+	"github.com/example/platform/lib/config"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -83,12 +86,15 @@ var readinessRules = []readinessRule{
 
 // TestDeployReadiness runs every rule over every synthesized configuration.
 func TestDeployReadiness(t *testing.T) {
+	worlds := map[string]world{}
+	for _, name := range synthesized() {
+		worlds[name] = newWorld(name)
+	}
 	for _, rule := range readinessRules {
 		t.Run(rule.name, func(t *testing.T) {
 			examined := 0
 			for _, name := range synthesized() {
-				w := newWorld(name)
-				t.Run(name, func(t *testing.T) { examined += rule.check(t, w) })
+				t.Run(name, func(t *testing.T) { examined += rule.check(t, worlds[name]) })
 			}
 			assert.Positive(t, examined, "the rule matched no resource in any configuration; it checks nothing (source: %s)", rule.source)
 			if t.Failed() {
@@ -102,36 +108,16 @@ func TestDeployReadiness(t *testing.T) {
 // the exports that join them.
 type world struct {
 	name      string
+	cfg       config.Config
 	account   string
 	region    string
-	templates map[string]map[string]any
-	// exports maps an export name to its producing stack and value.
-	exports map[string]struct {
-		stack string
-		value any
-	}
+	templates map[string]cfn.Template
+	exports   map[string]cfn.Export
 }
 
 func newWorld(name string) world {
 	s := envs[name]
-	w := world{name: name, account: s.cfg.Account, region: s.cfg.Region, templates: s.templates,
-		exports: map[string]struct {
-			stack string
-			value any
-		}{}}
-	for stack, tpl := range s.templates {
-		outputs, _ := tpl["Outputs"].(map[string]any)
-		for _, o := range outputs {
-			o := o.(map[string]any)
-			if exp, ok := o["Export"].(map[string]any); ok {
-				w.exports[fmt.Sprint(exp["Name"])] = struct {
-					stack string
-					value any
-				}{stack, o["Value"]}
-			}
-		}
-	}
-	return w
+	return world{name: name, cfg: s.cfg, account: s.cfg.Account, region: s.cfg.Region, templates: s.templates, exports: cfn.Exports(s.templates)}
 }
 
 // ref names one resource of one stack.
@@ -142,20 +128,10 @@ func (r ref) String() string { return r.stack + "/" + r.id }
 // each calls fn for every resource of type typ in every stack, sorted, and
 // returns how many there were.
 func (w world) each(typ string, fn func(r ref, props map[string]any, res map[string]any)) int {
-	n := 0
-	for _, stack := range sortedKeys(w.templates) {
-		res, _ := w.templates[stack]["Resources"].(map[string]any)
-		for _, id := range sortedKeys(res) {
-			r := res[id].(map[string]any)
-			if r["Type"] != typ {
-				continue
-			}
-			props, _ := r["Properties"].(map[string]any)
-			fn(ref{stack, id}, props, r)
-			n++
-		}
-	}
-	return n
+	return cfn.Each(w.templates, typ, func(stack, id string, r map[string]any) {
+		props, _ := r["Properties"].(map[string]any)
+		fn(ref{stack, id}, props, r)
+	})
 }
 
 func (w world) resource(r ref) map[string]any {
@@ -172,27 +148,15 @@ func (w world) props(r ref) map[string]any {
 // resolve follows a Ref, a GetAtt or an ImportValue (through the export's
 // producing stack) to the resource it names.
 func (w world) resolve(stack string, v any) (ref, bool) {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return ref{}, false
+	if id := cfn.RefID(v); id != "" {
+		r := ref{stack, id}
+		return r, w.resource(r) != nil
 	}
-	switch {
-	case m["Ref"] != nil:
-		r := ref{stack, fmt.Sprint(m["Ref"])}
-		return r, w.resource(r) != nil
-	case m["Fn::GetAtt"] != nil:
-		parts, _ := m["Fn::GetAtt"].([]any)
-		if len(parts) == 0 {
-			return ref{}, false
+	m, _ := v.(map[string]any)
+	if name, ok := m["Fn::ImportValue"]; ok {
+		if exp, ok := w.exports[fmt.Sprint(name)]; ok {
+			return w.resolve(exp.Stack, exp.Value)
 		}
-		r := ref{stack, fmt.Sprint(parts[0])}
-		return r, w.resource(r) != nil
-	case m["Fn::ImportValue"] != nil:
-		exp, ok := w.exports[fmt.Sprint(m["Fn::ImportValue"])]
-		if !ok {
-			return ref{}, false
-		}
-		return w.resolve(exp.stack, exp.value)
 	}
 	return ref{}, false
 }
@@ -348,19 +312,14 @@ func (w world) identityPolicies(role ref) []any {
 	for _, p := range asList(w.props(role)["Policies"]) {
 		docs = append(docs, p.(map[string]any)["PolicyDocument"])
 	}
-	res, _ := w.templates[role.stack]["Resources"].(map[string]any)
-	for _, id := range sortedKeys(res) {
-		r := res[id].(map[string]any)
-		if r["Type"] != "AWS::IAM::Policy" {
-			continue
-		}
+	cfn.Each(map[string]cfn.Template{role.stack: w.templates[role.stack]}, "AWS::IAM::Policy", func(_, _ string, r map[string]any) {
 		props := r["Properties"].(map[string]any)
 		for _, rr := range asList(props["Roles"]) {
 			if got, ok := w.resolve(role.stack, rr); ok && got == role {
 				docs = append(docs, props["PolicyDocument"])
 			}
 		}
-	}
+	})
 	return docs
 }
 
@@ -597,23 +556,18 @@ var physicalName = map[string]string{
 // keeps what a deploy once created and cleans up a failed create.
 func retainedResourcesSurviveFailedCreate(t *testing.T, w world) int {
 	n := 0
-	for _, stack := range sortedKeys(w.templates) {
-		res, _ := w.templates[stack]["Resources"].(map[string]any)
-		for _, id := range sortedKeys(res) {
-			r := res[id].(map[string]any)
-			policy := r["DeletionPolicy"]
-			if policy != "Retain" && policy != "RetainExceptOnCreate" {
-				continue
-			}
-			n++
-			props, _ := r["Properties"].(map[string]any)
-			name := ""
-			if prop := physicalName[fmt.Sprint(r["Type"])]; prop != "" && props[prop] != nil {
-				name = fmt.Sprintf(" with the fixed name %s", jsonOf(props[prop]))
-			}
-			assert.Equal(t, "RetainExceptOnCreate", policy, "%s/%s: %s%s is retained even when its creating deploy rolls back", stack, id, r["Type"], name)
+	w.each("", func(r ref, props, res map[string]any) {
+		policy := res["DeletionPolicy"]
+		if policy != "Retain" && policy != "RetainExceptOnCreate" {
+			return
 		}
-	}
+		n++
+		name := ""
+		if prop := physicalName[fmt.Sprint(res["Type"])]; prop != "" && props[prop] != nil {
+			name = fmt.Sprintf(" with the fixed name %s", jsonOf(props[prop]))
+		}
+		assert.Equal(t, "RetainExceptOnCreate", policy, "%s: %s%s is retained even when its creating deploy rolls back", r, res["Type"], name)
+	})
 	return n
 }
 
@@ -713,7 +667,11 @@ func secretArnOf(v any) any {
 // fit its buffer, and awsvpc tasks reach the instance role's credentials
 // through IMDS unless the agent blocks it.
 func logsAndMetadataAreSafe(t *testing.T, w world) int {
+	awsvpc := 0
 	n := w.each("AWS::ECS::TaskDefinition", func(td ref, props, _ map[string]any) {
+		if props["NetworkMode"] == "awsvpc" {
+			awsvpc++
+		}
 		for _, c := range asList(props["ContainerDefinitions"]) {
 			lc, _ := c.(map[string]any)["LogConfiguration"].(map[string]any)
 			opts, _ := lc["Options"].(map[string]any)
@@ -722,12 +680,6 @@ func logsAndMetadataAreSafe(t *testing.T, w world) int {
 			}
 			size := fmt.Sprint(opts["max-buffer-size"])
 			assert.True(t, bufferBytes(size) >= 4<<20, "%s: non-blocking awslogs with max-buffer-size %s drops log bursts; set at least 4 MiB", td, size)
-		}
-	})
-	awsvpc := 0
-	w.each("AWS::ECS::TaskDefinition", func(_ ref, props, _ map[string]any) {
-		if props["NetworkMode"] == "awsvpc" {
-			awsvpc++
 		}
 	})
 	hosts := 0
@@ -841,7 +793,7 @@ func firewallsLogAndProtect(t *testing.T, w world) int {
 			logged++
 			for _, d := range asList(p["LogDestinationConfigs"]) {
 				arn := flatten(d)
-				m := regexp.MustCompile(`:log-group:(aws-waf-logs-[A-Za-z0-9_./#-]+)$`).FindStringSubmatch(arn)
+				m := wafLogGroupArn.FindStringSubmatch(arn)
 				if assert.NotNil(t, m, "%s: logs to %s, which is not a log group named aws-waf-logs-... (no ':*' suffix)", l, arn) {
 					found := false
 					w.each("AWS::Logs::LogGroup", func(_ ref, lp, _ map[string]any) {
@@ -859,9 +811,14 @@ func firewallsLogAndProtect(t *testing.T, w world) int {
 	})
 }
 
+var (
+	wafLogGroupArn = regexp.MustCompile(`:log-group:(aws-waf-logs-[A-Za-z0-9_./#-]+)$`)
+	dockerSize     = regexp.MustCompile(`^(?i)([0-9]+)([kmg]?)i?b?$`)
+)
+
 // bufferBytes parses a Docker size such as 25m or 26214400b (binary units).
 func bufferBytes(s string) int64 {
-	m := regexp.MustCompile(`^(?i)([0-9]+)([kmg]?)i?b?$`).FindStringSubmatch(s)
+	m := dockerSize.FindStringSubmatch(s)
 	if m == nil {
 		return 0
 	}
@@ -966,10 +923,11 @@ func serviceRolesAreTrusted(t *testing.T, w world) int {
 
 // placeholderValues are the presets' stand-ins for what a real deploy must
 // provide.
-var placeholderValues = regexp.MustCompile(`111111111111|222222222222|00000000-0000-0000-0000-000000000000|@(example\.(com|net|org)|[a-z0-9.-]+\.(example|test|invalid))\b`)
+var placeholderValues = regexp.MustCompile(strings.Join(config.PlaceholderAccounts, "|") + "|" + config.PlaceholderCertificateID +
+	`|@(example\.(com|net|org)|[a-z0-9.-]+\.(example|test|invalid))\b`)
 
 func noPlaceholdersInRealAccounts(t *testing.T, w world) int {
-	if w.account == "111111111111" || w.account == "222222222222" {
+	if !w.cfg.RealAccount() {
 		return 0 // never deployed: the placeholders are what make it synthesize
 	}
 	n := 0
@@ -1002,11 +960,4 @@ func jsonOf(v any) string {
 	return string(raw)
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

@@ -16,13 +16,24 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// identityOnlyTypes are the guarded types that hold no data, only an
+// identity outside AWS (a DNS name, a topic ARN with its subscriptions):
+// the guard refuses to replace them, but prod need not keep them once
+// their stack is deleted.
+var identityOnlyTypes = []string{"AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::SNS::Topic"}
+
 // dataTypes hold data that prod keeps when its resource leaves the
-// template or its stack is deleted.
-var dataTypes = []string{
-	"AWS::RDS::DBInstance", "AWS::RDS::DBSubnetGroup", "AWS::RDS::DBParameterGroup",
-	"AWS::ElastiCache::ReplicationGroup", "AWS::ElastiCache::SubnetGroup", "AWS::ElastiCache::ParameterGroup",
-	"AWS::SecretsManager::Secret", "AWS::KMS::Key", "AWS::ECR::Repository",
-	"AWS::Logs::LogGroup", "AWS::S3::Bucket",
+// template or its stack is deleted: the guarded types but those.
+func dataTypes(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	for typ := range guardedTypes(t) {
+		if !slices.Contains(identityOnlyTypes, typ) {
+			out = append(out, typ)
+		}
+	}
+	require.Len(t, out, len(guardedTypes(t))-len(identityOnlyTypes), "every identity-only type is guarded")
+	return out
 }
 
 // statefulResources pins the logical IDs of everything that holds data: a
@@ -67,19 +78,9 @@ func TestStatefulLogicalIDsArePinned(t *testing.T) {
 			res, _ := envs[env].templates[r.stack]["Resources"].(map[string]any)
 			got, _ := res[r.id].(map[string]any)
 			assert.Equal(t, r.typ, got["Type"], "%s/%s: no %s with logical ID %s; renaming a stateful resource replaces it (found %v)",
-				env, r.stack, r.typ, r.id, logicalIDsOf(res, r.typ))
+				env, r.stack, r.typ, r.id, cfn.IDs(envs[env].templates[r.stack], r.typ))
 		}
 	}
-}
-
-func logicalIDsOf(res map[string]any, typ string) []string {
-	var ids []string
-	for id, r := range res {
-		if r.(map[string]any)["Type"] == typ {
-			ids = append(ids, id)
-		}
-	}
-	return ids
 }
 
 // manifestArtifacts reads the cloud assembly manifest of an environment.
@@ -107,29 +108,25 @@ func manifestArtifacts(t *testing.T, env string) map[string]struct {
 // protection.
 func TestProdIsProtected(t *testing.T) {
 	const env = "prod"
+	kept := dataTypes(t)
 	found := 0
-	for stack, tpl := range envs[env].templates {
-		res, _ := tpl["Resources"].(map[string]any)
-		for id, r := range res {
-			r := r.(map[string]any)
-			if !slices.Contains(dataTypes, fmt.Sprint(r["Type"])) {
-				continue
-			}
-			found++
-			// Kept when deleted or replaced, but not when the deploy that
-			// created it rolls back: a kept resource with a fixed name would
-			// make the retry fail with "already exists".
-			assert.Contains(t, []any{"RetainExceptOnCreate", "Snapshot"}, r["DeletionPolicy"], "%s/%s: %s %s DeletionPolicy", env, stack, r["Type"], id)
-			assert.Contains(t, []any{"Retain", "Snapshot"}, r["UpdateReplacePolicy"], "%s/%s: %s %s UpdateReplacePolicy", env, stack, r["Type"], id)
+	cfn.Each(envs[env].templates, "", func(stack, id string, r map[string]any) {
+		if !slices.Contains(kept, fmt.Sprint(r["Type"])) {
+			return
 		}
-	}
+		found++
+		// Kept when deleted or replaced, but not when the deploy that
+		// created it rolls back: a kept resource with a fixed name would
+		// make the retry fail with "already exists".
+		assert.Contains(t, []any{"RetainExceptOnCreate", "Snapshot"}, r["DeletionPolicy"], "%s/%s: %s %s DeletionPolicy", env, stack, r["Type"], id)
+		assert.Contains(t, []any{"Retain", "Snapshot"}, r["UpdateReplacePolicy"], "%s/%s: %s %s UpdateReplacePolicy", env, stack, r["Type"], id)
+	})
 	assert.GreaterOrEqual(t, found, 15, "audited %d stateful resources, fewer than the platform has", found)
 	for id, db := range cfn.Resources(envs[env].templates["Database"], "AWS::RDS::DBInstance") {
 		assert.Equal(t, true, db["Properties"].(map[string]any)["DeletionProtection"], "%s: database %s has no deletion protection", env, id)
 	}
 	for id, lb := range cfn.Resources(envs[env].templates["LoadBalancer"], "AWS::ElasticLoadBalancingV2::LoadBalancer") {
-		raw, _ := json.Marshal(lb["Properties"].(map[string]any)["LoadBalancerAttributes"])
-		assert.Contains(t, string(raw), `{"Key":"deletion_protection.enabled","Value":"true"}`, "%s: load balancer %s has no deletion protection", env, id)
+		assert.Contains(t, jsonOf(lb["Properties"].(map[string]any)["LoadBalancerAttributes"]), `{"Key":"deletion_protection.enabled","Value":"true"}`, "%s: load balancer %s has no deletion protection", env, id)
 	}
 	for id, a := range manifestArtifacts(t, env) {
 		if a.Type == "aws:cloudformation:stack" {
@@ -144,15 +141,11 @@ func TestProdIsProtected(t *testing.T) {
 // Auto Scaling group's deletion.
 func TestDevTearsDown(t *testing.T) {
 	const env = "dev"
-	for stack, tpl := range envs[env].templates {
-		res, _ := tpl["Resources"].(map[string]any)
-		for id, r := range res {
-			r := r.(map[string]any)
-			for _, policy := range []string{"DeletionPolicy", "UpdateReplacePolicy"} {
-				assert.NotContains(t, []any{"Retain", "RetainExceptOnCreate"}, r[policy], "%s/%s: %s %s is retained (%s); cdk destroy would leave it behind", env, stack, r["Type"], id, policy)
-			}
+	cfn.Each(envs[env].templates, "", func(stack, id string, r map[string]any) {
+		for _, policy := range []string{"DeletionPolicy", "UpdateReplacePolicy"} {
+			assert.NotContains(t, []any{"Retain", "RetainExceptOnCreate"}, r[policy], "%s/%s: %s %s is retained (%s); cdk destroy would leave it behind", env, stack, r["Type"], id, policy)
 		}
-	}
+	})
 	for id, a := range manifestArtifacts(t, env) {
 		if a.Type == "aws:cloudformation:stack" {
 			assert.NotEqual(t, true, a.Properties["terminationProtection"], "%s: stack %s has termination protection", env, id)
@@ -174,8 +167,7 @@ func TestDevTearsDown(t *testing.T) {
 		assert.True(t, emptied, "%s: bucket %s is not emptied on delete", env, id)
 	}
 	for id, cp := range cfn.Resources(envs[env].templates["Cluster"], "AWS::ECS::CapacityProvider") {
-		raw, _ := json.Marshal(cp)
-		assert.Contains(t, string(raw), `"ManagedTerminationProtection":"DISABLED"`, "%s: capacity provider %s has managed termination protection; the group could never be deleted", env, id)
+		assert.Contains(t, jsonOf(cp), `"ManagedTerminationProtection":"DISABLED"`, "%s: capacity provider %s has managed termination protection; the group could never be deleted", env, id)
 	}
 }
 
@@ -211,8 +203,7 @@ func TestNoPlaintextSecretInAnyTemplate(t *testing.T) {
 					return
 				}
 				found++
-				raw, _ := json.Marshal(v)
-				assert.Contains(t, string(raw), "{{resolve:secretsmanager:", "%s/%s: %s%s is not a Secrets Manager dynamic reference", env, stack, path, key)
+				assert.Contains(t, jsonOf(v), "{{resolve:secretsmanager:", "%s/%s: %s%s is not a Secrets Manager dynamic reference", env, stack, path, key)
 			})
 		}
 		assert.GreaterOrEqual(t, found, 2, "%s: found %d credential properties, want at least the database password and the Redis AUTH token", env, found)

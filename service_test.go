@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -223,9 +222,8 @@ func TestNoOtherRoleMayUpdateTheService(t *testing.T) {
 	for _, env := range config.Names() {
 		for stack, tpl := range envs[env].templates {
 			for id, p := range cfn.Resources(tpl, "AWS::IAM::Policy") {
-				raw, _ := json.Marshal(p)
 				if !strings.HasPrefix(id, "RedeployOnRotationRoleDefaultPolicy") {
-					assert.NotContains(t, string(raw), "ecs:UpdateService", "%s/%s: %s may update the service", env, stack, id)
+					assert.NotContains(t, jsonOf(p), "ecs:UpdateService", "%s/%s: %s may update the service", env, stack, id)
 				}
 			}
 		}
@@ -261,13 +259,7 @@ func TestReleaseImageVariant(t *testing.T) {
 	// The Registry stack exports what a release needs even while the
 	// placeholder runs, so the switch never removes an imported export.
 	for _, env := range synthesized() {
-		outputs, _ := envs[env].templates["Registry"]["Outputs"].(map[string]any)
-		var exports []string
-		for _, o := range outputs {
-			if exp, ok := o.(map[string]any)["Export"].(map[string]any); ok {
-				exports = append(exports, fmt.Sprint(exp["Name"]))
-			}
-		}
+		exports := sortedKeys(cfn.Exports(map[string]cfn.Template{"Registry": envs[env].templates["Registry"]}))
 		assert.Len(t, exports, 2, "%s: the repository's ARN and name are always exported: %v", env, exports)
 	}
 }

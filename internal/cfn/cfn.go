@@ -6,6 +6,7 @@ package cfn
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -24,6 +25,67 @@ func Resources(tpl Template, typ string) map[string]map[string]any {
 		r := r.(map[string]any)
 		if r["Type"] == typ {
 			out[id] = r
+		}
+	}
+	return out
+}
+
+// IDs returns the logical IDs of the resources of the given type in tpl,
+// sorted.
+func IDs(tpl Template, typ string) []string {
+	ids := slices.Collect(maps.Keys(Resources(tpl, typ)))
+	slices.Sort(ids)
+	return ids
+}
+
+// Each calls fn for every resource of the given type ("" for any type) of
+// every template, in the order of stack ID then logical ID, and returns
+// how many it visited.
+func Each(templates map[string]Template, typ string, fn func(stack, id string, r map[string]any)) int {
+	n := 0
+	for _, stack := range slices.Sorted(maps.Keys(templates)) {
+		res, _ := templates[stack]["Resources"].(map[string]any)
+		for _, id := range slices.Sorted(maps.Keys(res)) {
+			r := res[id].(map[string]any)
+			if typ == "" || r["Type"] == typ {
+				fn(stack, id, r)
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// RefID is the logical ID a {"Ref": ID} or {"Fn::GetAtt": [ID, ...]}
+// names, or "" for any other value.
+func RefID(v any) string {
+	m, _ := v.(map[string]any)
+	if r, ok := m["Ref"].(string); ok {
+		return r
+	}
+	if ga, ok := m["Fn::GetAtt"].([]any); ok && len(ga) > 0 {
+		return fmt.Sprint(ga[0])
+	}
+	return ""
+}
+
+// Export is one output exported across stacks: the stack that produces
+// it and the value it exports.
+type Export struct {
+	Stack string
+	Value any
+}
+
+// Exports indexes every export of templates by its name.
+func Exports(templates map[string]Template) map[string]Export {
+	out := map[string]Export{}
+	for stack, tpl := range templates {
+		outputs, _ := tpl["Outputs"].(map[string]any)
+		for _, o := range outputs {
+			o := o.(map[string]any)
+			if exp, ok := o["Export"].(map[string]any); ok {
+				out[fmt.Sprint(exp["Name"])] = Export{stack, o["Value"]}
+			}
 		}
 	}
 	return out
@@ -52,15 +114,7 @@ type Import struct{ Export, Producer, Consumer string }
 // Imports lists every export of templates with each place that imports it
 // (one entry per Fn::ImportValue).
 func Imports(templates map[string]Template) []Import {
-	producers := map[string]string{}
-	for stack, tpl := range templates {
-		outputs, _ := tpl["Outputs"].(map[string]any)
-		for _, o := range outputs {
-			if exp, ok := o.(map[string]any)["Export"].(map[string]any); ok {
-				producers[fmt.Sprint(exp["Name"])] = stack
-			}
-		}
-	}
+	exports := Exports(templates)
 	var out []Import
 	imported := map[string]bool{}
 	for stack, tpl := range templates {
@@ -68,13 +122,13 @@ func Imports(templates map[string]Template) []Import {
 			if key == "Fn::ImportValue" {
 				name := fmt.Sprint(v)
 				imported[name] = true
-				out = append(out, Import{name, producers[name], stack})
+				out = append(out, Import{name, exports[name].Stack, stack})
 			}
 		})
 	}
-	for name, producer := range producers {
+	for name, e := range exports {
 		if !imported[name] {
-			out = append(out, Import{Export: name, Producer: producer})
+			out = append(out, Import{Export: name, Producer: e.Stack})
 		}
 	}
 	return out
@@ -117,14 +171,8 @@ func Unhashed(id string) string { return cdkHash.ReplaceAllString(id, "") }
 // name is an error.
 func Flows(templates map[string]Template) ([]string, error) {
 	exports := map[string]string{}
-	for _, tpl := range templates {
-		outputs, _ := tpl["Outputs"].(map[string]any)
-		for _, o := range outputs {
-			o := o.(map[string]any)
-			if exp, ok := o["Export"].(map[string]any); ok {
-				exports[fmt.Sprint(exp["Name"])] = groupName(o["Value"], nil)
-			}
-		}
+	for name, e := range Exports(templates) {
+		exports[name] = groupName(e.Value, nil)
 	}
 	var flows []string
 	var errs []string

@@ -2,7 +2,6 @@ package cfn
 
 import (
 	"encoding/json"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -10,7 +9,9 @@ import (
 )
 
 // templates are two stacks: Network exports a security group that App
-// imports, with every kind of rule the reader must understand.
+// imports, with every kind of rule the reader must understand: inline and
+// standalone, IPv4, IPv6, prefix lists, all protocols, port ranges, and
+// groups named locally or through an export.
 func templates(t *testing.T) map[string]Template {
 	t.Helper()
 	var out map[string]Template
@@ -20,7 +21,8 @@ func templates(t *testing.T) map[string]Template {
 			"WebSecurityGroupAAAAAAAA": {"Type": "AWS::EC2::SecurityGroup", "Properties": {
 				"SecurityGroupIngress": [{"CidrIp": "0.0.0.0/0", "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443}],
 				"SecurityGroupEgress": [{"CidrIp": "255.255.255.255/32", "IpProtocol": "icmp", "FromPort": 252, "ToPort": 86}]}},
-			"AppSecurityGroupBBBBBBBB": {"Type": "AWS::EC2::SecurityGroup", "Properties": {}},
+			"AppSecurityGroupBBBBBBBB": {"Type": "AWS::EC2::SecurityGroup", "Properties": {
+				"SecurityGroupEgress": [{"IpProtocol": "-1", "CidrIpv6": "::/0"}]}},
 			"AppFromWeb": {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": {
 				"GroupId": {"Fn::GetAtt": ["AppSecurityGroupBBBBBBBB", "GroupId"]},
 				"SourceSecurityGroupId": {"Fn::GetAtt": ["WebSecurityGroupAAAAAAAA", "GroupId"]},
@@ -35,6 +37,12 @@ func templates(t *testing.T) map[string]Template {
 		"Resources": {
 			"AppToAnywhere": {"Type": "AWS::EC2::SecurityGroupEgress", "Properties": {
 				"GroupId": {"Fn::ImportValue": "net:ExportApp"}, "CidrIp": "0.0.0.0/0", "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443}},
+			"AppToPrefixList": {"Type": "AWS::EC2::SecurityGroupEgress", "Properties": {
+				"GroupId": {"Fn::ImportValue": "net:ExportApp"}, "DestinationPrefixListId": "pl-123", "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443}},
+			"DbSecurityGroupCCCCCCCC": {"Type": "AWS::EC2::SecurityGroup", "Properties": {}},
+			"DbFromApp": {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": {
+				"GroupId": {"Fn::GetAtt": ["DbSecurityGroupCCCCCCCC", "GroupId"]}, "IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5433,
+				"SourceSecurityGroupId": {"Fn::ImportValue": "net:ExportApp"}}},
 			"Task": {"Type": "AWS::ECS::TaskDefinition", "Properties": {"SecurityGroups": [{"Fn::ImportValue": "net:ExportApp"}]}}
 		}
 	}}`), &out))
@@ -45,17 +53,26 @@ func TestFlowsReadEveryRuleKindAndFollowExports(t *testing.T) {
 	flows, err := Flows(templates(t))
 	require.NoError(t, err)
 	assert.Equal(t, []string{
+		"AppSecurityGroup egress -1/all to ::/0",
 		"AppSecurityGroup egress tcp/443 to 0.0.0.0/0",
+		"AppSecurityGroup egress tcp/443 to pl-123",
 		"AppSecurityGroup ingress tcp/8080-8090 from WebSecurityGroup",
+		"DbSecurityGroup ingress tcp/5432-5433 from AppSecurityGroup",
 		"WebSecurityGroup ingress tcp/443 from 0.0.0.0/0",
 	}, flows, "the deny-all placeholder opens nothing and is left out")
 }
 
 func TestFlowsNameAGroupTheyCannotResolve(t *testing.T) {
 	tpls := templates(t)
-	tpls["App"]["Resources"].(map[string]any)["AppToAnywhere"].(map[string]any)["Properties"].(map[string]any)["GroupId"] = "sg-123"
+	rule := func(id string) map[string]any {
+		return tpls["App"]["Resources"].(map[string]any)[id].(map[string]any)["Properties"].(map[string]any)
+	}
+	rule("AppToAnywhere")["GroupId"] = "sg-123"
+	// The CDK names a standalone rule's group by GetAtt; a Ref is not read.
+	rule("DbFromApp")["GroupId"] = map[string]any{"Ref": "DbSecurityGroupCCCCCCCC"}
 	_, err := Flows(tpls)
 	assert.ErrorContains(t, err, "App/AppToAnywhere: cannot tell which security group")
+	assert.ErrorContains(t, err, "App/DbFromApp: cannot tell which security group")
 }
 
 func TestExportMapListsConsumersAndUnusedExports(t *testing.T) {
@@ -73,44 +90,22 @@ func TestUnhashed(t *testing.T) {
 	assert.Equal(t, "SubnetGroup", Unhashed("SubnetGroup"))
 }
 
-// TestNetworkPolicyReaderSeesEveryRuleKind guards the reader itself: a rule
-// of each shape it must understand is rendered as expected.
-func TestNetworkPolicyReaderSeesEveryRuleKind(t *testing.T) {
-	templates := map[string]Template{
-		"A": {
-			"Resources": map[string]any{
-				"WebSecurityGroup0123ABCD": map[string]any{"Type": "AWS::EC2::SecurityGroup", "Properties": map[string]any{
-					"SecurityGroupIngress": []any{map[string]any{"IpProtocol": "tcp", "FromPort": 22.0, "ToPort": 22.0, "CidrIp": "0.0.0.0/0"}},
-					"SecurityGroupEgress":  []any{map[string]any{"IpProtocol": "-1", "CidrIpv6": "::/0"}},
-				}},
-			},
-			"Outputs": map[string]any{"Out": map[string]any{
-				"Value":  map[string]any{"Fn::GetAtt": []any{"WebSecurityGroup0123ABCD", "GroupId"}},
-				"Export": map[string]any{"Name": "a:web"},
-			}},
-		},
-		"B": {
-			"Resources": map[string]any{
-				"DbSecurityGroup89ABCDEF": map[string]any{"Type": "AWS::EC2::SecurityGroup", "Properties": map[string]any{}},
-				"Rule": map[string]any{"Type": "AWS::EC2::SecurityGroupIngress", "Properties": map[string]any{
-					"GroupId": map[string]any{"Fn::GetAtt": []any{"DbSecurityGroup89ABCDEF", "GroupId"}}, "IpProtocol": "tcp", "FromPort": 5432.0, "ToPort": 5433.0,
-					"SourceSecurityGroupId": map[string]any{"Fn::ImportValue": "a:web"},
-				}},
-				"Out": map[string]any{"Type": "AWS::EC2::SecurityGroupEgress", "Properties": map[string]any{
-					"GroupId": map[string]any{"Fn::ImportValue": "a:web"}, "IpProtocol": "tcp", "FromPort": 443.0, "ToPort": 443.0,
-					"DestinationPrefixListId": "pl-123",
-				}},
-			},
-		},
-	}
-	flows, err := Flows(templates)
-	require.NoError(t, err)
-	got := strings.Join(flows, "\n")
-	want := strings.Join([]string{
-		"DbSecurityGroup ingress tcp/5432-5433 from WebSecurityGroup",
-		"WebSecurityGroup egress -1/all to ::/0",
-		"WebSecurityGroup egress tcp/443 to pl-123",
-		"WebSecurityGroup ingress tcp/22 from 0.0.0.0/0",
-	}, "\n")
-	assert.Equal(t, want, got)
+func TestEachVisitsResourcesInOrder(t *testing.T) {
+	var seen []string
+	n := Each(templates(t), "AWS::EC2::SecurityGroup", func(stack, id string, _ map[string]any) { seen = append(seen, stack+"/"+id) })
+	assert.Equal(t, []string{"App/DbSecurityGroupCCCCCCCC", "Network/AppSecurityGroupBBBBBBBB", "Network/WebSecurityGroupAAAAAAAA"}, seen)
+	assert.Equal(t, 3, n)
+	assert.Equal(t, 8, Each(templates(t), "", func(string, string, map[string]any) {}), "every resource of every type")
+	assert.Equal(t, []string{"AppSecurityGroupBBBBBBBB", "WebSecurityGroupAAAAAAAA"}, IDs(templates(t)["Network"], "AWS::EC2::SecurityGroup"))
+}
+
+func TestExportsAndReferences(t *testing.T) {
+	exports := Exports(templates(t))
+	assert.Len(t, exports, 2)
+	app := exports["net:ExportApp"]
+	assert.Equal(t, "Network", app.Stack)
+	assert.Equal(t, "AppSecurityGroupBBBBBBBB", RefID(app.Value))
+	assert.Equal(t, "Db", RefID(map[string]any{"Ref": "Db"}))
+	assert.Empty(t, RefID(map[string]any{"Fn::ImportValue": "net:ExportApp"}))
+	assert.Empty(t, RefID("x"))
 }

@@ -23,8 +23,8 @@ const (
 	Orphan  Change = "orphan"
 )
 
-// ChangeOf maps the diff engine's impact to a Change.
-func ChangeOf(impact string) Change {
+// changeOf maps the diff engine's impact to a Change.
+func changeOf(impact string) Change {
 	switch impact {
 	case "WILL_REPLACE", "MAY_REPLACE":
 		return Replace
@@ -50,7 +50,7 @@ type Finding struct {
 }
 
 // Change is the finding's kind of change.
-func (f Finding) Change() Change { return ChangeOf(f.Impact) }
+func (f Finding) Change() Change { return changeOf(f.Impact) }
 
 func (f Finding) String() string {
 	why := ""

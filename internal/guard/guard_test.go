@@ -92,7 +92,7 @@ func TestEntryProblems(t *testing.T) {
 }
 
 func TestChangeOf(t *testing.T) {
-	assert.Equal(t, Replace, ChangeOf("MAY_REPLACE"))
-	assert.Equal(t, Orphan, ChangeOf("WILL_ORPHAN"))
-	assert.Equal(t, Destroy, ChangeOf("WILL_DESTROY"))
+	assert.Equal(t, Replace, changeOf("MAY_REPLACE"))
+	assert.Equal(t, Orphan, changeOf("WILL_ORPHAN"))
+	assert.Equal(t, Destroy, changeOf("WILL_DESTROY"))
 }

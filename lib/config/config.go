@@ -64,9 +64,9 @@ type Config struct {
 // (the all-zero certificate, e-mail addresses at reserved example domains).
 var PlaceholderAccounts = []string{"111111111111", "222222222222"}
 
-// placeholderCertificateID is the certificate ID of the prod file's
+// PlaceholderCertificateID is the certificate ID of the prod file's
 // placeholder ARN.
-const placeholderCertificateID = "00000000-0000-0000-0000-000000000000"
+const PlaceholderCertificateID = "00000000-0000-0000-0000-000000000000"
 
 // RealAccount reports whether Account is one a deploy can reach, not one of
 // PlaceholderAccounts.

@@ -120,7 +120,7 @@ func (c Config) validateCertificate(v *validator) {
 		v.add("LoadBalancer.CertificateArn", arn, fmt.Sprintf("a certificate in the stacks' region %s%s", c.Region, hint))
 	case m[2] != c.Account:
 		v.add("LoadBalancer.CertificateArn", arn, fmt.Sprintf("a certificate of the stacks' account %s%s", c.Account, hint))
-	case c.RealAccount() && m[3] == placeholderCertificateID:
+	case c.RealAccount() && m[3] == PlaceholderCertificateID:
 		v.add("LoadBalancer.CertificateArn", arn, "a real certificate: the all-zero ID is the presets' placeholder"+hint)
 	}
 }
