@@ -14,12 +14,17 @@ APPROVAL ?= broadening
 
 .PHONY: synth test diff deploy deploy-image destroy fmt update-golden docs bench
 
-# The app binary cdk.json runs; rebuilt only when a Go source changes, so
-# `cdk synth` does not pay for compiling and linking every time.
-GO_SOURCES := $(shell find . -name '*.go' -not -name '*_test.go' -not -path './node_modules/*' -not -path './tools/*') go.mod go.sum
+# Says what the first compile of aws-cdk-go costs, before $(1) starts.
+first_compile_note = @test -d "$$(go env GOMODCACHE)/github.com/aws/aws-cdk-go" || \
+	echo ">> First $(1): downloading and compiling aws-cdk-go takes about 2 minutes on 2 cores (later runs are cached)."
+
+# The app binary cdk.json runs; rebuilt only when what it compiles changes
+# (its Go sources and embedded files, not the tests, tools/ or internal/),
+# so `cdk synth` does not pay for compiling and linking every time.
+GO_SOURCES := $(shell find . -name '*.go' -not -name '*_test.go' -not -path './node_modules/*' -not -path './tools/*' -not -path './internal/*') \
+	lib/config/placeholder-accounts.json go.mod go.sum
 bin/platform: $(GO_SOURCES)
-	@test -d "$$(go env GOMODCACHE)/github.com/aws/aws-cdk-go" || \
-		echo ">> First build: downloading and compiling aws-cdk-go takes about 2 minutes on 2 cores (later builds are cached)."
+	$(call first_compile_note,build)
 	go build -o $@ .
 
 # The aws-cdk package ships Go init templates; a go.mod of its own keeps
@@ -36,16 +41,17 @@ synth: node_modules/.installed
 
 ## test: every gate: unit, template, golden, guard, cdk-nag, validation, cfn-lint, readiness, network policy, CLI synth
 test: node_modules/.installed
-	@test -d "$$(go env GOMODCACHE)/github.com/aws/aws-cdk-go" || \
-		echo ">> First run: downloading and compiling aws-cdk-go takes about 2 minutes on 2 cores before the tests start."
+	$(call first_compile_note,test run)
 	go test ./...
 
-## diff: what the working tree changes in ENV against the committed goldens:
-## each stack's diff and a summary (one synthesis, one Node process)
+## diff: what the working tree changes in ENV against the committed goldens
+## (or the templates in GOLDEN): each stack's diff and a summary (one
+## synthesis, one Node process)
+GOLDEN ?= testdata/$(ENV)
 diff: node_modules/.installed
 	@# Goldens carry no path, asset or version metadata; neither may the diff.
 	cdk synth --no-lookups --quiet --no-path-metadata --no-asset-metadata --no-version-reporting -c env=$(ENV) --output cdk.out/$(ENV)
-	node tools/diff.js $(ENV) testdata/$(ENV) cdk.out/$(ENV)
+	node tools/diff.js $(ENV) $(GOLDEN) cdk.out/$(ENV)
 
 ## deploy: deploy every stack of ENV as committed (needs AWS credentials);
 ## IAM and security-group broadening still asks for approval

@@ -283,8 +283,8 @@ func TestWorkflowsAreValid(t *testing.T) {
 		return string(raw)
 	}
 	pr := read("pull-request.yml")
-	assert.Contains(t, pr, "GUARD_BASE: origin/${{ github.base_ref }}")
-	assert.Contains(t, pr, "run: make test")
+	assert.Contains(t, pr, "GUARD_TARGET: origin/${{ github.base_ref }}")
+	assert.Contains(t, pr, "run: bash .ci/run", "pull requests run the CI job itself")
 	assert.Contains(t, pr, "fetch-depth: 0", "the guard reads the base branch's goldens")
 	assert.Contains(t, pr, "GITHUB_STEP_SUMMARY")
 	assert.NotContains(t, pr, "id-token", "pull requests get no AWS access")

@@ -14,6 +14,8 @@ const { diff, destructiveChanges } = require('./cfndiff');
 
 const [env, goldenDir, assemblyDir] = process.argv.slice(2);
 const guarded = JSON.parse(fs.readFileSync(path.join(__dirname, 'guarded-types.json'), 'utf8'));
+// The presets' accounts, as config.PlaceholderAccounts reads them.
+const placeholderAccounts = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'lib', 'config', 'placeholder-accounts.json'), 'utf8'));
 const stacks = new Set();
 for (const dir of [goldenDir, assemblyDir]) {
   for (const f of fs.readdirSync(dir)) {
@@ -46,7 +48,7 @@ for (const stack of [...stacks].sort()) {
   const is = identity(currentIds[stack]);
   // A reviewed placeholder account (config.PlaceholderAccounts) becoming a
   // real one configures the environment; it does not move it.
-  const placeholder = ['111111111111', '222222222222'].includes((goldenIds[stack] || {}).account);
+  const placeholder = placeholderAccounts.includes((goldenIds[stack] || {}).account);
   const moved = was && is && was !== is &&
     !(placeholder && goldenIds[stack].stackName === currentIds[stack].stackName && goldenIds[stack].region === currentIds[stack].region);
   if (moved) {

@@ -4,6 +4,8 @@
 package config
 
 import (
+	_ "embed"
+	"encoding/json"
 	"slices"
 	"sort"
 )
@@ -62,7 +64,18 @@ type Config struct {
 // synthesis and the tests work and are never deployed to: once Account is
 // any other account, Validate refuses the presets' other placeholders too
 // (the all-zero certificate, e-mail addresses at reserved example domains).
-var PlaceholderAccounts = []string{"111111111111", "222222222222"}
+// They are listed in placeholder-accounts.json, which tools/diff.js reads
+// too.
+var PlaceholderAccounts = func() []string {
+	var accounts []string
+	if err := json.Unmarshal(placeholderAccountsJSON, &accounts); err != nil || len(accounts) == 0 {
+		panic("lib/config/placeholder-accounts.json: want a non-empty list of account IDs")
+	}
+	return accounts
+}()
+
+//go:embed placeholder-accounts.json
+var placeholderAccountsJSON []byte
 
 // PlaceholderCertificateID is the certificate ID of the prod file's
 // placeholder ARN.
