@@ -12,11 +12,15 @@ CONCURRENCY ?= 6
 # changes. The deploy workflow, gated by its GitHub environment, sets never.
 APPROVAL ?= broadening
 
-.PHONY: synth test diff deploy deploy-image destroy fmt update-golden docs bench
+.PHONY: synth test diff deploy deploy-image destroy fmt update-golden docs bench runbooks
 
-# Says what the first compile of aws-cdk-go costs, before $(1) starts.
-first_compile_note = @test -d "$$(go env GOMODCACHE)/github.com/aws/aws-cdk-go" || \
-	echo ">> First $(1): downloading and compiling aws-cdk-go takes about 2 minutes on 2 cores (later runs are cached)."
+# Says, before $(1) starts, when it must first download or compile
+# aws-cdk-go (a fresh machine, a new Go version, a cleaned build cache):
+# minutes in which nothing else is printed. Checked against the module and
+# build caches, not guessed from one of them.
+first_compile_note = @{ test -d "$$(go env GOMODCACHE)/github.com/aws/aws-cdk-go" && \
+	test "$$(go list -f '{{.Stale}}' github.com/aws/aws-cdk-go/awscdk/v2 2>/dev/null)" = false; } || \
+	echo ">> $(1): downloading and compiling aws-cdk-go first, about 2 minutes on 2 cores (later runs are cached)." >&2
 
 # The app binary cdk.json runs; rebuilt only when what it compiles changes
 # (its Go sources and embedded files, not the tests, tools/ or internal/),
@@ -24,7 +28,8 @@ first_compile_note = @test -d "$$(go env GOMODCACHE)/github.com/aws/aws-cdk-go" 
 GO_SOURCES := $(shell find . -name '*.go' -not -name '*_test.go' -not -path './node_modules/*' -not -path './tools/*' -not -path './internal/*') \
 	lib/config/placeholder-accounts.json go.mod go.sum
 bin/platform: $(GO_SOURCES)
-	$(call first_compile_note,build)
+	@echo ">> Building bin/platform, the app cdk.json names, because its Go sources changed." >&2
+	$(call first_compile_note,Building bin/platform)
 	go build -o $@ .
 
 # The aws-cdk package ships Go init templates; a go.mod of its own keeps
@@ -41,7 +46,7 @@ synth: node_modules/.installed
 
 ## test: every gate: unit, template, golden, guard, cdk-nag, validation, cfn-lint, readiness, network policy, CLI synth
 test: node_modules/.installed
-	$(call first_compile_note,test run)
+	$(call first_compile_note,make test)
 	go test ./...
 
 ## diff: what the working tree changes in ENV against the committed goldens
@@ -54,16 +59,19 @@ diff: node_modules/.installed
 	node tools/diff.js $(ENV) $(GOLDEN) cdk.out/$(ENV)
 
 ## deploy: deploy every stack of ENV as committed (needs AWS credentials);
-## IAM and security-group broadening still asks for approval
-deploy: node_modules/.installed
+## refused while ENV's file holds a placeholder account; IAM and
+## security-group broadening still asks for approval
+deploy: node_modules/.installed bin/platform
+	bin/platform deployable $(ENV)
 	cdk deploy --all -c env=$(ENV) --concurrency $(CONCURRENCY) --require-approval $(APPROVAL)
 
 ## deploy-image: ship TAG to dev in seconds: a hotswap of the task definition
 ## that bypasses CloudFormation, or a normal deploy of the Service stack where
 ## the change cannot be hotswapped (dev only; the stack drifts until the next make deploy)
-deploy-image: node_modules/.installed
+deploy-image: node_modules/.installed bin/platform
 	@test "$(ENV)" = dev || { echo "make deploy-image hotswaps past CloudFormation, so it is for ENV=dev only; ship $(ENV) by committing Service.ImageTag and running make deploy"; exit 1; }
 	@test -n "$(TAG)" || { echo "usage: make deploy-image ENV=dev TAG=v1.2.3"; exit 1; }
+	bin/platform deployable $(ENV)
 	cdk deploy Service --exclusively --hotswap-fallback -c env=$(ENV) -c imageTag=$(TAG) --require-approval never
 
 ## destroy: delete every stack of ENV=dev (prod is protected and refused)
@@ -76,18 +84,31 @@ fmt: node_modules/.installed
 	gofmt -w $$(git ls-files '*.go')
 	go vet ./...
 
-## update-golden: rewrite the golden templates, stack identities and export
-## maps; nothing is written when the replacement guard refuses the change
+## update-golden: rewrite everything generated from the templates: golden
+## templates, stack identities, export maps, the README's tables and the
+## diagram sources; nothing under testdata/ is written when the replacement
+## guard refuses the change
 update-golden: node_modules/.installed
-	go test . -run 'TestGoldenTemplates$$|TestCrossStackExports$$|TestStackIdentities$$' -update
+	go test . -run 'TestGoldenTemplates$$|TestCrossStackExports$$|TestStackIdentities$$|TestGeneratedDocsAreCurrent$$' -update
 
-## docs: regenerate the README's tables and the diagrams under docs/ (needs graphviz)
-docs: node_modules/.installed
-	@command -v dot >/dev/null || { echo "make docs needs graphviz for the diagrams: sudo apt-get install graphviz (Debian/Ubuntu) or brew install graphviz; nothing was changed"; exit 1; }
-	go test . -run 'TestGeneratedDocsAreCurrent$$' -update
-	dot -Tpng docs/stacks.dot -o docs/stacks.png
-	dot -Tpng docs/network.dot -o docs/network.png
+## docs: update-golden's README tables and diagram sources, then the
+## diagram pictures (the pictures need graphviz; without it they are skipped
+## and named)
+docs: update-golden
+	@if command -v dot >/dev/null; then \
+		dot -Tpng docs/stacks.dot -o docs/stacks.png && dot -Tpng docs/network.dot -o docs/network.png; \
+	else \
+		echo ">> Skipped docs/stacks.png and docs/network.png: rendering them needs graphviz (sudo apt-get install graphviz, or brew install graphviz). The README's tables and docs/*.dot are current."; \
+	fi
 
-## bench: median wall time and peak memory of synth, diff and tests, with targets
+## bench: median wall time and peak memory of synth, diff and tests, with
+## targets (a missed target exits non-zero); README=1 also writes the
+## figures into the README, met or missed
 bench: node_modules/.installed
-	go run ./tools/bench -runs $(or $(RUNS),5)
+	go run ./tools/bench -runs $(or $(RUNS),5) $(if $(README),-readme)
+
+## runbooks: replay the README's release and first-deploy runbooks on a
+## scratch copy of the repository, each followed by make update-golden and
+## make test (minutes; make test checks the same from its variants)
+runbooks: node_modules/.installed
+	RUNBOOK_REPLAY=1 go test . -run '^TestRunbookReplay$$' -count=1 -timeout 30m -v

@@ -26,9 +26,9 @@ func TestAlarmTopicIsEncryptedAndSubscribesEmails(t *testing.T) {
 		}},
 	})
 
-	// The prod preset subscribes its placeholder; the prod-image variant,
-	// deployed to a real account, subscribes two real addresses.
-	tpl := template(t, "prod-image", "Alerts")
+	// The first-deploy runbook, in a real account, subscribes two real
+	// addresses.
+	tpl := template(t, "first-deploy", "Alerts")
 	for _, email := range []string{"oncall@acme.io", "ops@acme.io"} {
 		check(t, "subscription of "+email, func() {
 			tpl.HasResourceProperties(jsii.String("AWS::SNS::Subscription"), map[string]any{

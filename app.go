@@ -4,7 +4,9 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -15,8 +17,25 @@ import (
 )
 
 func main() {
+	if len(os.Args) == 3 && os.Args[1] == "deployable" {
+		deployable(os.Args[2])
+		return
+	}
+	// An invalid configuration is reported before the jsii runtime starts
+	// Node, in milliseconds; build checks it again from the App's context.
+	repo, err := config.ReadRepository(".")
+	if err == nil {
+		var ctx map[string]any
+		if ctx, err = cliContext(); err == nil {
+			_, err = config.FromContext(ctx, repo)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "invalid configuration:\n%v\n", err)
+		os.Exit(1)
+	}
 	app := awscdk.NewApp(nil)
-	if _, err := build(app, config.Dir); err != nil {
+	if _, err = build(app, repo); err != nil {
 		fmt.Fprintf(os.Stderr, "invalid configuration:\n%v\n", err)
 		jsii.Close()
 		os.Exit(1)
@@ -26,14 +45,53 @@ func main() {
 }
 
 // build reads the app's context once, validates the configuration it
-// selects from the environment files in dir and only then creates the
+// selects from the committed state of repo and only then creates the
 // platform's stacks in app. With an invalid configuration it creates
 // nothing and returns every problem.
-func build(app awscdk.App, dir string) (*lib.Platform, error) {
+func build(app awscdk.App, repo config.Repository) (*lib.Platform, error) {
 	ctx, _ := app.Node().GetAllContext(nil).(map[string]any)
-	cfg, err := config.FromContext(ctx, dir)
+	cfg, err := config.FromContext(ctx, repo)
 	if err != nil {
 		return nil, err
 	}
 	return lib.NewPlatform(app, cfg), nil
+}
+
+// deployable is `bin/platform deployable ENV`, which `make deploy` runs
+// first: it exits non-zero, naming the file and field, while ENV as
+// committed cannot be deployed (an invalid value, a placeholder account),
+// before the CDK asks for credentials. It needs no Node process.
+func deployable(env string) {
+	repo, err := config.ReadRepository(".")
+	if err == nil {
+		err = config.Deployable(repo, env)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s cannot be deployed as committed:\n%v\n", env, err)
+		os.Exit(1)
+	}
+}
+
+// cliContext is the context the CDK CLI hands the app, as the App reads it:
+// the JSON in CDK_CONTEXT_JSON, and what did not fit there in the file that
+// CONTEXT_OVERFLOW_LOCATION_ENV names.
+func cliContext() (map[string]any, error) {
+	ctx := map[string]any{}
+	if raw := os.Getenv("CDK_CONTEXT_JSON"); raw != "" {
+		if err := json.Unmarshal([]byte(raw), &ctx); err != nil {
+			return nil, fmt.Errorf("CDK_CONTEXT_JSON: %w", err)
+		}
+	}
+	if path := os.Getenv("CONTEXT_OVERFLOW_LOCATION_ENV"); path != "" {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		overflow := map[string]any{}
+		if err := json.Unmarshal(raw, &overflow); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		maps.Copy(ctx, overflow)
+	}
+	return ctx, nil
 }

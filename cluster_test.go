@@ -15,7 +15,7 @@ func TestClusterStack(t *testing.T) {
 	runChecks(t, "Cluster", []templateCheck{
 		{"cluster with Container Insights (enhanced observability in prod)", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			tpl.HasResourceProperties(jsii.String("AWS::ECS::Cluster"), map[string]any{
-				"ClusterSettings": []any{map[string]any{"Name": "containerInsights", "Value": map[string]string{"dev": "enabled", "prod": "enhanced"}[cfg.Environment]}},
+				"ClusterSettings": []any{map[string]any{"Name": "containerInsights", "Value": cfg.Cluster.ContainerInsights}},
 			})
 		}},
 		{"launch template: ECS-optimized AL2023, IMDSv2, encrypted gp3, no SSH key, instance SG", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
@@ -91,7 +91,7 @@ func TestClusterProtectionFollowsConfig(t *testing.T) {
 		asgs := cfn.Resources(envs[env].templates["Cluster"], "AWS::AutoScaling::AutoScalingGroup")
 		for id, asg := range asgs {
 			got, _ := asg["Properties"].(map[string]any)["NewInstancesProtectedFromScaleIn"].(bool)
-			assert.Equal(t, env == "prod", got, "%s/%s: NewInstancesProtectedFromScaleIn (dev must tear down)", env, id)
+			assert.Equal(t, envs[env].cfg.Cluster.ManagedTerminationProtection, got, "%s/%s: NewInstancesProtectedFromScaleIn follows Cluster.ManagedTerminationProtection", env, id)
 		}
 	}
 }
@@ -101,11 +101,14 @@ func TestClusterProtectionFollowsConfig(t *testing.T) {
 // not replace the instances on the next deploy.
 func TestPinnedAmiVariant(t *testing.T) {
 	check(t, "launch template on the pinned AMI", func() {
-		template(t, "prod-image", "Cluster").HasResourceProperties(jsii.String("AWS::EC2::LaunchTemplate"), map[string]any{
+		template(t, "release", "Cluster").HasResourceProperties(jsii.String("AWS::EC2::LaunchTemplate"), map[string]any{
 			"LaunchTemplateData": assertions.Match_ObjectLike(&map[string]any{"ImageId": "ami-0123456789abcdef0"}),
 		})
 	})
-	for _, env := range config.Names() {
+	for _, env := range synthesized() {
+		if envs[env].cfg.Cluster.AmiID != "" {
+			continue
+		}
 		params, _ := envs[env].templates["Cluster"]["Parameters"].(map[string]any)
 		ssm := 0
 		for _, p := range params {

@@ -341,13 +341,14 @@ func TestGeneratedDocsAreCurrent(t *testing.T) {
 // cliOptions reads the pinned CDK CLI's own option registry
 // (cli-type-registry.json, what its argument parser is generated from):
 // per command, the long option names and aliases it accepts, global
-// options included.
-func cliOptions(t *testing.T) map[string][]string {
+// options included, each with whether it takes a value.
+func cliOptions(t *testing.T) map[string]map[string]bool {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("node_modules", "aws-cdk", "lib", "cli", "cli-type-registry.json"))
 	require.NoError(t, err, "run `npm ci` first (make test does)")
 	type option struct {
-		Alias any `json:"alias"`
+		Alias any    `json:"alias"`
+		Type  string `json:"type"`
 	}
 	var reg struct {
 		GlobalOptions map[string]option `json:"globalOptions"`
@@ -357,25 +358,24 @@ func cliOptions(t *testing.T) map[string][]string {
 		} `json:"commands"`
 	}
 	require.NoError(t, json.Unmarshal(raw, &reg))
-	names := func(opts map[string]option) []string {
-		var out []string
+	add := func(into map[string]bool, opts map[string]option) {
 		for name, o := range opts {
-			out = append(out, "--"+name)
+			value := o.Type != "boolean"
+			into["--"+name] = value
 			for _, a := range strs(o.Alias) {
 				if len(a) == 1 {
-					out = append(out, "-"+a)
+					into["-"+a] = value
 				} else {
-					out = append(out, "--"+a)
+					into["--"+a] = value
 				}
 			}
 		}
-		return out
 	}
-	global := names(reg.GlobalOptions)
-	global = append(global, "--help", "-h", "--version")
-	out := map[string][]string{}
+	out := map[string]map[string]bool{}
 	for name, c := range reg.Commands {
-		opts := append(names(c.Options), global...)
+		opts := map[string]bool{"--help": false, "-h": false, "--version": false}
+		add(opts, reg.GlobalOptions)
+		add(opts, c.Options)
 		for _, n := range append([]string{name}, c.Aliases...) {
 			out[n] = opts
 		}
@@ -384,15 +384,17 @@ func cliOptions(t *testing.T) map[string][]string {
 }
 
 var (
-	codeSpan    = regexp.MustCompile("(?s)```[a-z]*\n(.*?)```|`([^`\n]+)`")
+	codeSpan    = regexp.MustCompile("(?s)```[a-z]*\n(.*?)```|`([^`]+)`")
 	makeCommand = regexp.MustCompile(`\bmake\s+(?:-s\s+)?([a-z][a-z-]*)`)
 	cdkCommand  = regexp.MustCompile(`\bcdk\s+([a-z][a-z-]*)((?:[ \t]+[^ \t\n|;&)]+)*)`)
 	makeTarget  = regexp.MustCompile(`(?m)^([a-z][a-z-]*):`)
 )
 
 // TestReadmeCommandsAreReal keeps the README honest: every make target it
-// names exists in the Makefile, and every cdk command line in it and in the
-// Makefile uses a command and options the pinned CLI accepts.
+// names exists in the Makefile, every cdk command line in it and in the
+// Makefile uses a command and options the pinned CLI accepts, and a
+// `cdk deploy` of named stacks carries --exclusively (without it the CLI
+// deploys every stack they depend on too).
 func TestReadmeCommandsAreReal(t *testing.T) {
 	readmeText, err := os.ReadFile("README.md")
 	require.NoError(t, err)
@@ -404,7 +406,8 @@ func TestReadmeCommandsAreReal(t *testing.T) {
 	}
 	var code []string
 	for _, m := range codeSpan.FindAllStringSubmatch(string(readmeText), -1) {
-		code = append(code, m[1]+m[2])
+		// An inline code span may wrap; its words are one command line.
+		code = append(code, m[1]+strings.Join(strings.Fields(m[2]), " "))
 	}
 	checkedMake, checkedCDK := 0, 0
 	for _, c := range code {
@@ -428,14 +431,25 @@ func TestReadmeCommandsAreReal(t *testing.T) {
 				if !assert.True(t, ok, "%s: `cdk %s`: the pinned CLI has no command %s", source, m[1]+m[2], m[1]) {
 					continue
 				}
-				for _, word := range strings.Fields(m[2]) {
+				var stacks []string
+				words := strings.Fields(m[2])
+				for i, word := range words {
 					if !strings.HasPrefix(word, "-") {
+						// A word after an option that takes a value is that value.
+						if i == 0 || !accepted[words[i-1]] || strings.Contains(words[i-1], "=") {
+							stacks = append(stacks, word)
+						}
 						continue
 					}
 					name, _, _ := strings.Cut(word, "=")
 					negated := "--" + strings.TrimPrefix(name, "--no-")
-					assert.True(t, slices.Contains(accepted, name) || slices.Contains(accepted, negated),
-						"%s: `cdk %s`: the pinned CLI's %s command has no option %s", source, m[1]+m[2], m[1], name)
+					_, known := accepted[name]
+					_, knownNegated := accepted[negated]
+					assert.True(t, known || knownNegated, "%s: `cdk %s`: the pinned CLI's %s command has no option %s", source, m[1]+m[2], m[1], name)
+				}
+				if m[1] == "deploy" && len(stacks) > 0 {
+					assert.True(t, slices.Contains(words, "--exclusively") || slices.Contains(words, "-e"),
+						"%s: `cdk %s` names stacks %v without --exclusively, so it deploys every stack they depend on too", source, m[1]+m[2], stacks)
 				}
 			}
 		}

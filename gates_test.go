@@ -1,12 +1,16 @@
 package main
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -295,5 +299,50 @@ func TestWorkflowsAreValid(t *testing.T) {
 		assert.NotContains(t, f, "aws-access-key-id", "no stored AWS keys")
 		assert.NotContains(t, f, "AWS_SECRET_ACCESS_KEY", "no stored AWS keys")
 		assert.Contains(t, f, "permissions:\n  contents: read", "least privilege by default")
+	}
+}
+
+// flagName matches a feature flag as aws-cdk-lib's cx-api declares it.
+var flagName = regexp.MustCompile(`"(@[a-z0-9-]+/[A-Za-z0-9-]+:[A-Za-z0-9_.-]+)"`)
+
+// TestFeatureFlagsAreKnown: every key of cdk.json's context is a feature
+// flag or setting the pinned aws-cdk-lib declares (its cx-api features),
+// so a mistyped flag, which the CDK ignores silently, fails here.
+func TestFeatureFlagsAreKnown(t *testing.T) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/aws/aws-cdk-go/awscdk/v2").Output()
+	require.NoError(t, err, "go list -m github.com/aws/aws-cdk-go/awscdk/v2")
+	tarballs, err := filepath.Glob(filepath.Join(strings.TrimSpace(string(out)), "jsii", "aws-cdk-lib-*.tgz"))
+	require.NoError(t, err)
+	require.Len(t, tarballs, 1, "aws-cdk-go embeds one aws-cdk-lib tarball")
+	f, err := os.Open(tarballs[0])
+	require.NoError(t, err)
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	require.NoError(t, err)
+	known := map[string]bool{}
+	tr := tar.NewReader(gz)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err)
+		if h.Name != "package/cx-api/lib/features.js" {
+			continue
+		}
+		src, err := io.ReadAll(tr)
+		require.NoError(t, err)
+		for _, m := range flagName.FindAllSubmatch(src, -1) {
+			known[string(m[1])] = true
+		}
+		break
+	}
+	require.NotEmpty(t, known, "%s: found no cx-api/lib/features.js with flags", tarballs[0])
+	committed, err := config.ReadRepository(".")
+	require.NoError(t, err)
+	for key := range committed.Settings {
+		if strings.HasPrefix(key, "@") {
+			assert.True(t, known[key], "cdk.json sets %s, which aws-cdk-lib does not declare (mistyped? the CDK would ignore it)", key)
+		}
 	}
 }

@@ -11,9 +11,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/example/platform/lib/config"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -152,6 +154,19 @@ func pinnedLintVersion() (string, error) {
 	return "", fmt.Errorf("%s pins no cfn-lint==VERSION", lintRequirements)
 }
 
+// skipWithoutCfnLint skips the test when cfn-lint is missing (the reason
+// says how to install it), except under CI=true, where it fails.
+func skipWithoutCfnLint(t *testing.T, missing, inCI string) {
+	t.Helper()
+	if missing == "" {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		require.Fail(t, inCI, missing)
+	}
+	t.Skip(missing)
+}
+
 // TestCfnLint fails on every cfn-lint finding in any template of any
 // environment that lintIgnores does not acknowledge, and on
 // every acknowledgement that no longer matches a finding. Without cfn-lint
@@ -159,12 +174,7 @@ func pinnedLintVersion() (string, error) {
 func TestCfnLint(t *testing.T) {
 	<-cfnLint.done
 	require.NoError(t, cfnLint.err)
-	if cfnLint.missing != "" {
-		if os.Getenv("CI") == "true" {
-			require.Fail(t, "CI must lint every template", cfnLint.missing)
-		}
-		t.Skip(cfnLint.missing)
-	}
+	skipWithoutCfnLint(t, cfnLint.missing, "CI must lint every template")
 	used := make([]int, len(lintIgnores))
 	for _, f := range cfnLint.findings {
 		i := slices.IndexFunc(lintIgnores, func(ig lintIgnore) bool {
@@ -180,4 +190,156 @@ func TestCfnLint(t *testing.T) {
 		assert.NotZero(t, used[i], "stale cfn-lint acknowledgement %s on %s %s: it matches no finding; remove it", ig.rule, ig.stack, ig.resource)
 	}
 	t.Logf("cfn-lint: %d findings, all acknowledged", len(cfnLint.findings))
+}
+
+// awsLists are AWS's own lists as the pinned cfn-lint ships them
+// (cfnlint/data/schemas/extensions, generated from AWS's APIs), per region:
+// EC2 instance types, RDS instance classes for PostgreSQL, ElastiCache node
+// types; and the PostgreSQL versions RDS lists. TestMain reads them in the
+// background, beside the Go checks.
+var awsLists struct {
+	done                 chan struct{}
+	ec2, postgres, cache map[string][]string
+	postgresVersions     []string
+	missing              string
+	err                  error
+}
+
+// conditional is a block of cfn-lint's data that applies to one engine.
+type conditional struct {
+	If struct {
+		Properties struct {
+			Engine struct {
+				Const string `json:"const"`
+			} `json:"Engine"`
+		} `json:"properties"`
+	} `json:"if"`
+	Then struct {
+		Properties map[string]struct {
+			Enum []string `json:"enum"`
+		} `json:"properties"`
+	} `json:"then"`
+}
+
+func startAWSLists() {
+	awsLists.done = make(chan struct{})
+	go func() {
+		defer close(awsLists.done)
+		awsLists.err = readAWSLists()
+	}()
+}
+
+func readAWSLists() error {
+	out, err := exec.Command("python3", "-c", "import cfnlint, os; print(os.path.dirname(cfnlint.__file__))").Output()
+	if err != nil {
+		awsLists.missing = fmt.Sprintf("python3 cannot import cfnlint (%v); install it with: python3 -m pip install -r %s", err, lintRequirements)
+		return nil
+	}
+	data := filepath.Join(strings.TrimSpace(string(out)), "data", "schemas", "extensions")
+	// Each file is an object keyed by region (besides a description);
+	// engine_version.json is one schema.
+	type schema struct {
+		Enum  []string      `json:"enum"`
+		AllOf []conditional `json:"allOf"`
+	}
+	perRegion := map[string]map[string]schema{}
+	for _, path := range []string{"aws_ec2_instance/instancetype_enum.json", "aws_elasticache_cachecluster/cachenodetype_enum.json", "aws_rds_dbinstance/dbinstanceclass_enum.json"} {
+		raw, err := os.ReadFile(filepath.Join(data, path))
+		if err != nil {
+			return err
+		}
+		var regions map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &regions); err != nil {
+			return fmt.Errorf("cfn-lint data %s: %w", path, err)
+		}
+		perRegion[path] = map[string]schema{}
+		for region, r := range regions {
+			if len(r) == 0 || r[0] != '{' {
+				continue
+			}
+			var s schema
+			if err := json.Unmarshal(r, &s); err != nil {
+				return fmt.Errorf("cfn-lint data %s, %s: %w", path, region, err)
+			}
+			perRegion[path][region] = s
+		}
+	}
+	ec2, cache, rds := perRegion["aws_ec2_instance/instancetype_enum.json"], perRegion["aws_elasticache_cachecluster/cachenodetype_enum.json"], perRegion["aws_rds_dbinstance/dbinstanceclass_enum.json"]
+	var versions schema
+	raw, err := os.ReadFile(filepath.Join(data, "aws_rds_dbinstance", "engine_version.json"))
+	if err == nil {
+		err = json.Unmarshal(raw, &versions)
+	}
+	if err != nil {
+		return fmt.Errorf("cfn-lint data engine_version.json: %w", err)
+	}
+	postgres := func(blocks []conditional, property string) []string {
+		var out []string
+		for _, b := range blocks {
+			if b.If.Properties.Engine.Const == "postgres" {
+				out = append(out, b.Then.Properties[property].Enum...)
+			}
+		}
+		return out
+	}
+	awsLists.ec2, awsLists.cache, awsLists.postgres = map[string][]string{}, map[string][]string{}, map[string][]string{}
+	for region, e := range ec2 {
+		awsLists.ec2[region] = e.Enum
+	}
+	for region, e := range cache {
+		awsLists.cache[region] = e.Enum
+	}
+	for region, r := range rds {
+		awsLists.postgres[region] = postgres(r.AllOf, "DBInstanceClass")
+	}
+	awsLists.postgresVersions = postgres(versions.AllOf, "EngineVersion")
+	return nil
+}
+
+// anyRegion is the union of a per-region list.
+func anyRegion(lists map[string][]string) []string {
+	var out []string
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	return out
+}
+
+// TestCatalogMatchesAWSData compares lib/config/catalog.go, what validation
+// accepts, with AWS's own lists as the pinned cfn-lint ships them: every
+// instance type, DB instance class and cache node type the catalog lists
+// exists somewhere, the newest PostgreSQL minor per major is the newest RDS
+// lists, and each synthesized configuration's choices are offered in its
+// region (else the deploy fails).
+func TestCatalogMatchesAWSData(t *testing.T) {
+	<-awsLists.done
+	require.NoError(t, awsLists.err)
+	skipWithoutCfnLint(t, awsLists.missing, "CI must check the catalog against AWS's data")
+	allEC2, allRDS, allCache := anyRegion(awsLists.ec2), anyRegion(awsLists.postgres), anyRegion(awsLists.cache)
+	for _, typ := range config.InstanceTypes() {
+		assert.Contains(t, allEC2, typ, "lib/config/catalog.go lists EC2 instance type %s, which AWS does not offer", typ)
+	}
+	for _, class := range config.DBInstanceClasses() {
+		assert.Contains(t, allRDS, "db."+class, "lib/config/catalog.go lists RDS class db.%s, which RDS does not offer for PostgreSQL", class)
+	}
+	for _, node := range config.CacheNodeTypes() {
+		assert.Contains(t, allCache, node, "lib/config/catalog.go lists ElastiCache node type %s, which AWS does not offer", node)
+	}
+	newest := map[string]int{}
+	for _, v := range awsLists.postgresVersions {
+		major, minor, ok := strings.Cut(v, ".")
+		if n, err := strconv.Atoi(minor); ok && err == nil && n > newest[major] {
+			newest[major] = n
+		}
+	}
+	require.NotEmpty(t, newest, "cfn-lint's data lists no PostgreSQL version")
+	for major, n := range config.PostgresMinors() {
+		assert.Equal(t, newest[major], n, "lib/config/catalog.go: the newest PostgreSQL %s minor RDS lists is %s.%d", major, major, newest[major])
+	}
+	for _, env := range synthesized() {
+		cfg := envs[env].cfg
+		assert.Contains(t, awsLists.ec2[cfg.Region], cfg.Cluster.InstanceType, "%s: %s is not offered in %s", env, cfg.Cluster.InstanceType, cfg.Region)
+		assert.Contains(t, awsLists.postgres[cfg.Region], "db."+cfg.Database.InstanceClass, "%s: db.%s is not offered for PostgreSQL in %s", env, cfg.Database.InstanceClass, cfg.Region)
+		assert.Contains(t, awsLists.cache[cfg.Region], cfg.Cache.NodeType, "%s: %s is not offered in %s", env, cfg.Cache.NodeType, cfg.Region)
+	}
 }

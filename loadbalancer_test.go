@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
@@ -91,50 +92,67 @@ func TestLoadBalancerStack(t *testing.T) {
 	})
 }
 
-// TestFirewallFrontsTheLoadBalancer: prod's ALB is behind a regional web
-// ACL that rate-limits each IP, then runs the four AWS managed rule groups
-// (blocking: none is in count mode by default) and logs with credentials
-// redacted; dev has no firewall.
+// TestFirewallFrontsTheLoadBalancer: where LoadBalancer.Firewall is on
+// (prod's preset, and so the runbook variants), the ALB is behind a
+// regional web ACL that rate-limits each IP, then runs the four AWS managed
+// rule groups (blocking, unless a group is listed in CountOnly) and logs
+// with credentials redacted; where it is off there is no web ACL.
 func TestFirewallFrontsTheLoadBalancer(t *testing.T) {
-	assert.Empty(t, cfn.Resources(envs["dev"].templates["LoadBalancer"], "AWS::WAFv2::WebACL"), "dev: the firewall is off")
-	tpl := template(t, "prod", "LoadBalancer")
-	managed := func(priority int, name string) map[string]any {
+	managed := func(priority int, name string, count bool) map[string]any {
+		action := map[string]any{"None": map[string]any{}}
+		if count {
+			action = map[string]any{"Count": map[string]any{}}
+		}
 		return map[string]any{
-			"Name": name, "Priority": priority, "OverrideAction": map[string]any{"None": map[string]any{}},
+			"Name": name, "Priority": priority, "OverrideAction": action,
 			"Statement":        map[string]any{"ManagedRuleGroupStatement": map[string]any{"VendorName": "AWS", "Name": name}},
 			"VisibilityConfig": map[string]any{"CloudWatchMetricsEnabled": true, "MetricName": name, "SampledRequestsEnabled": true},
 		}
 	}
-	check(t, "web ACL with a rate limit and the managed rule groups", func() {
-		tpl.HasResourceProperties(jsii.String("AWS::WAFv2::WebACL"), map[string]any{
-			"Name": "webapp-prod-waf", "Scope": "REGIONAL", "DefaultAction": map[string]any{"Allow": map[string]any{}},
-			"Rules": []any{
-				map[string]any{
-					"Name": "RateLimitPerIp", "Priority": 0, "Action": map[string]any{"Block": map[string]any{}},
-					"Statement":        map[string]any{"RateBasedStatement": map[string]any{"Limit": 2000, "AggregateKeyType": "IP", "EvaluationWindowSec": 300}},
-					"VisibilityConfig": assertions.Match_AnyValue(),
+	behind := 0
+	for _, env := range synthesized() {
+		cfg := envs[env].cfg
+		fw := cfg.LoadBalancer.Firewall
+		if !fw.Enabled {
+			assert.Empty(t, cfn.Resources(envs[env].templates["LoadBalancer"], "AWS::WAFv2::WebACL"), "%s: the firewall is off", env)
+			continue
+		}
+		behind++
+		tpl := template(t, env, "LoadBalancer")
+		name := cfg.AppName + "-" + cfg.Environment
+		counted := func(group string) bool { return slices.Contains(fw.CountOnly, group) }
+		check(t, env+": web ACL with a rate limit and the managed rule groups", func() {
+			tpl.HasResourceProperties(jsii.String("AWS::WAFv2::WebACL"), map[string]any{
+				"Name": name + "-waf", "Scope": "REGIONAL", "DefaultAction": map[string]any{"Allow": map[string]any{}},
+				"Rules": []any{
+					map[string]any{
+						"Name": "RateLimitPerIp", "Priority": 0, "Action": map[string]any{"Block": map[string]any{}},
+						"Statement":        map[string]any{"RateBasedStatement": map[string]any{"Limit": fw.RateLimitPer5Minutes, "AggregateKeyType": "IP", "EvaluationWindowSec": 300}},
+						"VisibilityConfig": assertions.Match_AnyValue(),
+					},
+					managed(1, "AWSManagedRulesAmazonIpReputationList", counted("AmazonIpReputationList")),
+					managed(2, "AWSManagedRulesCommonRuleSet", counted("CommonRuleSet")),
+					managed(3, "AWSManagedRulesKnownBadInputsRuleSet", counted("KnownBadInputsRuleSet")),
+					managed(4, "AWSManagedRulesSQLiRuleSet", counted("SQLiRuleSet")),
 				},
-				managed(1, "AWSManagedRulesAmazonIpReputationList"),
-				managed(2, "AWSManagedRulesCommonRuleSet"),
-				managed(3, "AWSManagedRulesKnownBadInputsRuleSet"),
-				managed(4, "AWSManagedRulesSQLiRuleSet"),
-			},
+			})
 		})
-	})
-	check(t, "associated with the ALB", func() {
-		tpl.HasResourceProperties(jsii.String("AWS::WAFv2::WebACLAssociation"), map[string]any{
-			"ResourceArn": map[string]any{"Ref": re("^LoadBalancer[0-9A-F]{8}$")},
-			"WebACLArn":   map[string]any{"Fn::GetAtt": []any{re("^WebAcl"), "Arn"}},
+		check(t, env+": associated with the ALB", func() {
+			tpl.HasResourceProperties(jsii.String("AWS::WAFv2::WebACLAssociation"), map[string]any{
+				"ResourceArn": map[string]any{"Ref": re("^LoadBalancer[0-9A-F]{8}$")},
+				"WebACLArn":   map[string]any{"Fn::GetAtt": []any{re("^WebAcl"), "Arn"}},
+			})
 		})
-	})
-	check(t, "logs to aws-waf-logs-webapp-prod with authorization and cookie redacted", func() {
-		tpl.HasResourceProperties(jsii.String("AWS::WAFv2::LoggingConfiguration"), map[string]any{
-			"LogDestinationConfigs": []any{"arn:aws:logs:eu-west-1:222222222222:log-group:aws-waf-logs-webapp-prod"},
-			"RedactedFields":        []any{map[string]any{"SingleHeader": map[string]any{"Name": "authorization"}}, map[string]any{"SingleHeader": map[string]any{"Name": "cookie"}}},
+		check(t, env+": logs to aws-waf-logs-APP-ENV with authorization and cookie redacted", func() {
+			tpl.HasResourceProperties(jsii.String("AWS::WAFv2::LoggingConfiguration"), map[string]any{
+				"LogDestinationConfigs": []any{"arn:aws:logs:" + cfg.Region + ":" + cfg.Account + ":log-group:aws-waf-logs-" + name},
+				"RedactedFields":        []any{map[string]any{"SingleHeader": map[string]any{"Name": "authorization"}}, map[string]any{"SingleHeader": map[string]any{"Name": "cookie"}}},
+			})
+			tpl.HasResource(jsii.String("AWS::Logs::LogGroup"), map[string]any{
+				"Properties":     map[string]any{"LogGroupName": "aws-waf-logs-" + name, "RetentionInDays": fw.LogRetentionDays},
+				"DeletionPolicy": policyFor(cfg, "RetainExceptOnCreate"),
+			})
 		})
-		tpl.HasResource(jsii.String("AWS::Logs::LogGroup"), map[string]any{
-			"Properties":     map[string]any{"LogGroupName": "aws-waf-logs-webapp-prod", "RetentionInDays": 365},
-			"DeletionPolicy": "RetainExceptOnCreate",
-		})
-	})
+	}
+	assert.Positive(t, behind, "no synthesized configuration has a firewall; the runbook variants of the fixture's prod should")
 }

@@ -120,7 +120,7 @@ func TestAlarms(t *testing.T) {
 			assert.Equal(t, want.threshold, props["Threshold"], "%s: %s threshold", env, key)
 			assert.Equal(t, want.comparison, props["ComparisonOperator"], "%s: %s comparison", env, key)
 			for _, actions := range []string{"AlarmActions", "OKActions"} {
-				assert.Regexp(t, `^\[\{"Fn::ImportValue":"webapp-`+env+`-alerts:ExportsOutputRefAlarmTopic[0-9A-F]{8}[^"]*"\}\]$`, jsonOf(props[actions]),
+				assert.Regexp(t, `^\[\{"Fn::ImportValue":"`+s.cfg.AppName+"-"+s.cfg.Environment+`-alerts:ExportsOutputRefAlarmTopic[0-9A-F]{8}[^"]*"\}\]$`, jsonOf(props[actions]),
 					"%s: %s %s notifies only the alarm topic of the Alerts stack", env, key, actions)
 			}
 		}
@@ -134,7 +134,7 @@ func TestDashboardHasOneRowPerLayer(t *testing.T) {
 			body := jsonOf(d["Properties"].(map[string]any)["DashboardBody"])
 			last := -1
 			rows := []string{"LoadBalancer", "Service", "Cluster", "Database", "Cache"}
-			if env == "prod" {
+			if envs[env].cfg.LoadBalancer.Firewall.Enabled {
 				rows = append([]string{"Firewall"}, rows...)
 			}
 			for _, layer := range rows {

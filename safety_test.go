@@ -101,13 +101,20 @@ func manifestArtifacts(t *testing.T, env string) map[string]struct {
 	return m.Artifacts
 }
 
-// TestProdIsProtected audits every prod template: stateful resources keep a
+// TestProdIsProtected audits every prod template (as committed, and as the
+// runbooks leave it; prod's preset promises protection whatever its file
+// says): stateful resources keep a
 // snapshot or are retained on delete (except on a rolled-back create) and on
 // replacement, the database and
 // the ALB have deletion protection, and every stack has termination
 // protection.
 func TestProdIsProtected(t *testing.T) {
-	const env = "prod"
+	for _, env := range configsOf("prod") {
+		t.Run(env, func(t *testing.T) { prodIsProtected(t, env) })
+	}
+}
+
+func prodIsProtected(t *testing.T, env string) {
 	kept := dataTypes(t)
 	found := 0
 	cfn.Each(envs[env].templates, "", func(stack, id string, r map[string]any) {
@@ -140,7 +147,12 @@ func TestProdIsProtected(t *testing.T) {
 // and the bucket are emptied, and the capacity provider cannot block the
 // Auto Scaling group's deletion.
 func TestDevTearsDown(t *testing.T) {
-	const env = "dev"
+	for _, env := range configsOf("dev") {
+		t.Run(env, func(t *testing.T) { devTearsDown(t, env) })
+	}
+}
+
+func devTearsDown(t *testing.T, env string) {
 	cfn.Each(envs[env].templates, "", func(stack, id string, r map[string]any) {
 		for _, policy := range []string{"DeletionPolicy", "UpdateReplacePolicy"} {
 			assert.NotContains(t, []any{"Retain", "RetainExceptOnCreate"}, r[policy], "%s/%s: %s %s is retained (%s); cdk destroy would leave it behind", env, stack, r["Type"], id, policy)

@@ -23,24 +23,38 @@ func TestServiceStack(t *testing.T) {
 				"TaskRoleArn":             map[string]any{"Fn::GetAtt": []any{re("^TaskRole"), "Arn"}},
 			})
 		}},
-		{"container: placeholder until a tag is set, sized, port, health check, logs", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
+		{"container: the release or, until a tag is set, the placeholder; sized, port, health check, logs", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			s := cfg.Service
-			// Without internet egress (prod) the placeholder comes through
-			// this account's pull-through cache for ECR Public.
-			var image any = "public.ecr.aws/docker/library/busybox:1.37"
-			if cfg.Network.InterfaceEndpoints {
+			// The release: the platform's repository at the committed tag.
+			var image any = map[string]any{"Fn::Join": []any{"", assertions.Match_ArrayWith(&[]any{
+				".dkr.ecr.", "/", map[string]any{"Fn::ImportValue": re("registry:ExportsOutputRefRepository")}, ":" + s.ImageTag,
+			})}}
+			var command any = assertions.Match_Absent()
+			switch {
+			case s.ImageTag != "":
+			case cfg.Network.InterfaceEndpoints:
+				// Without internet egress the placeholder comes through
+				// this account's pull-through cache for ECR Public.
 				image = map[string]any{"Fn::Join": []any{"", []any{
 					cfg.Account + ".dkr.ecr." + cfg.Region + ".", map[string]any{"Ref": "AWS::URLSuffix"}, "/ecr-public/docker/library/busybox:1.37",
 				}}}
+				command = []any{"sh", "-c", re(fmt.Sprintf("httpd -f -p %d", s.ContainerPort))}
+			default:
+				image = "public.ecr.aws/docker/library/busybox:1.37"
+				command = []any{"sh", "-c", re(fmt.Sprintf("httpd -f -p %d", s.ContainerPort))}
+			}
+			var health any = assertions.Match_Absent()
+			if probe := s.HealthCheckCommand(cfg.LoadBalancer.HealthCheckPath); probe != "" {
+				health = assertions.Match_ObjectLike(&map[string]any{"Command": []any{"CMD-SHELL", probe}})
 			}
 			tpl.HasResourceProperties(jsii.String("AWS::ECS::TaskDefinition"), map[string]any{
 				"ContainerDefinitions": []any{assertions.Match_ObjectLike(&map[string]any{
 					"Image":        image,
-					"Command":      []any{"sh", "-c", re(fmt.Sprintf("httpd -f -p %d", s.ContainerPort))},
+					"Command":      command,
 					"Cpu":          s.Cpu,
 					"Memory":       s.MemoryMiB,
 					"PortMappings": []any{map[string]any{"ContainerPort": s.ContainerPort, "Protocol": "tcp"}},
-					"HealthCheck":  assertions.Match_ObjectLike(&map[string]any{"Command": []any{"CMD-SHELL", "wget -q -O /dev/null http://localhost:8080/healthz || exit 1"}}),
+					"HealthCheck":  health,
 					"LogConfiguration": map[string]any{"LogDriver": "awslogs", "Options": assertions.Match_ObjectLike(&map[string]any{
 						"awslogs-group": map[string]any{"Ref": re("^Logs")}, "mode": "non-blocking", "max-buffer-size": "26214400b",
 					})},
@@ -82,7 +96,7 @@ func TestServiceStack(t *testing.T) {
 					"Resource": map[string]any{"Fn::ImportValue": re("registry:ExportsOutputFnGetAttRepository[0-9A-F]{8}Arn")}},
 				map[string]any{"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
 			}
-			if cfg.Network.InterfaceEndpoints {
+			if cfg.Network.InterfaceEndpoints && cfg.Service.ImageTag == "" {
 				// The placeholder through the pull-through cache: the first
 				// pull creates the cached repository and imports the image.
 				statements = append(statements,
@@ -167,7 +181,7 @@ func TestDeploymentAlarmsRollBackTheService(t *testing.T) {
 				}),
 			})
 			for _, name := range []string{"target-5xx", "unhealthy-targets"} {
-				tpl.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{"AlarmName": fmt.Sprintf("webapp-%s-%s", cfg.Environment, name)})
+				tpl.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{"AlarmName": fmt.Sprintf("%s-%s-%s", cfg.AppName, cfg.Environment, name)})
 			}
 		}},
 	})
@@ -230,12 +244,12 @@ func TestNoOtherRoleMayUpdateTheService(t *testing.T) {
 	}
 }
 
-// TestReleaseImageVariant covers the branch the prod-image variant exists
-// for: with Service.ImageTag set, the task runs that tag from this
-// platform's repository (no placeholder command) and the execution role may
-// pull exactly that repository.
+// TestReleaseImageVariant covers what the release runbook changes: with
+// Service.ImageTag set, the task runs that tag from this platform's
+// repository (no placeholder command) and the execution role may pull
+// exactly that repository.
 func TestReleaseImageVariant(t *testing.T) {
-	tpl := template(t, "prod-image", "Service")
+	tpl := template(t, "release", "Service")
 	repoArn := map[string]any{"Fn::ImportValue": re("^webapp-prod-registry:ExportsOutputFnGetAttRepository[0-9A-F]{8}Arn")}
 	check(t, "image from the repository at the configured tag", func() {
 		tpl.HasResourceProperties(jsii.String("AWS::ECS::TaskDefinition"), map[string]any{
@@ -264,26 +278,33 @@ func TestReleaseImageVariant(t *testing.T) {
 	}
 }
 
-// TestProgressiveDelivery asserts each rollout strategy where a
-// configuration ships with it: dev rolls, prod runs a canary, the
-// prod-image variant a linear rollout and prod-bluegreen a blue/green one;
-// every progressive one shifts the production listener rule between the
-// two target groups with a role scoped to them and keeps both request
-// counts scaling.
+// TestProgressiveDelivery asserts each configuration's rollout strategy:
+// ROLLING on one target group; every progressive one shifts the production
+// listener rule between the two target groups with a role scoped to them
+// and keeps both request counts scaling. The runbook variants ship with
+// BLUE_GREEN and LINEAR; the committed environments with what they say
+// (ROLLING and CANARY as the repository ships them).
 func TestProgressiveDelivery(t *testing.T) {
-	for _, tt := range []struct {
-		env      string
-		strategy string
-		shift    map[string]any
-	}{
-		{"dev", "", nil},
-		{"prod", "CANARY", map[string]any{"CanaryConfiguration": map[string]any{"CanaryPercent": 10, "CanaryBakeTimeInMinutes": 5}}},
-		{"prod-image", "LINEAR", map[string]any{"LinearConfiguration": map[string]any{"StepPercent": 20, "StepBakeTimeInMinutes": 5}}},
-		{"prod-bluegreen", "BLUE_GREEN", nil},
-	} {
-		t.Run(tt.env, func(t *testing.T) {
-			tpl := template(t, tt.env, "Service")
-			lb := template(t, tt.env, "LoadBalancer")
+	seen := map[string]bool{}
+	for _, env := range synthesized() {
+		cfg := envs[env].cfg
+		r := cfg.Service.Rollout
+		seen[r.Strategy] = true
+		tt := struct {
+			strategy string
+			shift    map[string]any
+		}{r.Strategy, nil}
+		switch r.Strategy {
+		case "ROLLING":
+			tt.strategy = ""
+		case "CANARY":
+			tt.shift = map[string]any{"CanaryConfiguration": map[string]any{"CanaryPercent": r.StepPercent, "CanaryBakeTimeInMinutes": r.StepBakeMinutes}}
+		case "LINEAR":
+			tt.shift = map[string]any{"LinearConfiguration": map[string]any{"StepPercent": r.StepPercent, "StepBakeTimeInMinutes": r.StepBakeMinutes}}
+		}
+		t.Run(env, func(t *testing.T) {
+			tpl := template(t, env, "Service")
+			lb := template(t, env, "LoadBalancer")
 			if tt.strategy == "" {
 				check(t, "a rolling deployment on one target group", func() {
 					tpl.HasResourceProperties(jsii.String("AWS::ECS::Service"), map[string]any{
@@ -294,7 +315,7 @@ func TestProgressiveDelivery(t *testing.T) {
 				})
 				return
 			}
-			dc := map[string]any{"Strategy": tt.strategy, "BakeTimeInMinutes": 10, "DeploymentCircuitBreaker": map[string]any{"Enable": true, "Rollback": true},
+			dc := map[string]any{"Strategy": tt.strategy, "BakeTimeInMinutes": r.BakeMinutes, "DeploymentCircuitBreaker": map[string]any{"Enable": true, "Rollback": true},
 				"Alarms": assertions.Match_ObjectLike(&map[string]any{"Enable": true, "Rollback": true})}
 			for k, v := range tt.shift {
 				dc[k] = v
@@ -303,7 +324,7 @@ func TestProgressiveDelivery(t *testing.T) {
 				tpl.HasResourceProperties(jsii.String("AWS::ECS::Service"), map[string]any{
 					"DeploymentConfiguration": assertions.Match_ObjectLike(&dc),
 					"LoadBalancers": []any{map[string]any{
-						"ContainerName": "App", "ContainerPort": 8080,
+						"ContainerName": "App", "ContainerPort": cfg.Service.ContainerPort,
 						"TargetGroupArn": map[string]any{"Fn::ImportValue": re(":ExportsOutputRefTargetGroup[0-9A-F]{8}")},
 						"AdvancedConfiguration": map[string]any{
 							"AlternateTargetGroupArn": map[string]any{"Fn::ImportValue": re(":ExportsOutputRefGreenTargetGroup[0-9A-F]{8}")},
@@ -326,14 +347,14 @@ func TestProgressiveDelivery(t *testing.T) {
 							"elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth"}},
 						map[string]any{"Effect": "Allow", "Action": []any{"elasticloadbalancing:DeregisterTargets", "elasticloadbalancing:RegisterTargets"}, "Resource": []any{
 							map[string]any{"Fn::ImportValue": re("GreenTargetGroup")}, map[string]any{"Fn::ImportValue": re(":ExportsOutputRefTargetGroup")}}},
-						map[string]any{"Effect": "Allow", "Action": "elasticloadbalancing:ModifyListener", "Resource": map[string]any{"Fn::ImportValue": re(":ExportsOutputRefLoadBalancerHttps")}},
+						map[string]any{"Effect": "Allow", "Action": "elasticloadbalancing:ModifyListener", "Resource": map[string]any{"Fn::ImportValue": re(":ExportsOutputRefLoadBalancerHttp")}},
 						map[string]any{"Effect": "Allow", "Action": "elasticloadbalancing:ModifyRule", "Resource": map[string]any{"Fn::ImportValue": re(":ExportsOutputRefProductionRule")}},
 					}}),
 				})
 			})
 			check(t, "the production rule forwards every request to blue 100 / green 0", func() {
 				lb.HasResourceProperties(jsii.String("AWS::ElasticLoadBalancingV2::ListenerRule"), map[string]any{
-					"ListenerArn": map[string]any{"Ref": re("^LoadBalancerHttps")},
+					"ListenerArn": map[string]any{"Ref": re("^LoadBalancerHttp")},
 					"Priority":    100,
 					"Conditions":  []any{map[string]any{"Field": "path-pattern", "PathPatternConfig": map[string]any{"Values": []any{"/*"}}}},
 					"Actions": []any{map[string]any{"Type": "forward", "ForwardConfig": map[string]any{"TargetGroups": []any{
@@ -360,5 +381,12 @@ func TestProgressiveDelivery(t *testing.T) {
 				}, count(2))
 			})
 		})
+	}
+	// The committed environments may ship with any strategy; only the
+	// variants' are fixed, so a strategy nobody ships is only noted.
+	for _, strategy := range config.Strategies {
+		if !seen[strategy] {
+			t.Logf("no synthesized configuration ships with %s; its template is not checked here", strategy)
+		}
 	}
 }

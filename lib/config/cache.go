@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 )
 
@@ -36,7 +35,6 @@ var (
 	// redisFamilies maps each Redis OSS version ElastiCache creates to its
 	// parameter-group family.
 	redisFamilies = map[string]string{"6.2": "redis6.x", "7.0": "redis7", "7.1": "redis7"}
-	cacheNodeType = regexp.MustCompile(`^cache\.(t4g|t3|m6g|m7g|r6g|r7g)\.(micro|small|medium|large|xlarge|[1-9][0-9]?xlarge)$`)
 )
 
 // RedisFamily returns the parameter-group family of Cache.EngineVersion,
@@ -48,7 +46,9 @@ func (c Config) validateCache(v *validator) {
 	k := c.Cache
 	versions := slices.Sorted(maps.Keys(redisFamilies))
 	v.check(redisFamilies[k.EngineVersion] != "", "Cache.EngineVersion", k.EngineVersion, fmt.Sprintf("one of %v", versions))
-	v.check(cacheNodeType.MatchString(k.NodeType), "Cache.NodeType", k.NodeType, "a current ElastiCache node type such as cache.t4g.micro or cache.r7g.large")
+	v.check(slices.Contains(cacheNodeTypes, k.NodeType), "Cache.NodeType", k.NodeType, fmt.Sprintf(
+		"a current ElastiCache node type such as cache.t4g.micro or cache.r7g.large (families %s; lib/config/catalog.go lists the sizes and how to add one)",
+		familiesOf(cacheNodeTypes)))
 	v.check(k.Replicas >= 0 && k.Replicas <= 5, "Cache.Replicas", k.Replicas, "from 0 to 5")
 	v.check(k.SnapshotRetentionDays >= 0 && k.SnapshotRetentionDays <= 35, "Cache.SnapshotRetentionDays", k.SnapshotRetentionDays, "from 0 to 35")
 	snap, okS := parseDaily(v, "Cache.SnapshotWindow", k.SnapshotWindow, 60)

@@ -3,8 +3,6 @@ package config
 import (
 	"fmt"
 	"regexp"
-	"slices"
-	"strings"
 )
 
 // Cluster configures the Auto Scaling group of ECS container instances.
@@ -28,7 +26,8 @@ type Cluster struct {
 	// ManagedTerminationProtection stops the capacity provider's scale-in
 	// from terminating instances that run tasks. It also makes the group
 	// impossible to delete while instances are protected, so it is off where
-	// `cdk destroy` must complete. Default false in dev, true in prod.
+	// `cdk destroy` must complete, which dev promises. Default false in dev,
+	// true in prod.
 	ManagedTerminationProtection bool
 	// ContainerInsights is "enabled" (service and cluster metrics) or
 	// "enhanced" (also task and container metrics, and the new
@@ -38,10 +37,7 @@ type Cluster struct {
 }
 
 var (
-	amiID        = regexp.MustCompile(`^ami-[0-9a-f]{8}([0-9a-f]{9})?$`)
-	instanceType = regexp.MustCompile(`^(t3|t3a|m5|m5a|m6i|m6a|m7i|m7a|c5|c6i|c6a|c7i|c7a|r5|r6i|r6a|r7i|r7a)\.(micro|small|medium|large|xlarge|[1-9][0-9]?xlarge)$`)
-	// Instance types too small to host an awsvpc task next to the agent.
-	tooSmall = []string{"micro", "small"}
+	amiID = regexp.MustCompile(`^ami-[0-9a-f]{8}([0-9a-f]{9})?$`)
 )
 
 func (c Config) validateCluster(v *validator) {
@@ -49,12 +45,10 @@ func (c Config) validateCluster(v *validator) {
 	v.check(k.MinInstances >= 0 && k.MinInstances <= 100, "Cluster.MinInstances", k.MinInstances, "from 0 to 100")
 	v.check(k.MaxInstances >= max(k.MinInstances, 1) && k.MaxInstances <= 100, "Cluster.MaxInstances", k.MaxInstances,
 		fmt.Sprintf("from Cluster.MinInstances (%d, at least 1) to 100", k.MinInstances))
-	size := ""
-	if parts := strings.SplitN(k.InstanceType, ".", 2); len(parts) == 2 {
-		size = parts[1]
-	}
-	v.check(instanceType.MatchString(k.InstanceType) && !slices.Contains(tooSmall, size), "Cluster.InstanceType", k.InstanceType,
-		"a current x86_64 instance type of medium size or larger, such as t3.medium or m6i.large")
+	_, known := instanceTypes[k.InstanceType]
+	v.check(known, "Cluster.InstanceType", k.InstanceType, fmt.Sprintf(
+		"a current x86_64 instance type of medium size or larger, such as t3.medium or m6i.large (families %s; lib/config/catalog.go lists the sizes and how to add one)",
+		familiesOf(InstanceTypes())))
 	v.check(k.AmiID == "" || amiID.MatchString(k.AmiID), "Cluster.AmiID", k.AmiID, "empty (recommended ECS-optimized AMI) or an AMI ID such as ami-0123456789abcdef0")
 	v.check(k.ContainerInsights == "enabled" || k.ContainerInsights == "enhanced", "Cluster.ContainerInsights", k.ContainerInsights, `"enabled" or "enhanced"`)
 	v.check(k.RootVolumeGiB >= 30 && k.RootVolumeGiB <= 1000, "Cluster.RootVolumeGiB", k.RootVolumeGiB, "from 30 (the AMI's snapshot size) to 1000")

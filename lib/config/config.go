@@ -6,6 +6,9 @@ package config
 import (
 	_ "embed"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
 	"slices"
 	"sort"
 )
@@ -49,14 +52,15 @@ type Config struct {
 	LoadBalancer LoadBalancer
 	// Monitoring configures alarms, their thresholds and notifications.
 	Monitoring Monitoring
-	// TerminationProtection protects every stack from `cdk destroy`.
-	// Default: false in dev, true in prod.
+	// TerminationProtection protects every stack from `cdk destroy`; each
+	// environment promises its value (presets.go). Default: false in dev,
+	// true in prod.
 	TerminationProtection bool
 	// RetainData keeps stateful resources (keys, secrets, log groups,
 	// repository, access-log bucket, database and cache groups; the cache
 	// keeps a final snapshot) when they leave the template or their stack is
 	// deleted. Default: false in dev (everything is destroyed with the
-	// stack), true in prod.
+	// stack), true in prod. Each environment promises its value.
 	RetainData bool
 }
 
@@ -112,33 +116,51 @@ type Overrides struct {
 	AlarmEmails []string
 }
 
-func (o Overrides) apply(cfg *Config) {
+// apply sets the overrides on cfg and records them in set as "-c KEY".
+func (o Overrides) apply(cfg *Config, set origins) {
 	for _, o := range []struct {
-		value string
-		field *string
+		key, field string
+		value      string
+		target     *string
 	}{
-		{o.Account, &cfg.Account},
-		{o.CertificateArn, &cfg.LoadBalancer.CertificateArn},
-		{o.ImageTag, &cfg.Service.ImageTag},
-		{o.AmiID, &cfg.Cluster.AmiID},
+		{"account", "Account", o.Account, &cfg.Account},
+		{"certificateArn", "LoadBalancer.CertificateArn", o.CertificateArn, &cfg.LoadBalancer.CertificateArn},
+		{"imageTag", "Service.ImageTag", o.ImageTag, &cfg.Service.ImageTag},
+		{"amiId", "Cluster.AmiID", o.AmiID, &cfg.Cluster.AmiID},
 	} {
 		if o.value != "" {
-			*o.field = o.value
+			*o.target = o.value
+			set[o.field] = "-c " + o.key
 		}
 	}
 	if len(o.AlarmEmails) > 0 {
 		cfg.Monitoring.AlarmEmails = o.AlarmEmails
+		set["Monitoring.AlarmEmails"] = "-c alarmEmails"
 	}
 }
 
 // Load returns the validated configuration of the named environment: its
-// preset, its committed file dir/ENV.json, then the overrides. The error
-// lists every problem at once.
-func Load(dir, env string, o Overrides) (Config, error) {
-	cfg, err := loadEnvironment(dir, env)
-	if err != nil {
-		return Config{}, err
+// preset, its committed file in repo.Dir, then the overrides. The error
+// lists every problem at once, each naming where the value came from: the
+// file and field, the -c key, or the preset.
+func Load(repo Repository, env string, o Overrides) (Config, error) {
+	cfg, set, errs, ok := loadEnvironment(repo.Dir, env)
+	if !ok {
+		return Config{}, errors.Join(errs...)
 	}
-	o.apply(&cfg)
-	return cfg, cfg.Validate()
+	o.apply(&cfg, set)
+	v := &validator{}
+	cfg.validate(v)
+	cfg.validateZonesIn(v, repo.Lookups)
+	cfg.validateInert(v, set)
+	for _, e := range v.errs {
+		var fe *FieldError
+		if errors.As(e, &fe) {
+			fe.Source = set.of(fe.Field)
+			if fe.Source == "" {
+				fe.Preset = fmt.Sprintf("the %s preset's value; set it in %s", env, filepath.Join(repo.Dir, env+".json"))
+			}
+		}
+	}
+	return cfg, errors.Join(append(errs, v.errs...)...)
 }

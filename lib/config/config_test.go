@@ -1,7 +1,9 @@
 package config
 
 import (
+	"encoding/json"
 	"flag"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -13,42 +15,79 @@ import (
 // this package has none, but its test binary must accept the flag.
 var _ = flag.Bool("update", false, "no generated files in this package")
 
-// envDir holds the committed environment files.
-var envDir = filepath.Join("..", "..", Dir)
+// fixtureRoot is the repository as it first ships (testdata/fixture): the
+// committed environments/ are the users' state, and no test depends on
+// their values.
+var fixtureRoot = filepath.Join("..", "..", "testdata", "fixture")
 
-// committed is an environment as committed (preset and file), not yet
-// validated, for tests that change it in one way.
-func committed(t *testing.T, env string) Config {
+// cdkSettings stands for cdk.json's context: the feature flags and settings
+// the CLI hands the app from it.
+var cdkSettings = map[string]any{
+	"@aws-cdk/core:validateAgainstDefaultRules":                true,
+	"@aws-cdk-containers/ecs-service-extensions:enableDefault": true,
+	"acknowledged-issue-numbers":                               []any{32775.0},
+}
+
+// realAccount stands for an account a deploy reaches.
+const realAccount = "123456789012"
+
+// fixtureRepo is the fixture's committed state, with the zones of
+// realAccount recorded as a first real deploy records them.
+func fixtureRepo(t *testing.T) Repository {
 	t.Helper()
-	cfg, err := loadEnvironment(envDir, env)
+	raw, err := os.ReadFile(filepath.Join(fixtureRoot, "cdk.context.json"))
 	require.NoError(t, err)
+	var lookups map[string]any
+	require.NoError(t, json.Unmarshal(raw, &lookups))
+	lookups[ZonesKey(realAccount, "eu-west-1")] = []any{"eu-west-1a", "eu-west-1b", "eu-west-1c"}
+	return Repository{Dir: filepath.Join(fixtureRoot, Dir), Settings: cdkSettings, Lookups: lookups}
+}
+
+// fixture is an environment of the fixture (preset and file), not yet
+// validated, for tests that change it in one way.
+func fixture(t *testing.T, env string) Config {
+	t.Helper()
+	cfg, _, errs, ok := loadEnvironment(fixtureRepo(t).Dir, env)
+	require.True(t, ok)
+	require.Empty(t, errs)
 	return cfg
 }
 
-func TestPresetsAreValid(t *testing.T) {
+func TestFixtureIsValid(t *testing.T) {
 	for _, name := range Names() {
 		t.Run(name, func(t *testing.T) {
-			cfg, err := Load(envDir, name, Overrides{})
+			cfg, err := Load(fixtureRepo(t), name, Overrides{})
 			require.NoError(t, err)
 			assert.Equal(t, name, cfg.Environment)
 		})
 	}
 }
 
+// TestCommittedEnvironmentsAreValid: whatever the users committed must
+// validate, or nothing deploys.
+func TestCommittedEnvironmentsAreValid(t *testing.T) {
+	repo, err := ReadRepository(filepath.Join("..", ".."))
+	require.NoError(t, err)
+	for _, name := range Names() {
+		_, err := Load(repo, name, Overrides{})
+		assert.NoError(t, err, name)
+	}
+}
+
 func TestLoadDefaultsToDev(t *testing.T) {
-	cfg, err := FromContext(map[string]any{}, envDir)
+	cfg, err := FromContext(withCDK(t, map[string]any{}), fixtureRepo(t))
 	require.NoError(t, err)
 	assert.Equal(t, "dev", cfg.Environment)
 }
 
 func TestLoadUnknownEnvironmentListsKnownOnes(t *testing.T) {
-	_, err := Load(envDir, "staging", Overrides{})
+	_, err := Load(fixtureRepo(t), "staging", Overrides{})
 	require.Error(t, err)
 	assert.Equal(t, `-c env: got "staging", want one of dev, prod`, err.Error())
 }
 
 func TestLoadAppliesOverrides(t *testing.T) {
-	cfg, err := Load(envDir, "dev", Overrides{ImageTag: "v1.2.3", AmiID: "ami-0123456789abcdef0", CertificateArn: "arn:aws:acm:eu-west-1:111111111111:certificate/11111111-2222-3333-4444-555555555555", AlarmEmails: []string{"oncall@example.com"}})
+	cfg, err := Load(fixtureRepo(t), "dev", Overrides{ImageTag: "v1.2.3", AmiID: "ami-0123456789abcdef0", CertificateArn: "arn:aws:acm:eu-west-1:111111111111:certificate/11111111-2222-3333-4444-555555555555", AlarmEmails: []string{"oncall@example.com"}})
 	require.NoError(t, err)
 	assert.Equal(t, "v1.2.3", cfg.Service.ImageTag)
 	assert.Equal(t, "ami-0123456789abcdef0", cfg.Cluster.AmiID)
@@ -57,26 +96,28 @@ func TestLoadAppliesOverrides(t *testing.T) {
 }
 
 func TestLoadAppliesAccountOverride(t *testing.T) {
-	cfg, err := Load(envDir, "prod", Overrides{
+	cfg, err := Load(fixtureRepo(t), "prod", Overrides{
 		Account:        "123456789012",
 		CertificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555",
 		AlarmEmails:    []string{"oncall@acme.io"},
 	})
 	require.NoError(t, err)
 	assert.Equal(t, "123456789012", cfg.Account)
-	_, err = Load(envDir, "prod", Overrides{Account: "12345"})
+	_, err = Load(fixtureRepo(t), "prod", Overrides{Account: "12345"})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), `Account: got "12345"`)
+	assert.Contains(t, err.Error(), `-c account (Account): got "12345"`)
 }
 
 // TestRealAccountRefusesThePresetsPlaceholders is the deploy of prod into a
 // real account that forgot the certificate and the alarm addresses: the
 // placeholders that make offline synthesis work must not reach it.
 func TestRealAccountRefusesThePresetsPlaceholders(t *testing.T) {
-	_, err := Load(envDir, "prod", Overrides{Account: "123456789012"})
+	repo := fixtureRepo(t)
+	_, err := Load(repo, "prod", Overrides{Account: "123456789012"})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), `LoadBalancer.CertificateArn: got "arn:aws:acm:eu-west-1:222222222222:certificate/00000000-0000-0000-0000-000000000000", want a certificate of the stacks' account 123456789012 (set it in environments/prod.json, or -c certificateArn=ARN once)`)
-	assert.Contains(t, err.Error(), `Monitoring.AlarmEmails[0]: got "oncall@example.com", want a real address`)
+	file := filepath.Join(repo.Dir, "prod.json")
+	assert.Contains(t, err.Error(), file+`: LoadBalancer.CertificateArn: got "arn:aws:acm:eu-west-1:222222222222:certificate/00000000-0000-0000-0000-000000000000", want a certificate of the stacks' account 123456789012`)
+	assert.Contains(t, err.Error(), file+`: Monitoring.AlarmEmails[0]: got "oncall@example.com", want a real address`)
 	assert.Len(t, unwrap(err), 2, "got:\n%s", err)
 }
 
@@ -119,12 +160,12 @@ func TestValidateRejects(t *testing.T) {
 		{"zero tasks", "dev", func(c *Config) { c.Service.MinTasks = 0 }, []string{"Service.MinTasks: got 0, want from 1 to 100"}},
 		{"min instances above max instances", "dev", func(c *Config) { c.Cluster.MinInstances = 4; c.Cluster.MaxInstances = 3 }, []string{"Cluster.MaxInstances: got 3, want from Cluster.MinInstances (4, at least 1) to 100"}},
 		{"negative instances", "dev", func(c *Config) { c.Cluster.MinInstances = -1 }, []string{"Cluster.MinInstances: got -1, want from 0 to 100"}},
-		{"PostgreSQL minor RDS no longer creates", "dev", func(c *Config) { c.Database.EngineVersion = "16.6" }, []string{`Database.EngineVersion: got "16.6", want the major version 16 alone, or 16.11 or later`}},
+		{"PostgreSQL minor RDS no longer creates", "dev", func(c *Config) { c.Database.EngineVersion = "16.6" }, []string{`Database.EngineVersion: got "16.6", want the major version 16 alone, or 16.11-16.13: RDS no longer creates instances on older minors`}},
 		{"PostgreSQL minor of a major without known minors", "dev", func(c *Config) { c.Database.EngineVersion = "18.1" }, []string{`Database.EngineVersion: got "18.1", want the major version 18 alone`}},
-		{"PostgreSQL major out of standard support", "dev", func(c *Config) { c.Database.EngineVersion = "13" }, []string{`Database.EngineVersion: got "13", want a PostgreSQL major version RDS creates (14, 15, 16, 17, 18)`}},
+		{"PostgreSQL major out of standard support", "dev", func(c *Config) { c.Database.EngineVersion = "13" }, []string{`Database.EngineVersion: got "13", want a PostgreSQL major version RDS creates in standard support: 14 or 14.20-14.22, 15 or 15.15-15.17, 16 or 16.11-16.13, 17 or 17.7-17.9, 18`}},
 		{"unsupported PostgreSQL major", "dev", func(c *Config) { c.Database.EngineVersion = "12.20" }, []string{`Database.EngineVersion: got "12.20"`}},
 		{"malformed PostgreSQL version", "dev", func(c *Config) { c.Database.EngineVersion = "16.x" }, []string{`Database.EngineVersion: got "16.x"`}},
-		{"instance class with db. prefix", "dev", func(c *Config) { c.Database.InstanceClass = "db.t4g.micro" }, []string{`Database.InstanceClass: got "db.t4g.micro", want a current RDS instance class without the db. prefix`}},
+		{"instance class with db. prefix", "dev", func(c *Config) { c.Database.InstanceClass = "db.t4g.micro" }, []string{`Database.InstanceClass: got "db.t4g.micro", want a current RDS instance class for PostgreSQL without the db. prefix`}},
 		{"old instance class", "prod", func(c *Config) { c.Database.InstanceClass = "m4.large" }, []string{`Database.InstanceClass: got "m4.large"`}},
 		{"storage limit below allocation", "prod", func(c *Config) { c.Database.MaxAllocatedStorageGiB = 50 }, []string{"Database.MaxAllocatedStorageGiB: got 50, want from Database.AllocatedStorageGiB (100) to 16384"}},
 		{"storage below gp3 minimum", "dev", func(c *Config) { c.Database.AllocatedStorageGiB = 10 }, []string{"Database.AllocatedStorageGiB: got 10, want from 20 to 16384"}},
@@ -153,14 +194,14 @@ func TestValidateRejects(t *testing.T) {
 			c.Account = "123456789012"
 			c.Monitoring.AlarmEmails = []string{"oncall@acme.io"}
 			c.LoadBalancer.CertificateArn = "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
-		}, []string{`LoadBalancer.CertificateArn: got "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000", want a real certificate: the all-zero ID is the presets' placeholder (set it in environments/prod.json, or -c certificateArn=ARN once)`}},
+		}, []string{`LoadBalancer.CertificateArn: got "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000", want a real certificate: the all-zero ID is the presets' placeholder`}},
 		{"certificate of another account", "prod", func(c *Config) {
 			c.LoadBalancer.CertificateArn = "arn:aws:acm:eu-west-1:999999999999:certificate/11111111-2222-3333-4444-555555555555"
-		}, []string{`LoadBalancer.CertificateArn: got "arn:aws:acm:eu-west-1:999999999999:certificate/11111111-2222-3333-4444-555555555555", want a certificate of the stacks' account 222222222222 (set it in environments/prod.json, or -c certificateArn=ARN once)`}},
+		}, []string{`LoadBalancer.CertificateArn: got "arn:aws:acm:eu-west-1:999999999999:certificate/11111111-2222-3333-4444-555555555555", want a certificate of the stacks' account 222222222222`}},
 		{"certificate of another region", "prod", func(c *Config) {
 			c.LoadBalancer.CertificateArn = "arn:aws:acm:us-east-1:222222222222:certificate/11111111-2222-3333-4444-555555555555"
 		}, []string{`LoadBalancer.CertificateArn: got "arn:aws:acm:us-east-1:222222222222:certificate/11111111-2222-3333-4444-555555555555", want a certificate in the stacks' region eu-west-1`}},
-		{"image tag of a scratch prefix", "prod", func(c *Config) { c.Service.ImageTag = "pr-42" }, []string{`Service.ImageTag: got "pr-42", want a release tag: tags starting with "pr-" are scratch images`}},
+		{"image tag of a scratch prefix", "prod", func(c *Config) { c.Service.ImageTag = "pr-42" }, []string{`Service.ImageTag: got "pr-42", want a release tag: tags starting with "pr-", in any case, are scratch images`}},
 		{"no scratch prefix", "dev", func(c *Config) { c.Registry.ScratchTagPrefixes = nil }, []string{`Registry.ScratchTagPrefixes: got [], want 1 to 5 tag prefixes`}},
 		{"bad and duplicate scratch prefixes", "dev", func(c *Config) { c.Registry.ScratchTagPrefixes = []string{"pr-", "pr-", "a b"} }, []string{
 			`Registry.ScratchTagPrefixes[1]: got "pr-", want each prefix listed once`, `Registry.ScratchTagPrefixes[2]: got "a b", want 1-30 tag characters`}},
@@ -226,12 +267,52 @@ func TestValidateRejects(t *testing.T) {
 			`Monitoring.AlarmEmails[1]: got "oncall@EXAMPLE.com", want each address listed once (addresses are compared without case)`}},
 		{"prod without an image tag and without the placeholder", "prod", func(c *Config) { c.Service.AllowPlaceholderImage = false }, []string{
 			`Service.ImageTag: got "", want the release tag to run: prod does not allow the placeholder image`}},
-		{"account missing from the file", "dev", func(c *Config) { c.Account = "" }, []string{`Account: got "", want a 12-digit AWS account ID (set it in environments/dev.json)`}},
+		{"account missing from the file", "dev", func(c *Config) { c.Account = "" }, []string{`Account: got "", want a 12-digit AWS account ID`}},
 		{"alarm e-mail listed twice", "dev", func(c *Config) { c.Monitoring.AlarmEmails = []string{"a@example.com", "a@example.com"} }, []string{`Monitoring.AlarmEmails[1]: got "a@example.com", want each address listed once`}},
 		{"percentage threshold above 100", "prod", func(c *Config) { c.Monitoring.Thresholds.ServiceCPUPercent = 120 }, []string{"Monitoring.Thresholds.ServiceCPUPercent: got 120, want a percentage above 0 and at most 100"}},
 		{"zero threshold", "dev", func(c *Config) { c.Monitoring.Thresholds.DatabaseFreeStorageGiB = 0 }, []string{"Monitoring.Thresholds.DatabaseFreeStorageGiB: got 0, want a positive number"}},
 		{"negative latency threshold", "dev", func(c *Config) { c.Monitoring.Thresholds.DatabaseLatencyMillis = -5 }, []string{"Monitoring.Thresholds.DatabaseLatencyMillis: got -5"}},
 		{"function log retention", "dev", func(c *Config) { c.Monitoring.FunctionLogRetentionDays = 2 }, []string{"Monitoring.FunctionLogRetentionDays: got 2"}},
+		{"PostgreSQL minor that does not exist", "dev", func(c *Config) { c.Database.EngineVersion = "16.99" }, []string{
+			`Database.EngineVersion: got "16.99", want the major version 16 alone, or 16.11-16.13: 16.99 is not a minor RDS is known to offer (lib/config/catalog.go`}},
+		{"RDS instance class that does not exist", "dev", func(c *Config) { c.Database.InstanceClass = "t4g.24xlarge" }, []string{
+			`Database.InstanceClass: got "t4g.24xlarge", want a current RDS instance class for PostgreSQL`}},
+		{"EC2 instance type that does not exist", "dev", func(c *Config) { c.Cluster.InstanceType = "t3.24xlarge" }, []string{
+			`Cluster.InstanceType: got "t3.24xlarge", want a current x86_64 instance type of medium size or larger, such as t3.medium or m6i.large (families c5, c6a, c6i`}},
+		{"cache node type that does not exist", "prod", func(c *Config) { c.Cache.NodeType = "cache.r7g.24xlarge" }, []string{`Cache.NodeType: got "cache.r7g.24xlarge"`}},
+		{"latest in another case", "dev", func(c *Config) { c.Service.ImageTag = "Latest" }, []string{`Service.ImageTag: got "Latest", want a version tag: latest names whatever was pushed last`}},
+		{"latest where tags are mutable", "dev", func(c *Config) { c.Registry.ImmutableTags = false; c.Service.ImageTag = "latest" }, []string{`Service.ImageTag: got "latest", want a version tag`}},
+		{"scratch prefix in another case", "prod", func(c *Config) { c.Service.ImageTag = "PR-12" }, []string{`Service.ImageTag: got "PR-12", want a release tag: tags starting with "pr-", in any case`}},
+		{"termination protection where make destroy must work", "dev", func(c *Config) { c.TerminationProtection = true }, []string{
+			"TerminationProtection: got true, want false: make destroy must be able to delete dev's stacks (lib/config/presets.go, promises)"}},
+		{"dev that keeps its data or protects its parts", "dev", func(c *Config) {
+			c.RetainData = true
+			c.Database.DeletionProtection = true
+			c.Database.BackupRetentionDays = 14
+			c.LoadBalancer.DeletionProtection = true
+			c.Cluster.ManagedTerminationProtection = true
+		}, []string{"RetainData: got true, want false", "Database.DeletionProtection: got true, want false", "LoadBalancer.DeletionProtection: got true, want false",
+			"Cluster.ManagedTerminationProtection: got true, want false"}},
+		{"prod that drops its protection", "prod", func(c *Config) {
+			c.TerminationProtection = false
+			c.RetainData = false
+			c.Database.DeletionProtection = false
+			c.LoadBalancer.DeletionProtection = false
+		}, []string{"TerminationProtection: got false, want true: prod's stacks are protected from deletion", "RetainData: got false, want true",
+			"Database.DeletionProtection: got false, want true", "LoadBalancer.DeletionProtection: got false, want true"}},
+		{"prod with its egress open", "prod", func(c *Config) {
+			c.Network.InternetEgress = []Egress{{CIDR: "203.0.113.0/24", Port: 443, Purpose: "a partner API"}, {CIDR: "0.0.0.0/0", Port: 443, Purpose: "anything"}}
+		}, []string{`Network.InternetEgress: got [{203.0.113.0/24 443 a partner API} {0.0.0.0/0 443 anything}], want named destinations only, never 0.0.0.0/0`}},
+		{"prod without endpoints", "prod", func(c *Config) {
+			c.Network.InterfaceEndpoints = false
+			c.Network.InternetEgress = []Egress{{CIDR: "0.0.0.0/0", Port: 443, Purpose: "AWS APIs"}}
+		}, []string{"Network.InterfaceEndpoints: got false, want true: prod reaches AWS through VPC endpoints", "Network.InternetEgress: got [{0.0.0.0/0 443 AWS APIs}], want named destinations only"}},
+		{"p95 above p99", "prod", func(c *Config) { c.Monitoring.Thresholds.P95ResponseSeconds = 4 }, []string{
+			"Monitoring.Thresholds.P95ResponseSeconds: got 4, want at most Monitoring.Thresholds.P99ResponseSeconds (3): the 95th percentile is never above the 99th"}},
+		{"free-storage alarm above the storage", "dev", func(c *Config) { c.Monitoring.Thresholds.DatabaseFreeStorageGiB = 20 }, []string{
+			"Monitoring.Thresholds.DatabaseFreeStorageGiB: got 20, want less than Database.AllocatedStorageGiB (20): the alarm would fire on an empty database"}},
+		{"freeable-memory alarm above the instance's memory", "dev", func(c *Config) { c.Monitoring.Thresholds.DatabaseFreeableMemoryMiB = 2048 }, []string{
+			"Monitoring.Thresholds.DatabaseFreeableMemoryMiB: got 2048, want less than the 1024 MiB of db.t4g.micro: the alarm would always fire"}},
 		{"several faults are all reported", "prod", func(c *Config) {
 			c.AppName = "-bad"
 			c.Network.VpcCidr = "not-a-cidr"
@@ -242,7 +323,7 @@ func TestValidateRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := committed(t, tt.env)
+			cfg := fixture(t, tt.env)
 			tt.mutate(&cfg)
 			err := cfg.Validate()
 			require.Error(t, err)
@@ -256,7 +337,7 @@ func TestValidateRejects(t *testing.T) {
 }
 
 func TestFieldErrorIsInspectable(t *testing.T) {
-	cfg := committed(t, "dev")
+	cfg := fixture(t, "dev")
 	cfg.Network.NatGateways = 7
 	var fe *FieldError
 	require.ErrorAs(t, cfg.Validate(), &fe)
@@ -299,7 +380,7 @@ func TestHealthCheckCommandFollowsPortAndPath(t *testing.T) {
 func TestEngineVersionsMapToTheirFamilies(t *testing.T) {
 	for version, family := range map[string]string{"14": "postgres14", "15": "postgres15", "16": "postgres16", "16.11": "postgres16", "17": "postgres17", "17.7": "postgres17", "18": "postgres18"} {
 		t.Run("postgres "+version, func(t *testing.T) {
-			cfg := committed(t, "dev")
+			cfg := fixture(t, "dev")
 			cfg.Database.EngineVersion = version
 			require.NoError(t, cfg.Validate())
 			assert.Equal(t, family, "postgres"+cfg.Database.PostgresMajor())
@@ -307,7 +388,7 @@ func TestEngineVersionsMapToTheirFamilies(t *testing.T) {
 	}
 	for version, family := range map[string]string{"6.2": "redis6.x", "7.0": "redis7", "7.1": "redis7"} {
 		t.Run("redis "+version, func(t *testing.T) {
-			cfg := committed(t, "dev")
+			cfg := fixture(t, "dev")
 			cfg.Cache.EngineVersion = version
 			require.NoError(t, cfg.Validate())
 			assert.Equal(t, family, cfg.Cache.RedisFamily())

@@ -27,8 +27,8 @@ type Database struct {
 	// MultiAZ runs a synchronous standby in a second zone.
 	// Default false in dev, true in prod.
 	MultiAZ bool
-	// DeletionProtection blocks deleting the instance.
-	// Default false in dev, true in prod.
+	// DeletionProtection blocks deleting the instance; each environment
+	// promises its value. Default false in dev, true in prod.
 	DeletionProtection bool
 	// BackupRetentionDays keeps automated backups (1-35; at least 14 where
 	// DeletionProtection is on). Default 1 in dev, 14 in prod.
@@ -59,20 +59,6 @@ type Database struct {
 
 var (
 	postgresVersion = regexp.MustCompile(`^([0-9]{2})(?:\.([0-9]{1,2}))?$`)
-	// postgresMajors are the PostgreSQL majors RDS creates new instances
-	// on in standard support. 13 left standard support on 2026-02-28 and is
-	// billed as Extended Support (RDS release calendar).
-	postgresMajors = []string{"14", "15", "16", "17", "18"}
-	// oldestCreatableMinor is, per major, the oldest minor RDS is known to
-	// create: it refuses new instances on 14.14-14.17, 15.9-15.12, 16.5-16.8
-	// and 17.1-17.4 since 2026-05-01 and upgrades them to these minors
-	// (AWS notice of the RDS for PostgreSQL minor deprecation, 2026). A
-	// pinned minor must be at least this; a major without an entry can be
-	// pinned by major only.
-	oldestCreatableMinor = map[string]int{"14": 20, "15": 15, "16": 11, "17": 7}
-	// Instance families RDS offers for PostgreSQL on Graviton and current
-	// Intel generations; older generations are left out on purpose.
-	dbInstanceClass = regexp.MustCompile(`^(t4g|t3|m6g|m6i|m7g|m7i|r6g|r6i|r7g|r7i)\.(micro|small|medium|large|xlarge|[1-9][0-9]?xlarge)$`)
 	identifier      = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
 	monitoringSecs  = []int{1, 5, 10, 15, 30, 60}
 	// PostgreSQL reserves these names for the master user.
@@ -84,24 +70,34 @@ var (
 func (d Database) PostgresMajor() string { return strings.SplitN(d.EngineVersion, ".", 2)[0] }
 
 func (d Database) validateEngineVersion(v *validator) {
+	const field = "Database.EngineVersion"
 	m := postgresVersion.FindStringSubmatch(d.EngineVersion)
-	majors := strings.Join(postgresMajors, ", ")
+	if m == nil {
+		v.add(field, d.EngineVersion, "a PostgreSQL major version RDS creates, such as 16, optionally with a minor: "+postgresVersionAllowed())
+		return
+	}
+	known, ok := postgresMinors[m[1]]
+	minor, _ := atoiOK(m[2])
 	switch {
-	case m == nil || !slices.Contains(postgresMajors, m[1]):
-		v.add("Database.EngineVersion", d.EngineVersion, fmt.Sprintf("a PostgreSQL major version RDS creates (%s), such as 16, optionally with a minor", majors))
+	case !ok:
+		v.add(field, d.EngineVersion, "a PostgreSQL major version RDS creates in standard support: "+postgresVersionAllowed())
 	case m[2] == "":
-	case oldestCreatableMinor[m[1]] == 0:
-		v.add("Database.EngineVersion", d.EngineVersion, fmt.Sprintf("the major version %s alone: no minor of it is known to be creatable, and RDS refuses deprecated minors", m[1]))
-	case atoi(m[2]) < oldestCreatableMinor[m[1]]:
-		v.add("Database.EngineVersion", d.EngineVersion, fmt.Sprintf("the major version %[1]s alone, or %[1]s.%[2]d or later: RDS no longer creates instances on older minors", m[1], oldestCreatableMinor[m[1]]))
+	case known.Oldest == 0:
+		v.add(field, d.EngineVersion, fmt.Sprintf("the major version %s alone: no minor of it is known to be creatable, and RDS refuses deprecated minors", m[1]))
+	case minor < known.Oldest:
+		v.add(field, d.EngineVersion, fmt.Sprintf("the major version %[1]s alone, or %[1]s.%[2]d-%[1]s.%[3]d: RDS no longer creates instances on older minors", m[1], known.Oldest, known.Newest))
+	case minor > known.Newest:
+		v.add(field, d.EngineVersion, fmt.Sprintf("the major version %[1]s alone, or %[1]s.%[2]d-%[1]s.%[3]d: %[1]s.%[4]d is not a minor RDS is known to offer (lib/config/catalog.go lists the known ones and how to add one)", m[1], known.Oldest, known.Newest, minor))
 	}
 }
 
 func (c Config) validateDatabase(v *validator) {
 	d := c.Database
 	d.validateEngineVersion(v)
-	v.check(dbInstanceClass.MatchString(d.InstanceClass), "Database.InstanceClass", d.InstanceClass,
-		"a current RDS instance class without the db. prefix, such as t4g.micro or m7g.large")
+	_, known := dbInstanceClasses[d.InstanceClass]
+	v.check(known, "Database.InstanceClass", d.InstanceClass, fmt.Sprintf(
+		"a current RDS instance class for PostgreSQL without the db. prefix, such as t4g.micro or m7g.large (families %s; lib/config/catalog.go lists the sizes and how to add one)",
+		familiesOf(DBInstanceClasses())))
 	v.check(d.AllocatedStorageGiB >= 20 && d.AllocatedStorageGiB <= 16384, "Database.AllocatedStorageGiB", d.AllocatedStorageGiB, "from 20 to 16384 (gp3)")
 	v.check(d.MaxAllocatedStorageGiB >= d.AllocatedStorageGiB && d.MaxAllocatedStorageGiB <= 16384, "Database.MaxAllocatedStorageGiB", d.MaxAllocatedStorageGiB,
 		fmt.Sprintf("from Database.AllocatedStorageGiB (%d) to 16384", d.AllocatedStorageGiB))

@@ -5,11 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
-	"slices"
 	"sort"
 	"strings"
 )
@@ -19,111 +18,206 @@ import (
 // preset. What is deployed is what these files and the presets say.
 const Dir = "environments"
 
-// contextKeys are the -c KEY=VALUE overrides the app knows, each with the
-// config field it sets and how. They are for one-off overrides; what an
-// environment runs is committed in its file.
-var contextKeys = []struct {
-	key, field string
-	set        func(*Overrides, string)
-}{
-	{"env", "the environment (a file in " + Dir + "/)", nil},
-	{"account", "Account", func(o *Overrides, v string) { o.Account = v }},
-	{"certificateArn", "LoadBalancer.CertificateArn", func(o *Overrides, v string) { o.CertificateArn = v }},
-	{"imageTag", "Service.ImageTag", func(o *Overrides, v string) { o.ImageTag = v }},
-	{"amiId", "Cluster.AmiID", func(o *Overrides, v string) { o.AmiID = v }},
-	{"alarmEmails", "Monitoring.AlarmEmails", func(o *Overrides, v string) { o.AlarmEmails = strings.Split(v, ",") }},
-}
+// origins maps the path of each field a file or the command line set
+// ("Service.ImageTag", "Monitoring.AlarmEmails") to where the value came
+// from: the file's path, or "-c KEY". A field that is not listed keeps its
+// preset's value.
+type origins map[string]string
 
-// cdkContext matches the context the CDK itself reads: feature flags
-// (@aws-cdk/...), its own settings (aws:cdk:..., cdk-...), the lookup
-// cache of cdk.context.json (availability-zones:account=...:region=...)
-// and the issues acknowledged with `cdk acknowledge`.
-var cdkContext = regexp.MustCompile(`^(@[a-z0-9-]+/|aws:cdk:|aws-cdk:|cdk-|[a-z0-9-]+:.*=|acknowledged-issue-numbers$)`)
-
-// FromContext returns the validated configuration the app's context
-// selects: the environment file Dir/ENV.json (ENV from -c env, default
-// dev) on top of its preset, then the -c overrides. It reports every
-// problem at once: unknown or mistyped context keys, an unknown
-// environment, problems in the file and invalid values.
-func FromContext(ctx map[string]any, dir string) (Config, error) {
-	var errs []error
-	env := DefaultEnvironment
-	var o Overrides
-	known := make([]string, len(contextKeys))
-	for i, k := range contextKeys {
-		known[i] = k.key
+// of returns where the value of field (which may carry list indexes, as
+// in "Monitoring.AlarmEmails[1]") came from, or "" for the preset.
+func (o origins) of(field string) string {
+	if i := strings.IndexByte(field, '['); i >= 0 {
+		field = field[:i]
 	}
-	for _, key := range sortedKeys(ctx) {
-		if cdkContext.MatchString(key) {
-			continue
+	for f := field; f != ""; {
+		if src, ok := o[f]; ok {
+			return src
 		}
-		i := slices.Index(known, key)
+		i := strings.LastIndexByte(f, '.')
 		if i < 0 {
-			errs = append(errs, fmt.Errorf("-c %s: unknown context key%s; the app knows %s", key, didYouMean(key, known), strings.Join(known, ", ")))
-			continue
+			break
 		}
-		s, ok := ctx[key].(string)
-		switch {
-		case !ok:
-			errs = append(errs, fmt.Errorf("-c %s (%s): got %v (%T), want a string", key, contextKeys[i].field, ctx[key], ctx[key]))
-		case key == "env":
-			env = s
-		case s == "":
-			errs = append(errs, fmt.Errorf("-c %s: got an empty value; leave the key out to keep what the environment's file says", key))
-		default:
-			contextKeys[i].set(&o, s)
-		}
+		f = f[:i]
 	}
-	if env == "" {
-		errs = append(errs, fmt.Errorf("-c env: got an empty name, want one of %s", strings.Join(Names(), ", ")))
-		return Config{}, errors.Join(errs...)
-	}
-	cfg, err := Load(dir, env, o)
-	return cfg, errors.Join(append(errs, err)...)
+	return ""
 }
 
-// loadEnvironment is the preset of env with the committed file on top.
-func loadEnvironment(dir, env string) (Config, error) {
-	cfg, ok := Presets()[env]
-	if !ok {
-		return Config{}, &FieldError{Field: "-c env", Value: env, Allowed: "one of " + strings.Join(Names(), ", ")}
+// loadEnvironment is the preset of env with the committed file dir/ENV.json
+// on top: every field the file sets with a value of the right type, and
+// every problem of the file. A field the file sets wrongly keeps the
+// preset's value, so the rest can still be validated. ok is false when
+// there is nothing to validate (an unknown environment, no file, or a file
+// that is not a JSON object).
+func loadEnvironment(dir, env string) (cfg Config, set origins, errs []error, ok bool) {
+	cfg, known := Presets()[env]
+	if !known {
+		return Config{}, nil, []error{&FieldError{Field: "-c env", Value: env, Allowed: "one of " + strings.Join(Names(), ", ")}}, false
 	}
 	path := filepath.Join(dir, env+".json")
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return Config{}, fmt.Errorf("environment %s: %w (every environment is committed in %s/)", env, err, dir)
+		return Config{}, nil, []error{fmt.Errorf("environment %s: %w (every environment is committed in %s/)", env, err, dir)}, false
 	}
-	if err := decodeStrict(path, raw, &cfg); err != nil {
-		return Config{}, err
-	}
-	return cfg, nil
+	set = origins{}
+	errs, ok = decodeStrict(path, raw, &cfg, set)
+	return cfg, set, errs, ok
 }
 
-// decodeStrict sets the fields the file names on cfg. Unlike
-// encoding/json it refuses what it would otherwise skip or guess: a field
-// the Config type does not have (names are matched exactly), a value of
-// the wrong type, and null, which would keep the preset's value while the
-// file looks like it sets one. Every problem is reported, with the file.
-func decodeStrict(path string, raw []byte, cfg *Config) error {
+// decodeStrict sets on cfg the fields the file names and records them in
+// set. Unlike encoding/json it refuses what it would otherwise skip or
+// guess: a field the Config type does not have (names are matched
+// exactly), a value of the wrong type, null (which would keep the preset's
+// value while the file looks like it sets one) and a key set twice. Every
+// problem is reported, with the file, and syntax errors with the line and
+// column.
+func decodeStrict(path string, raw []byte, cfg *Config, set origins) ([]error, bool) {
 	var doc any
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(&doc); err != nil {
-		return fmt.Errorf("%s: not valid JSON: %w", path, err)
+		return []error{syntaxError(path, raw, err)}, false
+	}
+	end := int(dec.InputOffset())
+	if _, err := dec.Token(); err != io.EOF {
+		extra := end + bytes.IndexFunc(raw[end:], func(r rune) bool { return !strings.ContainsRune(" \t\r\n", r) })
+		return []error{fmt.Errorf("%s:%s: not valid JSON: more after the object ends", path, position(raw, extra))}, false
 	}
 	obj, ok := doc.(map[string]any)
 	if !ok {
-		return fmt.Errorf("%s: got %s, want a JSON object of Config fields", path, jsonKind(doc))
+		return []error{fmt.Errorf("%s: got %s, want a JSON object of Config fields", path, jsonKind(doc))}, false
 	}
-	errs := duplicateKeys(path, raw)
-	checkFields(path, "", obj, reflect.TypeOf(Config{}), &errs)
-	if len(errs) > 0 {
-		return errors.Join(errs...)
+	d := &decoder{path: path, set: set}
+	d.errs = duplicateKeys(path, raw)
+	d.object("", obj, reflect.ValueOf(cfg).Elem(), true)
+	return d.errs, true
+}
+
+// syntaxError says where a file stops being JSON, as FILE:LINE:COLUMN.
+func syntaxError(path string, raw []byte, err error) error {
+	var se *json.SyntaxError
+	if !errors.As(err, &se) {
+		return fmt.Errorf("%s:%s: not valid JSON: the file ends before the JSON does", path, position(raw, len(raw)))
 	}
-	if err := json.Unmarshal(raw, cfg); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	at := int(se.Offset) - 1 // the character that broke it
+	if at >= 0 && at < len(raw) && (raw[at] == '}' || raw[at] == ']') {
+		prev := bytes.LastIndexFunc(raw[:at], func(r rune) bool { return !strings.ContainsRune(" \t\r\n", r) })
+		if prev >= 0 && raw[prev] == ',' {
+			return fmt.Errorf("%s:%s: not valid JSON: a trailing comma before %q (JSON allows none)", path, position(raw, prev), raw[at])
+		}
 	}
-	return nil
+	return fmt.Errorf("%s:%s: not valid JSON: %v", path, position(raw, at), err)
+}
+
+// position is the 1-based line:column of byte offset in raw.
+func position(raw []byte, offset int) string {
+	offset = max(0, min(offset, len(raw)))
+	line := 1 + bytes.Count(raw[:offset], []byte("\n"))
+	col := offset - bytes.LastIndexByte(raw[:offset], '\n')
+	return fmt.Sprintf("%d:%d", line, col)
+}
+
+// decoder sets the fields of one file on a Config.
+type decoder struct {
+	path string
+	set  origins
+	errs []error
+}
+
+func (d *decoder) fail(format string, args ...any) bool {
+	d.errs = append(d.errs, fmt.Errorf("%s: "+format, append([]any{d.path}, args...)...))
+	return false
+}
+
+// object sets the fields of the struct v that obj names. At the top of a
+// file (commit) every field is set on its own, so one bad field leaves the
+// others; inside a list element all fields are set or none.
+func (d *decoder) object(prefix string, obj map[string]any, v reflect.Value, commit bool) bool {
+	typ := v.Type()
+	var names []string
+	for i := range typ.NumField() {
+		names = append(names, typ.Field(i).Name)
+	}
+	ok := true
+	for _, key := range sortedKeys(obj) {
+		field, found := typ.FieldByName(key)
+		name := prefix + key
+		switch {
+		case !found || !field.IsExported():
+			ok = d.fail("unknown field %s%s", name, didYouMean(key, names))
+		case prefix == "" && key == "Environment":
+			ok = d.fail("Environment is the file's name and cannot be set in it")
+		case commit && field.Type.Kind() == reflect.Struct:
+			sub, isObject := obj[key].(map[string]any)
+			if !isObject {
+				ok = d.fail("%s: got %s, want an object", name, jsonKind(obj[key]))
+				continue
+			}
+			ok = d.object(name+".", sub, v.FieldByIndex(field.Index), true) && ok
+		case commit:
+			value := reflect.New(field.Type).Elem()
+			if d.value(name, obj[key], value) {
+				v.FieldByIndex(field.Index).Set(value)
+				d.set[name] = d.path
+			} else {
+				ok = false
+			}
+		default:
+			ok = d.value(name, obj[key], v.FieldByIndex(field.Index)) && ok
+		}
+	}
+	return ok
+}
+
+// value decodes one JSON value into out, or reports why it cannot.
+func (d *decoder) value(name string, raw any, out reflect.Value) bool {
+	want := map[reflect.Kind]string{
+		reflect.String: "a string", reflect.Bool: "true or false", reflect.Int: "a whole number",
+		reflect.Float64: "a number", reflect.Struct: "an object", reflect.Slice: "a list",
+	}[out.Kind()]
+	switch raw := raw.(type) {
+	case nil:
+		return d.fail("%s: got null, want %s (leave the field out to keep the preset's value)", name, want)
+	case string:
+		if out.Kind() == reflect.String {
+			out.SetString(raw)
+			return true
+		}
+	case bool:
+		if out.Kind() == reflect.Bool {
+			out.SetBool(raw)
+			return true
+		}
+	case json.Number:
+		if i, err := raw.Int64(); err == nil && out.Kind() == reflect.Int {
+			out.SetInt(i)
+			return true
+		}
+		if f, err := raw.Float64(); err == nil && out.Kind() == reflect.Float64 {
+			out.SetFloat(f)
+			return true
+		}
+	case []any:
+		if out.Kind() == reflect.Slice {
+			list := reflect.MakeSlice(out.Type(), len(raw), len(raw))
+			ok := true
+			for i, e := range raw {
+				ok = d.value(fmt.Sprintf("%s[%d]", name, i), e, list.Index(i)) && ok
+			}
+			if ok {
+				out.Set(list)
+			}
+			return ok
+		}
+	case map[string]any:
+		if out.Kind() == reflect.Struct {
+			return d.object(name+".", raw, out, false)
+		}
+	}
+	if out.Kind() == reflect.Slice {
+		want = "a list of " + map[reflect.Kind]string{reflect.String: "strings", reflect.Struct: "objects"}[out.Type().Elem().Kind()]
+	}
+	return d.fail("%s: got %s, want %s", name, jsonKind(raw), want)
 }
 
 // duplicateKeys reports every key an object of the document names twice:
@@ -139,16 +233,16 @@ func duplicateKeys(path string, raw []byte) []error {
 		last   string // the key whose value is being read
 	}
 	var stack []*frame
+	top := func() *frame {
+		if len(stack) == 0 {
+			return nil
+		}
+		return stack[len(stack)-1]
+	}
 	for {
 		tok, err := dec.Token()
 		if err != nil {
 			return errs // the syntax is decodeStrict's to report
-		}
-		top := func() *frame {
-			if len(stack) == 0 {
-				return nil
-			}
-			return stack[len(stack)-1]
 		}
 		if key, isKey := tok.(string); isKey {
 			if f := top(); f != nil && f.object && f.next {
@@ -177,65 +271,6 @@ func duplicateKeys(path string, raw []byte) []error {
 		if f := top(); f != nil && f.object {
 			f.next = true
 		}
-	}
-}
-
-// checkFields compares one JSON object with the struct type it sets.
-func checkFields(path, prefix string, obj map[string]any, typ reflect.Type, errs *[]error) {
-	var names []string
-	for i := range typ.NumField() {
-		names = append(names, typ.Field(i).Name)
-	}
-	for _, key := range sortedKeys(obj) {
-		field, ok := typ.FieldByName(key)
-		name := prefix + key
-		switch {
-		case !ok || !field.IsExported():
-			*errs = append(*errs, fmt.Errorf("%s: unknown field %s%s", path, name, didYouMean(key, names)))
-		case key == "Environment":
-			*errs = append(*errs, fmt.Errorf("%s: Environment is the file's name and cannot be set in it", path))
-		default:
-			checkValue(path, name, obj[key], field.Type, errs)
-		}
-	}
-}
-
-func checkValue(path, name string, v any, typ reflect.Type, errs *[]error) {
-	want := map[reflect.Kind]string{
-		reflect.String: "a string", reflect.Bool: "true or false", reflect.Int: "a whole number",
-		reflect.Float64: "a number", reflect.Slice: "a list of strings", reflect.Struct: "an object",
-	}[typ.Kind()]
-	bad := func() { *errs = append(*errs, fmt.Errorf("%s: %s: got %s, want %s", path, name, jsonKind(v), want)) }
-	switch v := v.(type) {
-	case nil:
-		*errs = append(*errs, fmt.Errorf("%s: %s: got null, want %s (leave the field out to keep the preset's value)", path, name, want))
-	case string:
-		if typ.Kind() != reflect.String {
-			bad()
-		}
-	case bool:
-		if typ.Kind() != reflect.Bool {
-			bad()
-		}
-	case json.Number:
-		_, isInt := v.Int64()
-		if typ.Kind() != reflect.Float64 && (typ.Kind() != reflect.Int || isInt != nil) {
-			bad()
-		}
-	case []any:
-		if typ.Kind() != reflect.Slice {
-			bad()
-			return
-		}
-		for i, e := range v {
-			checkValue(path, fmt.Sprintf("%s[%d]", name, i), e, typ.Elem(), errs)
-		}
-	case map[string]any:
-		if typ.Kind() != reflect.Struct {
-			bad()
-			return
-		}
-		checkFields(path, name+".", v, typ, errs)
 	}
 }
 

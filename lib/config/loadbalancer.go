@@ -16,8 +16,8 @@ type LoadBalancer struct {
 	// RequireHTTPS makes a certificate mandatory. Default false in dev,
 	// true in prod.
 	RequireHTTPS bool
-	// DeletionProtection blocks deleting the ALB. Default false in dev, true
-	// in prod.
+	// DeletionProtection blocks deleting the ALB; each environment promises
+	// its value. Default false in dev, true in prod.
 	DeletionProtection bool
 	// HealthCheckPath is the target group's HTTP health check path.
 	// Default "/healthz".
@@ -91,7 +91,7 @@ func (c Config) validateLoadBalancer(v *validator) {
 	}
 	c.validateCertificate(v)
 	v.check(!lb.RequireHTTPS || lb.CertificateArn != "", "LoadBalancer.CertificateArn", lb.CertificateArn,
-		fmt.Sprintf("a certificate ARN: LoadBalancer.RequireHTTPS is on (set it in %s/%s.json, or -c certificateArn=ARN once)", Dir, c.Environment))
+		"a certificate ARN: LoadBalancer.RequireHTTPS is on")
 	v.check(healthPath.MatchString(lb.HealthCheckPath), "LoadBalancer.HealthCheckPath", lb.HealthCheckPath, "an absolute URL path such as /healthz")
 	v.check(httpCodes.MatchString(lb.HealthyHTTPCodes), "LoadBalancer.HealthyHTTPCodes", lb.HealthyHTTPCodes, `HTTP codes or ranges such as "200" or "200-299,302"`)
 	v.check(lb.HealthCheckIntervalSeconds >= 5 && lb.HealthCheckIntervalSeconds <= 300, "LoadBalancer.HealthCheckIntervalSeconds", lb.HealthCheckIntervalSeconds, "from 5 to 300")
@@ -111,16 +111,15 @@ func (c Config) validateCertificate(v *validator) {
 	if arn == "" {
 		return
 	}
-	hint := fmt.Sprintf(" (set it in %s/%s.json, or -c certificateArn=ARN once)", Dir, c.Environment)
 	m := certificateArn.FindStringSubmatch(arn)
 	switch {
 	case m == nil:
-		v.add("LoadBalancer.CertificateArn", arn, "empty or an ACM certificate ARN"+hint)
+		v.add("LoadBalancer.CertificateArn", arn, "empty or an ACM certificate ARN")
 	case m[1] != c.Region:
-		v.add("LoadBalancer.CertificateArn", arn, fmt.Sprintf("a certificate in the stacks' region %s%s", c.Region, hint))
+		v.add("LoadBalancer.CertificateArn", arn, fmt.Sprintf("a certificate in the stacks' region %s", c.Region))
 	case m[2] != c.Account:
-		v.add("LoadBalancer.CertificateArn", arn, fmt.Sprintf("a certificate of the stacks' account %s%s", c.Account, hint))
+		v.add("LoadBalancer.CertificateArn", arn, fmt.Sprintf("a certificate of the stacks' account %s", c.Account))
 	case c.RealAccount() && m[3] == PlaceholderCertificateID:
-		v.add("LoadBalancer.CertificateArn", arn, "a real certificate: the all-zero ID is the presets' placeholder"+hint)
+		v.add("LoadBalancer.CertificateArn", arn, "a real certificate: the all-zero ID is the presets' placeholder")
 	}
 }

@@ -87,9 +87,8 @@ type Thresholds struct {
 
 func (c Config) validateMonitoring(v *validator) {
 	m := c.Monitoring
-	hint := fmt.Sprintf(" (set them in %s/%s.json, or -c alarmEmails=a@your.org,b@your.org once)", Dir, c.Environment)
 	v.check(!m.RequireAlarmDestination || len(m.AlarmEmails) > 0, "Monitoring.AlarmEmails", m.AlarmEmails,
-		"at least one address: Monitoring.RequireAlarmDestination is on, so alarms must reach someone"+hint)
+		"at least one address: Monitoring.RequireAlarmDestination is on, so alarms must reach someone")
 	seen := map[string]bool{}
 	for i, e := range m.AlarmEmails {
 		field := fmt.Sprintf("Monitoring.AlarmEmails[%d]", i)
@@ -97,11 +96,21 @@ func (c Config) validateMonitoring(v *validator) {
 		domain := strings.ToLower(e[strings.LastIndex(e, "@")+1:])
 		v.check(err == nil && addr.Address == e && strings.Contains(domain, "."), field, e, "a plain e-mail address such as oncall@example.com")
 		v.check(!c.RealAccount() || !placeholderDomain(domain), field, e,
-			"a real address: example domains (RFC 2606) are placeholders that nobody reads"+hint)
+			"a real address: example domains (RFC 2606) are placeholders that nobody reads")
 		v.check(!seen[strings.ToLower(e)], field, e, "each address listed once (addresses are compared without case)")
 		seen[strings.ToLower(e)] = true
 	}
 	v.check(slices.Contains(RetentionDays, m.FunctionLogRetentionDays), "Monitoring.FunctionLogRetentionDays", m.FunctionLogRetentionDays, fmt.Sprintf("one of %v", RetentionDays))
+
+	th := m.Thresholds
+	v.check(th.P95ResponseSeconds <= th.P99ResponseSeconds, "Monitoring.Thresholds.P95ResponseSeconds", th.P95ResponseSeconds,
+		fmt.Sprintf("at most Monitoring.Thresholds.P99ResponseSeconds (%g): the 95th percentile is never above the 99th", th.P99ResponseSeconds))
+	v.check(th.DatabaseFreeStorageGiB < float64(c.Database.AllocatedStorageGiB), "Monitoring.Thresholds.DatabaseFreeStorageGiB", th.DatabaseFreeStorageGiB,
+		fmt.Sprintf("less than Database.AllocatedStorageGiB (%d): the alarm would fire on an empty database", c.Database.AllocatedStorageGiB))
+	if memory, ok := dbInstanceClasses[c.Database.InstanceClass]; ok {
+		v.check(th.DatabaseFreeableMemoryMiB < float64(memory), "Monitoring.Thresholds.DatabaseFreeableMemoryMiB", th.DatabaseFreeableMemoryMiB,
+			fmt.Sprintf("less than the %d MiB of db.%s: the alarm would always fire", memory, c.Database.InstanceClass))
+	}
 
 	// Every threshold is positive; the percentages are at most 100.
 	t := reflect.ValueOf(m.Thresholds)

@@ -30,14 +30,16 @@ type Network struct {
 	// (ECS, its agent and telemetry, ECR, CloudWatch Logs, Secrets Manager,
 	// SSM and Session Manager, STS), and closes their egress to those
 	// endpoints and the S3 gateway endpoint's prefix list: AWS is then
-	// reached without the internet. Default false in dev, true in prod.
+	// reached without the internet; prod promises it. Default false in dev,
+	// true in prod.
 	InterfaceEndpoints bool
 	// InternetEgress is what the application's tasks may reach on the
 	// internet, through the NAT gateways: each rule a destination CIDR, a
 	// TCP port and why. Without InterfaceEndpoints the tasks reach AWS this
 	// way too, so the list must then allow 0.0.0.0/0 on 443, and the
-	// instances and the rotation function get that rule as well. Default:
-	// 0.0.0.0/0 on 443 in dev, nothing in prod.
+	// instances and the rotation function get that rule as well. Prod
+	// promises never to allow 0.0.0.0/0. Default: 0.0.0.0/0 on 443 in dev,
+	// nothing in prod.
 	InternetEgress []Egress
 	// S3PrefixListId is the AWS-managed prefix list of S3 in Region
 	// (com.amazonaws.REGION.s3), which the egress to the S3 gateway endpoint

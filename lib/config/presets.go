@@ -162,3 +162,59 @@ func prodPreset(dev Config) Config {
 	p.Cache.LogRetentionDays = 90
 	return p
 }
+
+// promise is one thing an environment guarantees whatever its committed
+// file says: the tests over the committed environments rely on it, so it
+// holds for every valid file.
+type promise struct {
+	field   string
+	value   func(Config) any
+	holds   func(Config) bool
+	allowed string
+}
+
+// promises are, per environment, what its file cannot turn off. Prod
+// keeps its data and stacks, and reaches AWS without the internet at
+// large; dev is torn down completely by make destroy. Changing a promise is
+// a reviewed change of this list.
+var promises = map[string][]promise{
+	"prod": {
+		{"TerminationProtection", func(c Config) any { return c.TerminationProtection }, func(c Config) bool { return c.TerminationProtection },
+			"true: prod's stacks are protected from deletion"},
+		{"RetainData", func(c Config) any { return c.RetainData }, func(c Config) bool { return c.RetainData },
+			"true: prod keeps its data when a resource or stack goes"},
+		{"Database.DeletionProtection", func(c Config) any { return c.Database.DeletionProtection }, func(c Config) bool { return c.Database.DeletionProtection },
+			"true: prod's database cannot be deleted by accident"},
+		{"LoadBalancer.DeletionProtection", func(c Config) any { return c.LoadBalancer.DeletionProtection }, func(c Config) bool { return c.LoadBalancer.DeletionProtection },
+			"true: prod's load balancer, and its DNS name, cannot be deleted by accident"},
+		{"Network.InterfaceEndpoints", func(c Config) any { return c.Network.InterfaceEndpoints }, func(c Config) bool { return c.Network.InterfaceEndpoints },
+			"true: prod reaches AWS through VPC endpoints, with its egress closed"},
+		{"Network.InternetEgress", func(c Config) any { return c.Network.InternetEgress }, func(c Config) bool { return !anyDestination(c.Network.InternetEgress) },
+			"named destinations only, never 0.0.0.0/0: prod's egress is closed to the internet at large"},
+	},
+	"dev": {
+		{"TerminationProtection", func(c Config) any { return c.TerminationProtection }, func(c Config) bool { return !c.TerminationProtection },
+			"false: make destroy must be able to delete dev's stacks"},
+		{"RetainData", func(c Config) any { return c.RetainData }, func(c Config) bool { return !c.RetainData },
+			"false: make destroy must leave nothing of dev behind"},
+		{"Database.DeletionProtection", func(c Config) any { return c.Database.DeletionProtection }, func(c Config) bool { return !c.Database.DeletionProtection },
+			"false: make destroy must be able to delete dev's database"},
+		{"LoadBalancer.DeletionProtection", func(c Config) any { return c.LoadBalancer.DeletionProtection }, func(c Config) bool { return !c.LoadBalancer.DeletionProtection },
+			"false: make destroy must be able to delete dev's load balancer"},
+		{"Cluster.ManagedTerminationProtection", func(c Config) any { return c.Cluster.ManagedTerminationProtection }, func(c Config) bool { return !c.Cluster.ManagedTerminationProtection },
+			"false: protected instances would keep make destroy from deleting dev's Auto Scaling group"},
+	},
+}
+
+// keepPromises reports every promise of the environment its config breaks.
+func (c Config) keepPromises(v *validator) {
+	for _, p := range promises[c.Environment] {
+		v.check(p.holds(c), p.field, p.value(c), p.allowed+" (lib/config/presets.go, promises)")
+	}
+}
+
+// anyDestination reports whether rules open a port to every IPv4 or IPv6
+// address.
+func anyDestination(rules []Egress) bool {
+	return slices.ContainsFunc(rules, func(e Egress) bool { return e.CIDR == "0.0.0.0/0" || e.CIDR == "::/0" })
+}

@@ -37,8 +37,8 @@ func (c Config) validateRegistry(v *validator) {
 		v.check(!slices.Contains(r.ScratchTagPrefixes[:i], p), field, p, "each prefix listed once")
 		// The lifecycle rules expire old images of these prefixes; the
 		// image the service runs must never be one of them.
-		v.check(tag == "" || !strings.HasPrefix(tag, p), "Service.ImageTag", tag,
-			fmt.Sprintf("a release tag: tags starting with %q are scratch images that lifecycle rules expire (Registry.ScratchTagPrefixes)", p))
+		v.check(tag == "" || !strings.HasPrefix(strings.ToLower(tag), strings.ToLower(p)), "Service.ImageTag", tag,
+			fmt.Sprintf("a release tag: tags starting with %q, in any case, are scratch images that lifecycle rules expire (Registry.ScratchTagPrefixes)", p))
 	}
 	v.check(r.KeepImages >= 1 && r.KeepImages <= 1000, "Registry.KeepImages", r.KeepImages, "from 1 to 1000")
 	v.check(r.UntaggedExpiryDays >= 1 && r.UntaggedExpiryDays <= 365, "Registry.UntaggedExpiryDays", r.UntaggedExpiryDays, "from 1 to 365")

@@ -112,9 +112,9 @@ func (c Config) validateService(v *validator) {
 		fmt.Sprintf("from Service.MinTasks (%d) to 100", s.MinTasks))
 	v.check(s.ImageTag == "" || imageTag.MatchString(s.ImageTag), "Service.ImageTag", s.ImageTag, "empty (placeholder image) or a Docker tag: letters, digits, _ . -, up to 128 characters")
 	v.check(s.ImageTag != "" || s.AllowPlaceholderImage, "Service.ImageTag", s.ImageTag,
-		fmt.Sprintf("the release tag to run: %s does not allow the placeholder image (Service.AllowPlaceholderImage); commit the tag in %s/%s.json", c.Environment, Dir, c.Environment))
-	v.check(!(c.Registry.ImmutableTags && s.ImageTag == "latest"), "Service.ImageTag", s.ImageTag,
-		"a version tag: with Registry.ImmutableTags a tag such as latest can be pushed only once")
+		fmt.Sprintf("the release tag to run: %s does not allow the placeholder image (Service.AllowPlaceholderImage)", c.Environment))
+	v.check(!strings.EqualFold(s.ImageTag, "latest"), "Service.ImageTag", s.ImageTag,
+		"a version tag: latest names whatever was pushed last, so review cannot see what runs (and with Registry.ImmutableTags it can be pushed only once)")
 	v.check(s.Cpu >= 128 && s.Cpu <= 10240, "Service.Cpu", s.Cpu, "from 128 to 10240 CPU units")
 	v.check(s.MemoryMiB >= 128 && s.MemoryMiB <= 30720, "Service.MemoryMiB", s.MemoryMiB, "from 128 to 30720 MiB")
 	v.check(slices.Contains(healthCheckTools, s.HealthCheckTool), "Service.HealthCheckTool", s.HealthCheckTool,

@@ -9,15 +9,26 @@ import (
 	"strings"
 )
 
-// FieldError reports one invalid field: its name, the value given and what is
-// allowed.
+// FieldError reports one invalid field: its name, the value given, what is
+// allowed and, once Load has attributed it, where the value came from.
 type FieldError struct {
 	Field   string
 	Value   any
 	Allowed string
+	// Source is the file that set the value, or "-c KEY" for the command
+	// line; "" for a value of the preset, which Preset then explains.
+	Source, Preset string
 }
 
 func (e *FieldError) Error() string {
+	switch {
+	case strings.HasPrefix(e.Source, "-c "):
+		return fmt.Sprintf("%s (%s): got %v, want %s", e.Source, e.Field, format(e.Value), e.Allowed)
+	case e.Source != "":
+		return fmt.Sprintf("%s: %s: got %v, want %s", e.Source, e.Field, format(e.Value), e.Allowed)
+	case e.Preset != "":
+		return fmt.Sprintf("%s: got %v, want %s (%s)", e.Field, format(e.Value), e.Allowed, e.Preset)
+	}
 	return fmt.Sprintf("%s: got %v, want %s", e.Field, format(e.Value), e.Allowed)
 }
 
@@ -48,9 +59,14 @@ var RetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 5
 // layer's section is checked in the file that declares it.
 func (c Config) Validate() error {
 	v := &validator{}
+	c.validate(v)
+	return v.err()
+}
+
+func (c Config) validate(v *validator) {
 	v.check(envPattern.MatchString(c.Environment), "Environment", c.Environment, "2-10 lowercase letters or digits, starting with a letter")
 	v.check(appNamePattern.MatchString(c.AppName), "AppName", c.AppName, "2-20 lowercase letters, digits or hyphens, starting with a letter")
-	v.check(accountPattern.MatchString(c.Account), "Account", c.Account, fmt.Sprintf("a 12-digit AWS account ID (set it in %s/%s.json)", Dir, c.Environment))
+	v.check(accountPattern.MatchString(c.Account), "Account", c.Account, "a 12-digit AWS account ID")
 	v.check(regionPattern.MatchString(c.Region), "Region", c.Region, "an AWS region name such as eu-west-1")
 	c.validateZones(v)
 	c.validateNetwork(v)
@@ -61,7 +77,7 @@ func (c Config) Validate() error {
 	c.validateRegistry(v)
 	c.validateLoadBalancer(v)
 	c.validateMonitoring(v)
-	return v.err()
+	c.keepPromises(v)
 }
 
 func (c Config) validateZones(v *validator) {

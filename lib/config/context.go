@@ -1,0 +1,236 @@
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Repository is the committed state a configuration comes from besides the
+// presets: the environment files, the CDK's settings in cdk.json and its
+// cached lookups in cdk.context.json. The app's context must agree with
+// it: what a deploy runs is what review saw.
+type Repository struct {
+	// Dir holds the environment files, ENV.json.
+	Dir string
+	// Settings is the "context" object of cdk.json: feature flags and CDK
+	// settings.
+	Settings map[string]any
+	// Lookups is cdk.context.json: the results of the CDK's context
+	// lookups, such as the availability zones of an account and region.
+	Lookups map[string]any
+}
+
+// ReadRepository reads the committed state of the repository at root.
+func ReadRepository(root string) (Repository, error) {
+	repo := Repository{Dir: filepath.Join(root, Dir)}
+	var errs []error
+	for _, f := range []struct {
+		name string
+		into *map[string]any
+	}{{"cdk.json", &repo.Settings}, {"cdk.context.json", &repo.Lookups}} {
+		raw, err := os.ReadFile(filepath.Join(root, f.name))
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(raw, &doc); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", f.name, err))
+			continue
+		}
+		if f.name == "cdk.json" {
+			doc, _ = doc["context"].(map[string]any)
+		}
+		*f.into = doc
+	}
+	return repo, errors.Join(errs...)
+}
+
+// contextKeys are the -c KEY=VALUE overrides the app knows, each with the
+// config field it sets. They are for one-off overrides; what an
+// environment runs is committed in its file.
+var contextKeys = []struct {
+	key, field string
+	set        func(*Overrides, string)
+}{
+	{"env", "the environment (a file in " + Dir + "/)", nil},
+	{"account", "Account", func(o *Overrides, v string) { o.Account = v }},
+	{"certificateArn", "LoadBalancer.CertificateArn", func(o *Overrides, v string) { o.CertificateArn = v }},
+	{"imageTag", "Service.ImageTag", func(o *Overrides, v string) { o.ImageTag = v }},
+	{"amiId", "Cluster.AmiID", func(o *Overrides, v string) { o.AmiID = v }},
+	{"alarmEmails", "Monitoring.AlarmEmails", func(o *Overrides, v string) { o.AlarmEmails = strings.Split(v, ",") }},
+}
+
+func appKeys() []string {
+	keys := make([]string, len(contextKeys))
+	for i, k := range contextKeys {
+		keys[i] = k.key
+	}
+	return keys
+}
+
+var (
+	// lookupKey matches what the CDK caches in cdk.context.json:
+	// availability-zones:account=...:region=..., ssm:..., ami:... .
+	lookupKey = regexp.MustCompile(`^[a-z0-9-]+:.*=`)
+	// settingKey matches the CDK's feature flags (@aws-cdk/...,
+	// @aws-cdk-containers/...) and its settings committed in cdk.json.
+	settingKey = regexp.MustCompile(`^(@[a-z0-9-]+/|cdk-)|^acknowledged-issue-numbers$`)
+)
+
+// cliSetting reports whether key is one the CDK CLI sets from its own
+// options on every run (--no-path-metadata, --no-version-reporting, ...).
+// The CLI also hands every app failSynthOnValidationErrors=false, so that
+// it reports the validator's findings itself (aws-cdk CLI 2.1148.1,
+// contextFromSettings); that value only, since true would come from -c.
+func cliSetting(key string, value any) bool {
+	return strings.HasPrefix(key, "aws:cdk:") || (key == "@aws-cdk/core:failSynthOnValidationErrors" && value == false)
+}
+
+// checkCommitted refuses what the committed CDK files must not hold: the
+// app's own settings anywhere but -c, and anything but lookups in
+// cdk.context.json.
+func (r Repository) checkCommitted() []error {
+	var errs []error
+	for _, key := range sortedKeys(r.Settings) {
+		switch {
+		case slices.Contains(appKeys(), key):
+			errs = append(errs, fmt.Errorf("cdk.json: context.%s: the app does not read its settings from cdk.json, where every synthesis would apply them silently; commit them in %s/ENV.json, or pass -c %s=... for a one-off", key, Dir, key))
+		case !settingKey.MatchString(key) && !lookupKey.MatchString(key):
+			errs = append(errs, fmt.Errorf("cdk.json: context.%s: not a feature flag or setting of the CDK", key))
+		}
+	}
+	for _, key := range sortedKeys(r.Lookups) {
+		if !lookupKey.MatchString(key) {
+			errs = append(errs, fmt.Errorf("cdk.context.json: %s: the file holds only the CDK's cached lookups (KIND:account=...:region=...); feature flags belong in cdk.json, the app's settings in %s/ENV.json", key, Dir))
+		}
+	}
+	return errs
+}
+
+// FromContext returns the validated configuration the app's context
+// selects: the environment file ENV.json of repo (ENV from -c env, default
+// dev) on top of its preset, then the -c overrides. The context must agree
+// with what is committed: feature flags and CDK settings come from
+// cdk.json, lookups from cdk.context.json, and only the app's own keys
+// from the command line. It reports every problem at once.
+func FromContext(ctx map[string]any, repo Repository) (Config, error) {
+	errs := repo.checkCommitted()
+	env := DefaultEnvironment
+	var o Overrides
+	known := appKeys()
+	for _, key := range sortedKeys(ctx) {
+		value := ctx[key]
+		switch {
+		case cliSetting(key, value):
+			continue
+		case settingKey.MatchString(key):
+			committed, ok := repo.Settings[key]
+			switch {
+			case !ok:
+				errs = append(errs, fmt.Errorf("-c %s: cdk.json does not set it; feature flags and CDK settings are committed in cdk.json, so every synthesis applies them (is it mistyped?)", key))
+			case !reflect.DeepEqual(committed, value):
+				errs = append(errs, fmt.Errorf("-c %s: got %s, but cdk.json commits %s; change feature flags in cdk.json, reviewed, not on the command line", key, jsonText(value), jsonText(committed)))
+			}
+			continue
+		case lookupKey.MatchString(key):
+			if committed, ok := repo.Lookups[key]; !ok || !reflect.DeepEqual(committed, value) {
+				errs = append(errs, fmt.Errorf("-c %s: lookups are read from the committed cdk.context.json, which does not hold this value; commit it there", key))
+			}
+			continue
+		}
+		if _, committed := repo.Settings[key]; committed {
+			continue // checkCommitted reports it
+		}
+		if _, committed := repo.Lookups[key]; committed {
+			continue // checkCommitted reports it
+		}
+		i := slices.Index(known, key)
+		if i < 0 {
+			errs = append(errs, fmt.Errorf("-c %s: unknown context key%s; the app knows %s", key, didYouMean(key, known), strings.Join(known, ", ")))
+			continue
+		}
+		s, ok := value.(string)
+		switch {
+		case !ok:
+			errs = append(errs, fmt.Errorf("-c %s (%s): got %v (%T), want a string", key, contextKeys[i].field, value, value))
+		case key == "env":
+			env = s
+		case s == "":
+			errs = append(errs, fmt.Errorf("-c %s: got an empty value; leave the key out to keep what the environment's file says", key))
+		default:
+			contextKeys[i].set(&o, s)
+		}
+	}
+	if env == "" {
+		errs = append(errs, fmt.Errorf("-c env: got an empty name, want one of %s", strings.Join(Names(), ", ")))
+		return Config{}, errors.Join(errs...)
+	}
+	cfg, err := Load(repo, env, o)
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		return cfg, errors.Join(append(errs, joined.Unwrap()...)...)
+	}
+	return cfg, errors.Join(append(errs, err)...)
+}
+
+func jsonText(v any) string {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(raw)
+}
+
+// ZonesKey is the cdk.context.json key under which the CDK caches the
+// availability zones of an account and region.
+func ZonesKey(account, region string) string {
+	return fmt.Sprintf("availability-zones:account=%s:region=%s", account, region)
+}
+
+// validateZonesIn checks the configured zones against the zones the
+// committed lookups record for the account and region: the VPC can only
+// span zones the region has, and synthesis offline needs them recorded.
+func (c Config) validateZonesIn(v *validator, lookups map[string]any) {
+	if !accountPattern.MatchString(c.Account) || !regionPattern.MatchString(c.Region) {
+		return // Validate reports those
+	}
+	key := ZonesKey(c.Account, c.Region)
+	recorded, ok := lookups[key].([]any)
+	if !ok {
+		v.errs = append(v.errs, fmt.Errorf("cdk.context.json records no availability zones for account %s in %s, where the stacks are bound: "+
+			"add \"%s\": [...] with the zone names `aws ec2 describe-availability-zones --region %s --query 'AvailabilityZones[].ZoneName'` prints in that account",
+			c.Account, c.Region, key, c.Region))
+		return
+	}
+	var zones []string
+	for _, z := range recorded {
+		zones = append(zones, fmt.Sprint(z))
+	}
+	for i, az := range c.AvailabilityZones {
+		v.check(slices.Contains(zones, az), fmt.Sprintf("AvailabilityZones[%d]", i), az,
+			fmt.Sprintf("one of the zones cdk.context.json records for account %s in %s: %s", c.Account, c.Region, strings.Join(zones, ", ")))
+	}
+}
+
+// Deployable reports why environment env, as committed in repo, cannot be
+// deployed yet: any problem Load finds, or an account that is one of the
+// placeholders offline synthesis runs on. `make deploy` checks it before the
+// CDK looks for credentials, so the answer names the file and the field.
+func Deployable(repo Repository, env string) error {
+	cfg, err := Load(repo, env, Overrides{})
+	if err != nil {
+		return err
+	}
+	if !cfg.RealAccount() {
+		return &FieldError{Field: "Account", Value: cfg.Account, Source: filepath.Join(repo.Dir, env+".json"),
+			Allowed: "the 12-digit ID of the AWS account to deploy to: this is a placeholder that only lets the repository synthesize offline (README, first deploy)"}
+	}
+	return errors.Join(repo.checkCommitted()...)
+}
