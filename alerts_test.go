@@ -15,24 +15,24 @@ import (
 func TestAlarmTopicIsEncryptedAndSubscribesEmails(t *testing.T) {
 	runChecks(t, "Alerts", []templateCheck{
 		{"topic encrypted with a key CloudWatch may use", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
-			tpl.HasResourceProperties(jsii.String("AWS::SNS::Topic"), map[string]any{"KmsMasterKeyId": map[string]any{"Fn::GetAtt": []any{re("^TopicKey"), "Arn"}}})
+			tpl.HasResourceProperties(jsii.String("AWS::SNS::Topic"), map[string]any{"KmsMasterKeyId": map[string]any{"Fn::GetAtt": []any{matching("^TopicKey"), "Arn"}}})
 			tpl.HasResourceProperties(jsii.String("AWS::KMS::Key"), map[string]any{
 				"EnableKeyRotation": true,
 				"KeyPolicy": assertions.Match_ObjectLike(&map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
 					"Principal": map[string]any{"Service": "cloudwatch.amazonaws.com"}, "Action": []any{"kms:Decrypt", "kms:GenerateDataKey*"},
 				})})}),
 			})
-			tpl.ResourceCountIs(jsii.String("AWS::SNS::Subscription"), count(len(cfg.Monitoring.AlarmEmails)))
+			tpl.ResourceCountIs(jsii.String("AWS::SNS::Subscription"), times(len(cfg.Monitoring.AlarmEmails)))
 		}},
 	})
 
 	// The first-deploy runbook, in a real account, subscribes two real
 	// addresses.
-	tpl := template(t, "first-deploy", "Alerts")
+	tpl := stackTemplate(t, "first-deploy", "Alerts")
 	for _, email := range []string{"oncall@acme.io", "ops@acme.io"} {
-		check(t, "subscription of "+email, func() {
+		assertTemplate(t, "subscription of "+email, func() {
 			tpl.HasResourceProperties(jsii.String("AWS::SNS::Subscription"), map[string]any{
-				"Protocol": "email", "Endpoint": email, "TopicArn": map[string]any{"Ref": re("^AlarmTopic")},
+				"Protocol": "email", "Endpoint": email, "TopicArn": map[string]any{"Ref": matching("^AlarmTopic")},
 			})
 		})
 	}

@@ -16,8 +16,8 @@ import (
 func TestCacheStack(t *testing.T) {
 	runChecks(t, "Cache", []templateCheck{
 		{"a replication group, never a bare cache cluster", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
-			tpl.ResourceCountIs(jsii.String("AWS::ElastiCache::ReplicationGroup"), count(1))
-			tpl.ResourceCountIs(jsii.String("AWS::ElastiCache::CacheCluster"), count(0))
+			tpl.ResourceCountIs(jsii.String("AWS::ElastiCache::ReplicationGroup"), times(1))
+			tpl.ResourceCountIs(jsii.String("AWS::ElastiCache::CacheCluster"), times(0))
 		}},
 		{"Redis pinned and sized as configured", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			ha := cfg.Cache.Replicas > 0
@@ -36,23 +36,23 @@ func TestCacheStack(t *testing.T) {
 				"TransitEncryptionEnabled": true,
 				"TransitEncryptionMode":    "required",
 				"AtRestEncryptionEnabled":  true,
-				"KmsKeyId":                 map[string]any{"Fn::ImportValue": re("secrets:.*Key")},
+				"KmsKeyId":                 map[string]any{"Fn::ImportValue": matching("secrets:.*Key")},
 				"AuthToken": map[string]any{"Fn::Join": []any{"", []any{
-					"{{resolve:secretsmanager:", map[string]any{"Fn::ImportValue": re("secrets:.*RedisAuthToken")}, ":SecretString:token::}}",
+					"{{resolve:secretsmanager:", map[string]any{"Fn::ImportValue": matching("secrets:.*RedisAuthToken")}, ":SecretString:token::}}",
 				}}},
 			})
 		}},
 		{"subnet group, security group and parameter group", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			tpl.HasResourceProperties(jsii.String("AWS::ElastiCache::ReplicationGroup"), map[string]any{
-				"CacheSubnetGroupName":    map[string]any{"Ref": re("^RedisSubnetGroup")},
-				"CacheParameterGroupName": map[string]any{"Ref": re("^RedisParameterGroup")},
-				"SecurityGroupIds":        []any{map[string]any{"Fn::ImportValue": re("network:.*CacheSecurityGroup")}},
+				"CacheSubnetGroupName":    map[string]any{"Ref": matching("^RedisSubnetGroup")},
+				"CacheParameterGroupName": map[string]any{"Ref": matching("^RedisParameterGroup")},
+				"SecurityGroupIds":        []any{map[string]any{"Fn::ImportValue": matching("network:.*CacheSecurityGroup")}},
 			})
 			tpl.HasResourceProperties(jsii.String("AWS::ElastiCache::ParameterGroup"), map[string]any{
 				"CacheParameterGroupFamily": cfg.Cache.RedisFamily(),
 				"Properties":                map[string]any{"maxmemory-policy": "volatile-lru", "timeout": "300"},
 			})
-			tpl.ResourceCountIs(jsii.String("AWS::ElastiCache::SubnetGroup"), count(1))
+			tpl.ResourceCountIs(jsii.String("AWS::ElastiCache::SubnetGroup"), times(1))
 		}},
 		{"snapshots and maintenance as configured, final snapshot where data is kept", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			tpl.HasResource(jsii.String("AWS::ElastiCache::ReplicationGroup"), map[string]any{
@@ -73,14 +73,14 @@ func TestCacheStack(t *testing.T) {
 					}}),
 				})
 			}
-			tpl.ResourcePropertiesCountIs(jsii.String("AWS::Logs::LogGroup"), map[string]any{"RetentionInDays": cfg.Cache.LogRetentionDays}, count(2))
+			tpl.ResourcePropertiesCountIs(jsii.String("AWS::Logs::LogGroup"), map[string]any{"RetentionInDays": cfg.Cache.LogRetentionDays}, times(2))
 		}},
 		{"outputs redis_endpoint", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			tpl.HasOutput(jsii.String("RedisEndpoint"), map[string]any{
-				"Description": re("^redis_endpoint: "),
+				"Description": matching("^redis_endpoint: "),
 				"Value": map[string]any{"Fn::Join": []any{":", []any{
-					map[string]any{"Fn::GetAtt": []any{re("^Redis"), "PrimaryEndPoint.Address"}},
-					map[string]any{"Fn::GetAtt": []any{re("^Redis"), "PrimaryEndPoint.Port"}},
+					map[string]any{"Fn::GetAtt": []any{matching("^Redis"), "PrimaryEndPoint.Address"}},
+					map[string]any{"Fn::GetAtt": []any{matching("^Redis"), "PrimaryEndPoint.Port"}},
 				}}},
 			})
 		}},

@@ -22,10 +22,10 @@ func TestClusterStack(t *testing.T) {
 			tpl.HasResourceProperties(jsii.String("AWS::EC2::LaunchTemplate"), map[string]any{
 				"LaunchTemplateData": assertions.Match_ObjectLike(&map[string]any{
 					"InstanceType":        cfg.Cluster.InstanceType,
-					"ImageId":             map[string]any{"Ref": re("^SsmParameterValueawsserviceecsoptimizedamiamazonlinux2023recommendedimageid")},
+					"ImageId":             map[string]any{"Ref": matching("^SsmParameterValueawsserviceecsoptimizedamiamazonlinux2023recommendedimageid")},
 					"MetadataOptions":     map[string]any{"HttpTokens": "required", "HttpPutResponseHopLimit": 1},
 					"BlockDeviceMappings": []any{map[string]any{"DeviceName": "/dev/xvda", "Ebs": map[string]any{"Encrypted": true, "VolumeType": "gp3", "VolumeSize": cfg.Cluster.RootVolumeGiB}}},
-					"SecurityGroupIds":    []any{map[string]any{"Fn::ImportValue": re("network:.*InstanceSecurityGroup")}},
+					"SecurityGroupIds":    []any{map[string]any{"Fn::ImportValue": matching("network:.*InstanceSecurityGroup")}},
 					"KeyName":             assertions.Match_Absent(),
 				}),
 			})
@@ -33,7 +33,7 @@ func TestClusterStack(t *testing.T) {
 		{"user data joins this cluster", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			lts := tpl.FindResources(jsii.String("AWS::EC2::LaunchTemplate"), nil)
 			for _, lt := range *lts {
-				userData := jsonOf((*lt)["Properties"].(map[string]any)["LaunchTemplateData"].(map[string]any)["UserData"])
+				userData := cfn.JSON((*lt)["Properties"].(map[string]any)["LaunchTemplateData"].(map[string]any)["UserData"])
 				assert.Contains(t, userData, "ECS_CLUSTER=", "user data does not join a cluster")
 				assert.Regexp(t, `"Ref":"Cluster[0-9A-F]{8}"`, userData, "user data does not name this stack's cluster")
 			}
@@ -50,7 +50,7 @@ func TestClusterStack(t *testing.T) {
 		{"Auto Scaling group in the private subnets, no desired capacity, rolling replacement", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			subnets := []any{}
 			for range cfg.AvailabilityZones {
-				subnets = append(subnets, map[string]any{"Fn::ImportValue": re("network:.*PrivateSubnet")})
+				subnets = append(subnets, map[string]any{"Fn::ImportValue": matching("network:.*PrivateSubnet")})
 			}
 			tpl.HasResource(jsii.String("AWS::AutoScaling::AutoScalingGroup"), map[string]any{
 				"Properties": map[string]any{
@@ -77,11 +77,11 @@ func TestClusterStack(t *testing.T) {
 				}),
 			})
 			tpl.HasResourceProperties(jsii.String("AWS::ECS::ClusterCapacityProviderAssociations"), map[string]any{
-				"DefaultCapacityProviderStrategy": []any{map[string]any{"CapacityProvider": map[string]any{"Ref": re("^CapacityProvider")}, "Weight": 1}},
+				"DefaultCapacityProviderStrategy": []any{map[string]any{"CapacityProvider": map[string]any{"Ref": matching("^CapacityProvider")}, "Weight": 1}},
 			})
 		}},
 		{"outputs the cluster name", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
-			tpl.HasOutput(jsii.String("ClusterName"), map[string]any{"Value": map[string]any{"Ref": re("^Cluster[0-9A-F]{8}$")}})
+			tpl.HasOutput(jsii.String("ClusterName"), map[string]any{"Value": map[string]any{"Ref": matching("^Cluster[0-9A-F]{8}$")}})
 		}},
 	})
 }
@@ -100,8 +100,8 @@ func TestClusterProtectionFollowsConfig(t *testing.T) {
 // that AMI instead of following AWS's SSM parameter, so an AMI release does
 // not replace the instances on the next deploy.
 func TestPinnedAmiVariant(t *testing.T) {
-	check(t, "launch template on the pinned AMI", func() {
-		template(t, "release", "Cluster").HasResourceProperties(jsii.String("AWS::EC2::LaunchTemplate"), map[string]any{
+	assertTemplate(t, "launch template on the pinned AMI", func() {
+		stackTemplate(t, "release", "Cluster").HasResourceProperties(jsii.String("AWS::EC2::LaunchTemplate"), map[string]any{
 			"LaunchTemplateData": assertions.Match_ObjectLike(&map[string]any{"ImageId": "ami-0123456789abcdef0"}),
 		})
 	})

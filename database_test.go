@@ -15,7 +15,7 @@ func TestDatabaseStack(t *testing.T) {
 	runChecks(t, "Database", []templateCheck{
 		{"PostgreSQL pinned, sized and placed as configured", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			d := cfg.Database
-			tpl.ResourceCountIs(jsii.String("AWS::RDS::DBInstance"), count(1))
+			tpl.ResourceCountIs(jsii.String("AWS::RDS::DBInstance"), times(1))
 			tpl.HasResourceProperties(jsii.String("AWS::RDS::DBInstance"), map[string]any{
 				"Engine":                     "postgres",
 				"EngineVersion":              d.EngineVersion,
@@ -24,11 +24,11 @@ func TestDatabaseStack(t *testing.T) {
 				"AllocatedStorage":           fmt.Sprint(d.AllocatedStorageGiB),
 				"MaxAllocatedStorage":        d.MaxAllocatedStorageGiB,
 				"StorageEncrypted":           true,
-				"KmsKeyId":                   map[string]any{"Fn::ImportValue": re("secrets:.*Key")},
+				"KmsKeyId":                   map[string]any{"Fn::ImportValue": matching("secrets:.*Key")},
 				"Port":                       "5432",
 				"PubliclyAccessible":         false,
 				"DBSubnetGroupName":          map[string]any{"Ref": "SubnetGroup"},
-				"VPCSecurityGroups":          []any{map[string]any{"Fn::ImportValue": re("network:.*DatabaseSecurityGroup")}},
+				"VPCSecurityGroups":          []any{map[string]any{"Fn::ImportValue": matching("network:.*DatabaseSecurityGroup")}},
 				"MultiAZ":                    d.MultiAZ,
 				"DeletionProtection":         d.DeletionProtection,
 				"BackupRetentionPeriod":      d.BackupRetentionDays,
@@ -44,7 +44,7 @@ func TestDatabaseStack(t *testing.T) {
 		{"master password is a dynamic reference to the Secrets stack", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			tpl.HasResourceProperties(jsii.String("AWS::RDS::DBInstance"), map[string]any{
 				"MasterUsername":     cfg.Database.Username,
-				"MasterUserPassword": map[string]any{"Fn::Join": []any{"", []any{"{{resolve:secretsmanager:", map[string]any{"Fn::ImportValue": re("secrets:.*DatabaseCredentials")}, ":SecretString:password::}}"}}},
+				"MasterUserPassword": map[string]any{"Fn::Join": []any{"", []any{"{{resolve:secretsmanager:", map[string]any{"Fn::ImportValue": matching("secrets:.*DatabaseCredentials")}, ":SecretString:password::}}"}}},
 			})
 		}},
 		{"parameter group of the pinned family forces SSL and logs slow statements", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
@@ -59,7 +59,7 @@ func TestDatabaseStack(t *testing.T) {
 		{"subnet group in the private subnets", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			ids := []any{}
 			for range cfg.AvailabilityZones {
-				ids = append(ids, map[string]any{"Fn::ImportValue": re("network:.*PrivateSubnet")})
+				ids = append(ids, map[string]any{"Fn::ImportValue": matching("network:.*PrivateSubnet")})
 			}
 			tpl.HasResourceProperties(jsii.String("AWS::RDS::DBSubnetGroup"), map[string]any{"SubnetIds": ids})
 		}},
@@ -75,7 +75,7 @@ func TestDatabaseStack(t *testing.T) {
 		{"enhanced monitoring with its role and Performance Insights", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			tpl.HasResourceProperties(jsii.String("AWS::RDS::DBInstance"), map[string]any{
 				"MonitoringInterval":              cfg.Database.MonitoringIntervalSeconds,
-				"MonitoringRoleArn":               map[string]any{"Fn::GetAtt": []any{re("^MonitoringRole"), "Arn"}},
+				"MonitoringRoleArn":               map[string]any{"Fn::GetAtt": []any{matching("^MonitoringRole"), "Arn"}},
 				"EnablePerformanceInsights":       true,
 				"PerformanceInsightsKMSKeyId":     assertions.Match_AnyValue(),
 				"EnableIAMDatabaseAuthentication": true,
@@ -87,13 +87,13 @@ func TestDatabaseStack(t *testing.T) {
 		{"credentials attached and rotated from the private subnets", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			tpl.HasResourceProperties(jsii.String("AWS::SecretsManager::SecretTargetAttachment"), map[string]any{
 				"TargetType": "AWS::RDS::DBInstance",
-				"TargetId":   map[string]any{"Ref": re("^Database")},
+				"TargetId":   map[string]any{"Ref": matching("^Database")},
 			})
 			tpl.HasResourceProperties(jsii.String("AWS::SecretsManager::RotationSchedule"), map[string]any{
-				"SecretId": map[string]any{"Ref": re("^CredentialsAttachment")},
+				"SecretId": map[string]any{"Ref": matching("^CredentialsAttachment")},
 				"HostedRotationLambda": assertions.Match_ObjectLike(&map[string]any{
 					"RotationType":        "PostgreSQLSingleUser",
-					"VpcSecurityGroupIds": map[string]any{"Fn::ImportValue": re("network:.*RotationSecurityGroup")},
+					"VpcSecurityGroupIds": map[string]any{"Fn::ImportValue": matching("network:.*RotationSecurityGroup")},
 					"VpcSubnetIds":        assertions.Match_AnyValue(),
 				}),
 				"RotationRules": map[string]any{"ScheduleExpression": fmt.Sprintf("rate(%d days)", cfg.Database.RotationDays)},
@@ -101,13 +101,13 @@ func TestDatabaseStack(t *testing.T) {
 		}},
 		{"outputs rds_endpoint and the secret ARN", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			tpl.HasOutput(jsii.String("RdsEndpoint"), map[string]any{
-				"Description": re("^rds_endpoint: "),
+				"Description": matching("^rds_endpoint: "),
 				"Value": map[string]any{"Fn::Join": []any{":", []any{
-					map[string]any{"Fn::GetAtt": []any{re("^Database"), "Endpoint.Address"}},
-					map[string]any{"Fn::GetAtt": []any{re("^Database"), "Endpoint.Port"}},
+					map[string]any{"Fn::GetAtt": []any{matching("^Database"), "Endpoint.Address"}},
+					map[string]any{"Fn::GetAtt": []any{matching("^Database"), "Endpoint.Port"}},
 				}}},
 			})
-			tpl.HasOutput(jsii.String("DatabaseSecretArn"), map[string]any{"Value": map[string]any{"Ref": re("^CredentialsAttachment")}})
+			tpl.HasOutput(jsii.String("DatabaseSecretArn"), map[string]any{"Value": map[string]any{"Ref": matching("^CredentialsAttachment")}})
 		}},
 	})
 }

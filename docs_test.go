@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/example/platform/internal/cfn"
+	"github.com/example/platform/internal/iampolicy"
 	"github.com/example/platform/internal/linediff"
 	"github.com/example/platform/internal/readme"
 	"github.com/example/platform/lib/config"
@@ -362,7 +363,7 @@ func cliOptions(t *testing.T) map[string]map[string]bool {
 		for name, o := range opts {
 			value := o.Type != "boolean"
 			into["--"+name] = value
-			for _, a := range strs(o.Alias) {
+			for _, a := range iampolicy.Strings(o.Alias) {
 				if len(a) == 1 {
 					into["-"+a] = value
 				} else {

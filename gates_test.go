@@ -2,22 +2,18 @@ package main
 
 import (
 	"archive/tar"
-	"bytes"
 	"compress/gzip"
 	"encoding/json"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/example/platform/internal/cfn"
-	"github.com/example/platform/internal/linediff"
 	"github.com/example/platform/lib/config"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -39,27 +35,6 @@ func TestGoldenTemplates(t *testing.T) {
 	}
 }
 
-// checkGolden compares got with the file at path and prints what changed,
-// or with -update writes got there. refresh is the command that rewrites it.
-func checkGolden(t *testing.T, path string, got []byte, what, refresh string) {
-	t.Helper()
-	if *update {
-		if strings.HasPrefix(filepath.ToSlash(path), "testdata/") {
-			refused := writesRefused(t)
-			require.Empty(t, refused, path)
-		}
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-		return
-	}
-	want, err := os.ReadFile(path)
-	if !assert.NoError(t, err, "run `%s` to create it", refresh) {
-		return
-	}
-	assert.True(t, bytes.Equal(got, want), "%s %s:\n%s\nif the change is intended, run `%s` and commit it",
-		path, what, linediff.Diff(string(want), string(got)), refresh)
-}
-
 // TestGoldenTemplatesHaveNoStrays fails when testdata/ holds a template of a
 // stack that no longer exists, so a removed stack is noticed in review.
 func TestGoldenTemplatesHaveNoStrays(t *testing.T) {
@@ -74,52 +49,6 @@ func TestGoldenTemplatesHaveNoStrays(t *testing.T) {
 			assert.Contains(t, envs[env].templates, stack, "%s has no stack in the app; delete it", f)
 		}
 	}
-}
-
-// metadataEntry is one annotation in a stack's metadata file.
-type metadataEntry struct {
-	Type string `json:"type"`
-	Data any    `json:"data"`
-	path string
-}
-
-// metadata returns every metadata entry that synthesis recorded for the
-// constructs of every stack of a synthesized configuration, read once.
-func metadata(t *testing.T, env string) []metadataEntry {
-	t.Helper()
-	s := envs[env]
-	if s.metadata != nil {
-		return s.metadata
-	}
-	out := []metadataEntry{}
-	for _, stack := range s.platform.Stacks() {
-		raw, err := os.ReadFile(filepath.Join(s.outdir, *stack.ArtifactId()+".metadata.json"))
-		require.NoError(t, err)
-		var md map[string][]metadataEntry
-		require.NoError(t, json.Unmarshal(raw, &md))
-		for path, entries := range md {
-			for _, e := range entries {
-				e.path = path
-				out = append(out, e)
-			}
-		}
-	}
-	s.metadata = out
-	return out
-}
-
-// annotations returns the messages of the given type (aws:cdk:error,
-// aws:cdk:warning) with the construct path they belong to.
-func annotations(t *testing.T, env, typ string) []string {
-	t.Helper()
-	var out []string
-	for _, e := range metadata(t, env) {
-		if e.Type == typ {
-			out = append(out, fmt.Sprintf("%s: %v", e.path, e.Data))
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 // TestNoErrorsOrWarnings is the cdk-nag gate (AwsSolutions findings are
@@ -253,20 +182,6 @@ func TestCLIRejectsBadConfiguration(t *testing.T) {
 	assert.Contains(t, string(msg), "-c imagetag: unknown context key (did you mean imageTag?)")
 	_, err = os.Stat(filepath.Join(out, "manifest.json"))
 	assert.Error(t, err, "cdk synth -c env=staging wrote an assembly; want nothing synthesized")
-}
-
-// pinned returns a command for one of the tools npm ci pins in
-// node_modules/.bin (cdk, node), with that directory first on PATH so the
-// CLI and anything it starts use the pinned Node.
-func pinned(t *testing.T, tool string, args ...string) *exec.Cmd {
-	t.Helper()
-	bin, err := filepath.Abs(filepath.Join("node_modules", ".bin"))
-	require.NoError(t, err)
-	_, err = os.Stat(filepath.Join(bin, tool))
-	require.NoError(t, err, "run `npm ci` first (make test does)")
-	cmd := exec.Command(filepath.Join(bin, tool), args...)
-	cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), "CDK_DISABLE_VERSION_CHECK=1")
-	return cmd
 }
 
 // TestWorkflowsAreValid lints the GitHub Actions workflows with the

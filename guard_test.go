@@ -481,7 +481,7 @@ func renamed(states []stackState, id, name string) []stackState {
 	return out
 }
 
-func props(res map[string]any, id string) map[string]any {
+func propertiesOf(res map[string]any, id string) map[string]any {
 	return res[id].(map[string]any)["Properties"].(map[string]any)
 }
 
@@ -522,13 +522,13 @@ func guardScenarios(t *testing.T) []guardScenario {
 		{"alerts stack renamed", golden, renamed(current, "Alerts", "webapp-prod-alarms"), nil, []string{
 			"Alerts: orphan AWS::KMS::Key", "Alerts: destroy AWS::SNS::Topic", "its ARN is what on-call tools subscribe to"}},
 		{"VPC CIDR changed", change("Network", func(res map[string]any) {
-			props(res, firstOfType(t, res, "AWS::EC2::VPC"))["CidrBlock"] = "10.99.0.0/16"
+			propertiesOf(res, firstOfType(t, res, "AWS::EC2::VPC"))["CidrBlock"] = "10.99.0.0/16"
 		}), current, nil, []string{"Network: replace AWS::EC2::VPC", "(changed: CidrBlock): LoadBalancer imports it, so CloudFormation will refuse the deploy",
 			"Network: replace AWS::EC2::Subnet VpcPrivateSubnet1Subnet", "(changed: VpcId): Cache, Cluster, Database, Service imports it"}},
 		{"security group description changed", change("Network", func(res map[string]any) {
-			props(res, firstOfType(t, res, "AWS::EC2::SecurityGroup"))["GroupDescription"] = "renamed"
+			propertiesOf(res, firstOfType(t, res, "AWS::EC2::SecurityGroup"))["GroupDescription"] = "renamed"
 		}), current, nil, []string{"Network: replace AWS::EC2::SecurityGroup", "(changed: GroupDescription)", "imports it, so CloudFormation will refuse the deploy"}},
-		{"DatabaseName changed under an entry for EngineVersion", change("Database", func(res map[string]any) { props(res, db)["DBName"] = "shop" }), current,
+		{"DatabaseName changed under an entry for EngineVersion", change("Database", func(res map[string]any) { propertiesOf(res, db)["DBName"] = "shop" }), current,
 			[]guard.Entry{{Env: "dev", Stack: "Database", LogicalID: db, Change: guard.Replace, Properties: []string{"EngineVersion"}, Reason: "the major upgrade this entry was written for"}},
 			[]string{"Database: replace AWS::RDS::DBInstance " + db + " (changed: DBName): it holds the database"}},
 		{"load balancer construct renamed", change("LoadBalancer", func(res map[string]any) {
@@ -536,11 +536,11 @@ func guardScenarios(t *testing.T) []guardScenario {
 			res["OldLoadBalancer"] = res[id]
 			delete(res, id)
 		}), current, nil, []string{"LoadBalancer: destroy AWS::ElasticLoadBalancingV2::LoadBalancer OldLoadBalancer", "its DNS name is what users and DNS records point at"}},
-		{"database identifier changed", change("Database", func(res map[string]any) { props(res, db)["DBInstanceIdentifier"] = "webapp-prod-2" }), current, nil,
+		{"database identifier changed", change("Database", func(res map[string]any) { propertiesOf(res, db)["DBInstanceIdentifier"] = "webapp-prod-2" }), current, nil,
 			[]string{"Database: replace AWS::RDS::DBInstance " + db + " (changed: DBInstanceIdentifier)"}},
-		{"database engine changed, allowed exactly", change("Database", func(res map[string]any) { props(res, db)["Engine"] = "mysql" }), current,
+		{"database engine changed, allowed exactly", change("Database", func(res map[string]any) { propertiesOf(res, db)["Engine"] = "mysql" }), current,
 			[]guard.Entry{{Env: "dev", Stack: "Database", LogicalID: db, Change: guard.Replace, Properties: []string{"Engine"}, Reason: "an engine change this test intends"}}, nil},
-		{"cache encryption at rest changed", change("Cache", func(res map[string]any) { props(res, cache)["AtRestEncryptionEnabled"] = false }), current, nil,
+		{"cache encryption at rest changed", change("Cache", func(res map[string]any) { propertiesOf(res, cache)["AtRestEncryptionEnabled"] = false }), current, nil,
 			[]string{"Cache: replace AWS::ElastiCache::ReplicationGroup " + cache + " (changed: AtRestEncryptionEnabled)"}},
 		{"key removed under an entry for a replacement", golden, mutated(t, current, "Secrets", func(res map[string]any) { delete(res, key) }),
 			[]guard.Entry{{Env: "dev", Stack: "Secrets", LogicalID: key, Change: guard.Replace, Properties: []string{"Description"}, Reason: "an entry for another change type"}},
@@ -548,10 +548,10 @@ func guardScenarios(t *testing.T) []guardScenario {
 		{"real account committed in place of the placeholder", inAccount(golden, config.PlaceholderAccounts[1]), current, nil, nil},
 		{"export removed while another stack imports it", golden, withoutExport(t, current, "Network", "ExportsOutputRefVpc"), nil, []string{
 			"/Network: export webapp-prod-network:ExportsOutputRefVpc", "is removed while LoadBalancer import it in the deployed stacks, so CloudFormation will refuse the deploy"}},
-		{"benign: instance class", change("Database", func(res map[string]any) { props(res, db)["DBInstanceClass"] = "db.m7g.xlarge" }), current, nil, nil},
-		{"benign: cache node type", change("Cache", func(res map[string]any) { props(res, cache)["CacheNodeType"] = "cache.r7g.xlarge" }), current, nil, nil},
+		{"benign: instance class", change("Database", func(res map[string]any) { propertiesOf(res, db)["DBInstanceClass"] = "db.m7g.xlarge" }), current, nil, nil},
+		{"benign: cache node type", change("Cache", func(res map[string]any) { propertiesOf(res, cache)["CacheNodeType"] = "cache.r7g.xlarge" }), current, nil, nil},
 		{"benign: alarm threshold", change("Monitoring", func(res map[string]any) {
-			props(res, firstOfType(t, res, "AWS::CloudWatch::Alarm"))["Threshold"] = 99.0
+			propertiesOf(res, firstOfType(t, res, "AWS::CloudWatch::Alarm"))["Threshold"] = 99.0
 		}), current, nil, nil},
 		{"an allow-list entry for a change that has already shipped", golden, current,
 			[]guard.Entry{{Stack: "Cache", LogicalID: cache, Change: guard.Replace, Properties: []string{"EngineVersion"}, Reason: "an upgrade that has already shipped"}}, nil},
@@ -624,7 +624,7 @@ func handEditComparisons(t *testing.T) []comparison {
 	git("add", ".")
 	git("commit", "-q", "-m", "base")
 	db := pinnedID(t, "Database", "AWS::RDS::DBInstance")
-	edit := func(res map[string]any) { props(res, db)["DBInstanceIdentifier"] = "webapp-prod-2" }
+	edit := func(res map[string]any) { propertiesOf(res, db)["DBInstanceIdentifier"] = "webapp-prod-2" }
 	deployed := mutated(t, after(env), "Database", edit)
 	// The hand edit: the working tree's golden now says what is deployed.
 	edited := mutated(t, before(t, repo, "", env), "Database", edit)

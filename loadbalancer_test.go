@@ -18,8 +18,8 @@ func TestLoadBalancerStack(t *testing.T) {
 			tpl.HasResourceProperties(jsii.String("AWS::ElasticLoadBalancingV2::LoadBalancer"), map[string]any{
 				"Scheme":         "internet-facing",
 				"Type":           "application",
-				"SecurityGroups": []any{map[string]any{"Fn::ImportValue": re("network:.*LoadBalancerSecurityGroup")}},
-				"Subnets":        assertions.Match_ArrayWith(&[]any{map[string]any{"Fn::ImportValue": re("network:.*PublicSubnet")}}),
+				"SecurityGroups": []any{map[string]any{"Fn::ImportValue": matching("network:.*LoadBalancerSecurityGroup")}},
+				"Subnets":        assertions.Match_ArrayWith(&[]any{map[string]any{"Fn::ImportValue": matching("network:.*PublicSubnet")}}),
 			})
 			for _, key := range []string{"routing.http.drop_invalid_header_fields.enabled", "access_logs.s3.enabled", "deletion_protection.enabled"} {
 				found := tpl.FindResources(jsii.String("AWS::ElasticLoadBalancingV2::LoadBalancer"), map[string]any{"Properties": map[string]any{
@@ -44,7 +44,7 @@ func TestLoadBalancerStack(t *testing.T) {
 				"PolicyDocument": assertions.Match_ObjectLike(&map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{
 					assertions.Match_ObjectLike(&map[string]any{"Effect": "Deny", "Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}}}),
 					assertions.Match_ObjectLike(&map[string]any{"Effect": "Allow", "Action": "s3:PutObject",
-						"Resource": map[string]any{"Fn::Join": []any{"", []any{map[string]any{"Fn::GetAtt": []any{re("^AccessLogs"), "Arn"}}, fmt.Sprintf("/alb/AWSLogs/%s/*", cfg.Account)}}}}),
+						"Resource": map[string]any{"Fn::Join": []any{"", []any{map[string]any{"Fn::GetAtt": []any{matching("^AccessLogs"), "Arn"}}, fmt.Sprintf("/alb/AWSLogs/%s/*", cfg.Account)}}}}),
 				})}),
 			})
 		}},
@@ -64,11 +64,11 @@ func TestLoadBalancerStack(t *testing.T) {
 		}},
 		{"listeners: HTTPS with a modern policy and a redirect, or HTTP forward without a certificate", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			if cfg.LoadBalancer.CertificateArn != "" {
-				tpl.ResourceCountIs(jsii.String("AWS::ElasticLoadBalancingV2::Listener"), count(2))
+				tpl.ResourceCountIs(jsii.String("AWS::ElasticLoadBalancingV2::Listener"), times(2))
 				tpl.HasResourceProperties(jsii.String("AWS::ElasticLoadBalancingV2::Listener"), map[string]any{
 					"Port": 443, "Protocol": "HTTPS", "SslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
 					"Certificates":   []any{map[string]any{"CertificateArn": cfg.LoadBalancer.CertificateArn}},
-					"DefaultActions": []any{map[string]any{"Type": "forward", "TargetGroupArn": map[string]any{"Ref": re("^TargetGroup")}}},
+					"DefaultActions": []any{map[string]any{"Type": "forward", "TargetGroupArn": map[string]any{"Ref": matching("^TargetGroup")}}},
 				})
 				tpl.HasResourceProperties(jsii.String("AWS::ElasticLoadBalancingV2::Listener"), map[string]any{
 					"Port": 80, "Protocol": "HTTP",
@@ -76,10 +76,10 @@ func TestLoadBalancerStack(t *testing.T) {
 				})
 				return
 			}
-			tpl.ResourceCountIs(jsii.String("AWS::ElasticLoadBalancingV2::Listener"), count(1))
+			tpl.ResourceCountIs(jsii.String("AWS::ElasticLoadBalancingV2::Listener"), times(1))
 			tpl.HasResourceProperties(jsii.String("AWS::ElasticLoadBalancingV2::Listener"), map[string]any{
 				"Port": 80, "Protocol": "HTTP",
-				"DefaultActions": []any{map[string]any{"Type": "forward", "TargetGroupArn": map[string]any{"Ref": re("^TargetGroup")}}},
+				"DefaultActions": []any{map[string]any{"Type": "forward", "TargetGroupArn": map[string]any{"Ref": matching("^TargetGroup")}}},
 			})
 		}},
 		{"outputs the URL", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
@@ -87,7 +87,7 @@ func TestLoadBalancerStack(t *testing.T) {
 			if cfg.LoadBalancer.CertificateArn != "" {
 				scheme = "https://"
 			}
-			tpl.HasOutput(jsii.String("LoadBalancerUrl"), map[string]any{"Value": map[string]any{"Fn::Join": []any{"", []any{scheme, map[string]any{"Fn::GetAtt": []any{re("^LoadBalancer"), "DNSName"}}}}}})
+			tpl.HasOutput(jsii.String("LoadBalancerUrl"), map[string]any{"Value": map[string]any{"Fn::Join": []any{"", []any{scheme, map[string]any{"Fn::GetAtt": []any{matching("^LoadBalancer"), "DNSName"}}}}}})
 		}},
 	})
 }
@@ -118,10 +118,10 @@ func TestFirewallFrontsTheLoadBalancer(t *testing.T) {
 			continue
 		}
 		behind++
-		tpl := template(t, env, "LoadBalancer")
+		tpl := stackTemplate(t, env, "LoadBalancer")
 		name := cfg.AppName + "-" + cfg.Environment
 		counted := func(group string) bool { return slices.Contains(fw.CountOnly, group) }
-		check(t, env+": web ACL with a rate limit and the managed rule groups", func() {
+		assertTemplate(t, env+": web ACL with a rate limit and the managed rule groups", func() {
 			tpl.HasResourceProperties(jsii.String("AWS::WAFv2::WebACL"), map[string]any{
 				"Name": name + "-waf", "Scope": "REGIONAL", "DefaultAction": map[string]any{"Allow": map[string]any{}},
 				"Rules": []any{
@@ -137,13 +137,13 @@ func TestFirewallFrontsTheLoadBalancer(t *testing.T) {
 				},
 			})
 		})
-		check(t, env+": associated with the ALB", func() {
+		assertTemplate(t, env+": associated with the ALB", func() {
 			tpl.HasResourceProperties(jsii.String("AWS::WAFv2::WebACLAssociation"), map[string]any{
-				"ResourceArn": map[string]any{"Ref": re("^LoadBalancer[0-9A-F]{8}$")},
-				"WebACLArn":   map[string]any{"Fn::GetAtt": []any{re("^WebAcl"), "Arn"}},
+				"ResourceArn": map[string]any{"Ref": matching("^LoadBalancer[0-9A-F]{8}$")},
+				"WebACLArn":   map[string]any{"Fn::GetAtt": []any{matching("^WebAcl"), "Arn"}},
 			})
 		})
-		check(t, env+": logs to aws-waf-logs-APP-ENV with authorization and cookie redacted", func() {
+		assertTemplate(t, env+": logs to aws-waf-logs-APP-ENV with authorization and cookie redacted", func() {
 			tpl.HasResourceProperties(jsii.String("AWS::WAFv2::LoggingConfiguration"), map[string]any{
 				"LogDestinationConfigs": []any{"arn:aws:logs:" + cfg.Region + ":" + cfg.Account + ":log-group:aws-waf-logs-" + name},
 				"RedactedFields":        []any{map[string]any{"SingleHeader": map[string]any{"Name": "authorization"}}, map[string]any{"SingleHeader": map[string]any{"Name": "cookie"}}},

@@ -120,7 +120,7 @@ func TestAlarms(t *testing.T) {
 			assert.Equal(t, want.threshold, props["Threshold"], "%s: %s threshold", env, key)
 			assert.Equal(t, want.comparison, props["ComparisonOperator"], "%s: %s comparison", env, key)
 			for _, actions := range []string{"AlarmActions", "OKActions"} {
-				assert.Regexp(t, `^\[\{"Fn::ImportValue":"`+s.cfg.AppName+"-"+s.cfg.Environment+`-alerts:ExportsOutputRefAlarmTopic[0-9A-F]{8}[^"]*"\}\]$`, jsonOf(props[actions]),
+				assert.Regexp(t, `^\[\{"Fn::ImportValue":"`+s.cfg.AppName+"-"+s.cfg.Environment+`-alerts:ExportsOutputRefAlarmTopic[0-9A-F]{8}[^"]*"\}\]$`, cfn.JSON(props[actions]),
 					"%s: %s %s notifies only the alarm topic of the Alerts stack", env, key, actions)
 			}
 		}
@@ -131,7 +131,7 @@ func TestAlarms(t *testing.T) {
 func TestDashboardHasOneRowPerLayer(t *testing.T) {
 	for _, env := range config.Names() {
 		for id, d := range cfn.Resources(envs[env].templates["Monitoring"], "AWS::CloudWatch::Dashboard") {
-			body := jsonOf(d["Properties"].(map[string]any)["DashboardBody"])
+			body := cfn.JSON(d["Properties"].(map[string]any)["DashboardBody"])
 			last := -1
 			rows := []string{"LoadBalancer", "Service", "Cluster", "Database", "Cache"}
 			if envs[env].cfg.LoadBalancer.Firewall.Enabled {

@@ -15,13 +15,13 @@ import (
 func TestNetworkStack(t *testing.T) {
 	runChecks(t, "Network", []templateCheck{
 		{"one VPC with the configured CIDR and DNS", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
-			tpl.ResourceCountIs(jsii.String("AWS::EC2::VPC"), count(1))
+			tpl.ResourceCountIs(jsii.String("AWS::EC2::VPC"), times(1))
 			tpl.HasResourceProperties(jsii.String("AWS::EC2::VPC"), map[string]any{
 				"CidrBlock": cfg.Network.VpcCidr, "EnableDnsHostnames": true, "EnableDnsSupport": true,
 			})
 		}},
 		{"a public and a private subnet per zone", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
-			tpl.ResourceCountIs(jsii.String("AWS::EC2::Subnet"), count(2*len(cfg.AvailabilityZones)))
+			tpl.ResourceCountIs(jsii.String("AWS::EC2::Subnet"), times(2*len(cfg.AvailabilityZones)))
 			for _, az := range cfg.AvailabilityZones {
 				for _, typ := range []string{"Public", "Private"} {
 					tpl.HasResourceProperties(jsii.String("AWS::EC2::Subnet"), map[string]any{
@@ -37,12 +37,12 @@ func TestNetworkStack(t *testing.T) {
 			assert.Empty(t, *found, "subnets that map public IPs on launch")
 		}},
 		{"an internet gateway attached to the VPC", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
-			tpl.ResourceCountIs(jsii.String("AWS::EC2::InternetGateway"), count(1))
-			tpl.ResourceCountIs(jsii.String("AWS::EC2::VPCGatewayAttachment"), count(1))
+			tpl.ResourceCountIs(jsii.String("AWS::EC2::InternetGateway"), times(1))
+			tpl.ResourceCountIs(jsii.String("AWS::EC2::VPCGatewayAttachment"), times(1))
 		}},
 		{"NAT gateways as configured, each with an elastic IP", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
-			tpl.ResourceCountIs(jsii.String("AWS::EC2::NatGateway"), count(cfg.Network.NatGateways))
-			tpl.ResourceCountIs(jsii.String("AWS::EC2::EIP"), count(cfg.Network.NatGateways))
+			tpl.ResourceCountIs(jsii.String("AWS::EC2::NatGateway"), times(cfg.Network.NatGateways))
+			tpl.ResourceCountIs(jsii.String("AWS::EC2::EIP"), times(cfg.Network.NatGateways))
 		}},
 		{"private subnets route to the internet through NAT", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			routes := tpl.FindResources(jsii.String("AWS::EC2::Route"), map[string]any{
@@ -67,7 +67,7 @@ func TestNetworkStack(t *testing.T) {
 			// a route table that the private subnet of that zone uses.
 			var private []any
 			for i := range cfg.AvailabilityZones {
-				private = append(private, map[string]any{"Ref": re(fmt.Sprintf("^VpcPrivateSubnet%dRouteTable[0-9A-F]{8}$", i+1))})
+				private = append(private, map[string]any{"Ref": matching(fmt.Sprintf("^VpcPrivateSubnet%dRouteTable[0-9A-F]{8}$", i+1))})
 			}
 			tpl.HasResourceProperties(jsii.String("AWS::EC2::VPCEndpoint"), map[string]any{
 				"VpcEndpointType": "Gateway",
@@ -92,7 +92,7 @@ func TestNetworkStack(t *testing.T) {
 			assert.Equal(t, want, services, "interface endpoints")
 		}},
 		{"default security group stripped of its rules", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
-			tpl.ResourceCountIs(jsii.String("Custom::VpcRestrictDefaultSG"), count(1))
+			tpl.ResourceCountIs(jsii.String("Custom::VpcRestrictDefaultSG"), times(1))
 		}},
 		{"every security group denies egress unless a flow opens it", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			open := tpl.FindResources(jsii.String("AWS::EC2::SecurityGroup"), map[string]any{
@@ -104,7 +104,7 @@ func TestNetworkStack(t *testing.T) {
 		}},
 		{"outputs vpc_id, private_subnet_ids and private_subnets_cidr", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			for id, desc := range map[string]string{"VpcId": "vpc_id", "PrivateSubnetIds": "private_subnet_ids", "PrivateSubnetsCidr": "private_subnets_cidr"} {
-				tpl.HasOutput(jsii.String(id), map[string]any{"Description": re("^" + desc + ": ")})
+				tpl.HasOutput(jsii.String(id), map[string]any{"Description": matching("^" + desc + ": ")})
 			}
 		}},
 	})

@@ -6,11 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/example/platform/internal/cfn"
 	"github.com/example/platform/internal/linediff"
 	"github.com/example/platform/lib/config"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // expectedFlows is the network policy of DESIGN.md written out as the rules
@@ -72,19 +70,6 @@ func TestNetworkPolicy(t *testing.T) {
 				linediff.Diff(strings.Join(want, "\n"), strings.Join(got, "\n")))
 		})
 	}
-}
-
-// flowsOf renders every security-group rule of a synthesized
-// configuration (see cfn.Flows), read once.
-func flowsOf(t *testing.T, env string) []string {
-	t.Helper()
-	s := envs[env]
-	if s.flows == nil {
-		flows, err := cfn.Flows(s.templates)
-		require.NoError(t, err)
-		s.flows = flows
-	}
-	return s.flows
 }
 
 // TestProdEgressIsClosed: no security group of prod (as committed, and as

@@ -12,7 +12,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -20,6 +19,7 @@ import (
 	"testing"
 
 	"github.com/example/platform/internal/cfn"
+	"github.com/example/platform/internal/iampolicy"
 	"github.com/example/platform/lib/config"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -104,239 +104,23 @@ func TestDeployReadiness(t *testing.T) {
 	}
 }
 
-// world is one synthesized configuration seen as a whole: its templates and
-// the exports that join them.
+// world is one synthesized configuration seen as a whole (cfn.World): its
+// templates joined by their exports, and the configuration it came from.
 type world struct {
-	name      string
-	cfg       config.Config
-	account   string
-	region    string
-	templates map[string]cfn.Template
-	exports   map[string]cfn.Export
+	cfn.World
+	name            string
+	cfg             config.Config
+	account, region string
 }
 
 func newWorld(name string) world {
 	s := envs[name]
-	return world{name: name, cfg: s.cfg, account: s.cfg.Account, region: s.cfg.Region, templates: s.templates, exports: cfn.Exports(s.templates)}
+	return world{World: cfn.NewWorld(s.templates), name: name, cfg: s.cfg, account: s.cfg.Account, region: s.cfg.Region}
 }
 
-// ref names one resource of one stack.
-type ref struct{ stack, id string }
-
-func (r ref) String() string { return r.stack + "/" + r.id }
-
-// each calls fn for every resource of type typ in every stack, sorted, and
-// returns how many there were.
-func (w world) each(typ string, fn func(r ref, props map[string]any, res map[string]any)) int {
-	return cfn.Each(w.templates, typ, func(stack, id string, r map[string]any) {
-		props, _ := r["Properties"].(map[string]any)
-		fn(ref{stack, id}, props, r)
-	})
-}
-
-func (w world) resource(r ref) map[string]any {
-	res, _ := w.templates[r.stack]["Resources"].(map[string]any)
-	out, _ := res[r.id].(map[string]any)
-	return out
-}
-
-func (w world) props(r ref) map[string]any {
-	p, _ := w.resource(r)["Properties"].(map[string]any)
-	return p
-}
-
-// resolve follows a Ref, a GetAtt or an ImportValue (through the export's
-// producing stack) to the resource it names.
-func (w world) resolve(stack string, v any) (ref, bool) {
-	if id := cfn.RefID(v); id != "" {
-		r := ref{stack, id}
-		return r, w.resource(r) != nil
-	}
-	m, _ := v.(map[string]any)
-	if name, ok := m["Fn::ImportValue"]; ok {
-		if exp, ok := w.exports[fmt.Sprint(name)]; ok {
-			return w.resolve(exp.Stack, exp.Value)
-		}
-	}
-	return ref{}, false
-}
-
-// sameTarget reports whether two template values name the same resource
-// (or are the same literal).
-func (w world) sameTarget(aStack string, a any, bStack string, b any) bool {
-	ra, okA := w.resolve(aStack, a)
-	rb, okB := w.resolve(bStack, b)
-	if okA || okB {
-		return okA && okB && ra == rb
-	}
-	return jsonOf(a) == jsonOf(b)
-}
-
-// request is what a caller brings to a policy evaluation.
-type request struct {
-	// service is the calling service principal; "" evaluates an identity
-	// policy, which has no Principal.
-	service string
-	action  string
-	// resource reports whether a statement's Resource value covers the
-	// target.
-	resource func(v any) bool
-	context  map[string]string
-}
-
-// evaluate applies a policy document to the request the way IAM does for
-// one policy: an explicit Deny wins, else some Allow must match. What this
-// evaluator does not understand (an unknown condition operator, NotAction,
-// NotResource, NotPrincipal) never makes an Allow match and always makes a
-// Deny match, so the verdict errs towards "denied".
-func evaluate(doc any, req request) (allowed bool, why string) {
-	d, _ := doc.(map[string]any)
-	statements, _ := d["Statement"].([]any)
-	allowedBy := ""
-	for i, s := range statements {
-		st := s.(map[string]any)
-		if !statementMatches(st, req) {
-			continue
-		}
-		sid := fmt.Sprint(st["Sid"])
-		if st["Sid"] == nil {
-			sid = "#" + strconv.Itoa(i)
-		}
-		if st["Effect"] == "Deny" {
-			return false, "denied by statement " + sid
-		}
-		allowedBy = sid
-	}
-	if allowedBy == "" {
-		return false, "no statement allows it"
-	}
-	return true, "allowed by statement " + allowedBy
-}
-
-func statementMatches(st map[string]any, req request) bool {
-	deny := st["Effect"] == "Deny"
-	for _, unknown := range []string{"NotAction", "NotResource", "NotPrincipal"} {
-		if st[unknown] != nil {
-			return deny
-		}
-	}
-	if req.service != "" && !principalMatches(st["Principal"], req.service) {
-		return false
-	}
-	if !slices.ContainsFunc(strs(st["Action"]), func(a string) bool { return glob(a, req.action) }) {
-		return false
-	}
-	if !req.resource(st["Resource"]) {
-		return false
-	}
-	cond, _ := st["Condition"].(map[string]any)
-	for op, kv := range cond {
-		for key, want := range kv.(map[string]any) {
-			holds, known := conditionHolds(op, req.context[key], strs(want))
-			if !known {
-				return deny
-			}
-			if !holds {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-func principalMatches(p any, service string) bool {
-	if p == "*" {
-		return true
-	}
-	m, _ := p.(map[string]any)
-	return slices.Contains(strs(m["Service"]), service) || slices.Contains(strs(m["AWS"]), "*")
-}
-
-// conditionHolds evaluates one condition key; known is false for an
-// operator this evaluator does not implement.
-func conditionHolds(op, got string, want []string) (holds, known bool) {
-	switch op {
-	case "StringEquals", "Bool":
-		return slices.Contains(want, got), true
-	case "StringLike", "ArnLike", "ArnEquals":
-		return slices.ContainsFunc(want, func(w string) bool { return glob(w, got) }), true
-	}
-	return false, false
-}
-
-// glob matches s against an IAM pattern with * and ?, case-insensitively
-// as IAM compares action names.
-func glob(pattern, s string) bool {
-	expr := "(?i)^" + strings.NewReplacer(`\*`, ".*", `\?`, ".").Replace(regexp.QuoteMeta(pattern)) + "$"
-	return regexp.MustCompile(expr).MatchString(s)
-}
-
-// strs reads a policy value that is a string or a list of strings.
-func strs(v any) []string {
-	switch v := v.(type) {
-	case string:
-		return []string{v}
-	case []any:
-		out := make([]string, 0, len(v))
-		for _, e := range v {
-			out = append(out, fmt.Sprint(e))
-		}
-		return out
-	}
-	return nil
-}
-
-// resourceIs matches a statement Resource that is "*" or names target.
-func (w world) resourceIs(stack string, target ref) func(v any) bool {
-	return func(v any) bool {
-		list, ok := v.([]any)
-		if !ok {
-			list = []any{v}
-		}
-		for _, e := range list {
-			if e == "*" {
-				return true
-			}
-			if r, ok := w.resolve(stack, e); ok && r == target {
-				return true
-			}
-		}
-		return false
-	}
-}
-
-// identityPolicies returns the policy documents attached to a role: inline
-// ones and AWS::IAM::Policy resources of the role's stack that name it.
-func (w world) identityPolicies(role ref) []any {
-	var docs []any
-	for _, p := range asList(w.props(role)["Policies"]) {
-		docs = append(docs, p.(map[string]any)["PolicyDocument"])
-	}
-	cfn.Each(map[string]cfn.Template{role.stack: w.templates[role.stack]}, "AWS::IAM::Policy", func(_, _ string, r map[string]any) {
-		props := r["Properties"].(map[string]any)
-		for _, rr := range asList(props["Roles"]) {
-			if got, ok := w.resolve(role.stack, rr); ok && got == role {
-				docs = append(docs, props["PolicyDocument"])
-			}
-		}
-	})
-	return docs
-}
-
-// identityAllows reports whether any identity policy of role allows req
-// (and none denies it).
-func (w world) identityAllows(role ref, req request) (bool, string) {
-	allowed, why := false, "no policy of the role allows it"
-	for _, doc := range w.identityPolicies(role) {
-		ok, reason := evaluate(doc, req)
-		if strings.HasPrefix(reason, "denied") {
-			return false, reason
-		}
-		if ok {
-			allowed, why = true, reason
-		}
-	}
-	return allowed, why
+// roleAllows reports whether the policies attached to role allow req.
+func (w world) roleAllows(role cfn.Ref, req iampolicy.Request) (bool, string) {
+	return iampolicy.EvaluateAll(w.RolePolicies(role), req)
 }
 
 // alarmActionsCanPublish follows every alarm action to its SNS topic, the
@@ -345,10 +129,10 @@ func (w world) identityAllows(role ref, req request) (bool, string) {
 // an SSE-KMS topic also needs the key to let CloudWatch use it.
 func alarmActionsCanPublish(t *testing.T, w world) int {
 	actions := 0
-	w.each("AWS::CloudWatch::Alarm", func(alarm ref, props, _ map[string]any) {
+	w.Each("AWS::CloudWatch::Alarm", func(alarm cfn.Ref, props, _ map[string]any) {
 		name := fmt.Sprint(props["AlarmName"])
 		if props["AlarmName"] == nil {
-			name = alarm.id
+			name = alarm.ID
 		}
 		ctx := map[string]string{
 			"aws:SourceAccount":   w.account,
@@ -356,38 +140,38 @@ func alarmActionsCanPublish(t *testing.T, w world) int {
 			"aws:SecureTransport": "true",
 		}
 		for _, key := range []string{"AlarmActions", "OKActions", "InsufficientDataActions"} {
-			for _, action := range asList(props[key]) {
+			for _, action := range cfn.List(props[key]) {
 				actions++
-				topic, ok := w.resolve(alarm.stack, action)
-				if !assert.True(t, ok, "%s: %s %s names no topic of this app: %s", alarm, key, jsonOf(action), "nothing checks who may publish there") {
+				topic, ok := w.Resolve(alarm.Stack, action)
+				if !assert.True(t, ok, "%s: %s %s names no topic of this app: %s", alarm, key, cfn.JSON(action), "nothing checks who may publish there") {
 					continue
 				}
-				require.Equal(t, "AWS::SNS::Topic", w.resource(topic)["Type"], "%s: %s target %s", alarm, key, topic)
-				publish := request{service: "cloudwatch.amazonaws.com", action: "sns:Publish", resource: w.resourceIs(topic.stack, topic), context: ctx}
+				require.Equal(t, "AWS::SNS::Topic", w.Resource(topic)["Type"], "%s: %s target %s", alarm, key, topic)
+				publish := iampolicy.Request{Service: "cloudwatch.amazonaws.com", Action: "sns:Publish", Resource: w.Covers(topic.Stack, topic), Context: ctx}
 				policies := 0
-				w.each("AWS::SNS::TopicPolicy", func(p ref, pp, _ map[string]any) {
-					if p.stack != topic.stack || !slices.ContainsFunc(asList(pp["Topics"]), func(v any) bool { r, ok := w.resolve(p.stack, v); return ok && r == topic }) {
+				w.Each("AWS::SNS::TopicPolicy", func(p cfn.Ref, pp, _ map[string]any) {
+					if p.Stack != topic.Stack || !slices.ContainsFunc(cfn.List(pp["Topics"]), func(v any) bool { r, ok := w.Resolve(p.Stack, v); return ok && r == topic }) {
 						return
 					}
 					policies++
-					ok, why := evaluate(pp["PolicyDocument"], publish)
-					assert.True(t, ok, "%s -> topic %s: policy %s does not let CloudWatch publish (%s)", alarm, topic, p.id, why)
+					ok, why := iampolicy.Evaluate(pp["PolicyDocument"], publish)
+					assert.True(t, ok, "%s -> topic %s: policy %s does not let CloudWatch publish (%s)", alarm, topic, p.ID, why)
 				})
 				// Without a topic policy SNS's default policy lets the account's
 				// services publish; with one, only what it allows.
 				if policies == 0 {
 					t.Logf("%s -> topic %s has SNS's default policy", alarm, topic)
 				}
-				keyArn, encrypted := w.props(topic)["KmsMasterKeyId"]
+				keyArn, encrypted := w.Props(topic)["KmsMasterKeyId"]
 				if !encrypted {
 					continue
 				}
-				key, ok := w.resolve(topic.stack, keyArn)
-				if !assert.True(t, ok, "%s -> topic %s is encrypted with %s, a key whose policy this app does not control (the AWS managed aws/sns key refuses CloudWatch)", alarm, topic, jsonOf(keyArn)) {
+				key, ok := w.Resolve(topic.Stack, keyArn)
+				if !assert.True(t, ok, "%s -> topic %s is encrypted with %s, a key whose policy this app does not control (the AWS managed aws/sns key refuses CloudWatch)", alarm, topic, cfn.JSON(keyArn)) {
 					continue
 				}
 				for _, action := range []string{"kms:GenerateDataKey", "kms:Decrypt"} {
-					ok, why := evaluate(w.props(key)["KeyPolicy"], request{service: "cloudwatch.amazonaws.com", action: action, resource: func(v any) bool { return v == "*" }, context: ctx})
+					ok, why := iampolicy.Evaluate(w.Props(key)["KeyPolicy"], iampolicy.Request{Service: "cloudwatch.amazonaws.com", Action: action, Resource: func(v any) bool { return v == "*" }, Context: ctx})
 					assert.True(t, ok, "%s -> topic %s -> key %s: CloudWatch may not %s (%s)", alarm, topic, key, action, why)
 				}
 			}
@@ -401,24 +185,24 @@ func alarmActionsCanPublish(t *testing.T, w world) int {
 // would watch nothing.
 func deploymentAlarmsExist(t *testing.T, w world) int {
 	names := map[string]bool{}
-	w.each("AWS::CloudWatch::Alarm", func(_ ref, props, _ map[string]any) {
+	w.Each("AWS::CloudWatch::Alarm", func(_ cfn.Ref, props, _ map[string]any) {
 		if n, ok := props["AlarmName"].(string); ok {
 			names[n] = true
 		}
 	})
 	n := 0
-	w.each("AWS::ECS::Service", func(svc ref, props, _ map[string]any) {
+	w.Each("AWS::ECS::Service", func(svc cfn.Ref, props, _ map[string]any) {
 		dc, _ := props["DeploymentConfiguration"].(map[string]any)
 		alarms, _ := dc["Alarms"].(map[string]any)
-		for _, name := range asList(alarms["AlarmNames"]) {
+		for _, name := range cfn.List(alarms["AlarmNames"]) {
 			n++
 			s, ok := name.(string)
 			if !ok {
-				if r, resolved := w.resolve(svc.stack, name); resolved {
-					s, _ = w.props(r)["AlarmName"].(string)
+				if r, resolved := w.Resolve(svc.Stack, name); resolved {
+					s, _ = w.Props(r)["AlarmName"].(string)
 				}
 			}
-			assert.True(t, names[s], "%s watches alarm %s, which this app does not create", svc, jsonOf(name))
+			assert.True(t, names[s], "%s watches alarm %s, which this app does not create", svc, cfn.JSON(name))
 		}
 		assert.Equal(t, true, alarms["Enable"], "%s: deployment alarms are not enabled", svc)
 	})
@@ -437,12 +221,12 @@ var nativeEvents = map[string][]string{
 // eventRulesFireAndInvoke checks every event pattern against the events
 // that arrive without set-up and every target's role against the target.
 func eventRulesFireAndInvoke(t *testing.T, w world) int {
-	trails := w.each("AWS::CloudTrail::Trail", func(ref, map[string]any, map[string]any) {})
-	return w.each("AWS::Events::Rule", func(rule ref, props, _ map[string]any) {
+	trails := w.Each("AWS::CloudTrail::Trail", func(cfn.Ref, map[string]any, map[string]any) {})
+	return w.Each("AWS::Events::Rule", func(rule cfn.Ref, props, _ map[string]any) {
 		pattern, _ := props["EventPattern"].(map[string]any)
-		sources := strs(pattern["source"])
+		sources := iampolicy.Strings(pattern["source"])
 		require.NotEmpty(t, sources, "%s: a pattern without a source matches events nobody checked", rule)
-		for _, dt := range strs(pattern["detail-type"]) {
+		for _, dt := range iampolicy.Strings(pattern["detail-type"]) {
 			if strings.HasSuffix(dt, "via CloudTrail") {
 				assert.Positive(t, trails, "%s matches %q, which EventBridge delivers only with a CloudTrail trail that logs; none is created", rule, dt)
 				continue
@@ -460,28 +244,28 @@ func eventRulesFireAndInvoke(t *testing.T, w world) int {
 			for key := range detail {
 				assert.Contains(t, []string{"name", "labelUpdated", "versionId"}, key, "%s: Secret Label Updated has no detail.%s", rule, key)
 			}
-			assert.Equal(t, []string{"AWSCURRENT"}, strs(detail["labelUpdated"]), "%s: the tasks read AWSCURRENT; other labels never reach them (and AWSPENDING sends no event)", rule)
-			resources := asList(pattern["resources"])
+			assert.Equal(t, []string{"AWSCURRENT"}, iampolicy.Strings(detail["labelUpdated"]), "%s: the tasks read AWSCURRENT; other labels never reach them (and AWSPENDING sends no event)", rule)
+			resources := cfn.List(pattern["resources"])
 			assert.NotEmpty(t, resources, "%s: a Secrets Manager rule without resources fires for every secret", rule)
 			for _, r := range resources {
-				assert.True(t, w.isContainerSecret(rule.stack, r), "%s: matches secret %s, which no container reads", rule, jsonOf(r))
+				assert.True(t, w.isContainerSecret(rule.Stack, r), "%s: matches secret %s, which no container reads", rule, cfn.JSON(r))
 			}
 		}
-		for _, tg := range asList(props["Targets"]) {
+		for _, tg := range cfn.List(props["Targets"]) {
 			target := tg.(map[string]any)
-			dest, ok := w.resolve(rule.stack, target["Arn"])
-			if !assert.True(t, ok, "%s: target %s is not a resource of this app", rule, jsonOf(target["Arn"])) {
+			dest, ok := w.Resolve(rule.Stack, target["Arn"])
+			if !assert.True(t, ok, "%s: target %s is not a resource of this app", rule, cfn.JSON(target["Arn"])) {
 				continue
 			}
-			action := map[string]string{"AWS::StepFunctions::StateMachine": "states:StartExecution", "AWS::Lambda::Function": "lambda:InvokeFunction"}[fmt.Sprint(w.resource(dest)["Type"])]
-			require.NotEmpty(t, action, "%s: no rule here for a %s target", rule, w.resource(dest)["Type"])
-			role, ok := w.resolve(rule.stack, target["RoleArn"])
+			action := map[string]string{"AWS::StepFunctions::StateMachine": "states:StartExecution", "AWS::Lambda::Function": "lambda:InvokeFunction"}[fmt.Sprint(w.Resource(dest)["Type"])]
+			require.NotEmpty(t, action, "%s: no rule here for a %s target", rule, w.Resource(dest)["Type"])
+			role, ok := w.Resolve(rule.Stack, target["RoleArn"])
 			if !assert.True(t, ok, "%s: target %s has no role EventBridge could assume", rule, dest) {
 				continue
 			}
-			trusted, why := evaluate(w.props(role)["AssumeRolePolicyDocument"], w.assumedBy("events.amazonaws.com", "arn:aws:events:REGION:ACCOUNT:rule/name"))
+			trusted, why := iampolicy.Evaluate(w.Props(role)["AssumeRolePolicyDocument"], w.assumedBy("events.amazonaws.com", "arn:aws:events:REGION:ACCOUNT:rule/name"))
 			assert.True(t, trusted, "%s: role %s does not trust EventBridge (%s)", rule, role, why)
-			may, why := w.identityAllows(role, request{action: action, resource: w.resourceIs(role.stack, dest)})
+			may, why := w.roleAllows(role, iampolicy.Request{Action: action, Resource: w.Covers(role.Stack, dest)})
 			assert.True(t, may, "%s: role %s may not %s on %s (%s)", rule, role, action, dest, why)
 		}
 	})
@@ -491,10 +275,10 @@ func eventRulesFireAndInvoke(t *testing.T, w world) int {
 // container of this world reads.
 func (w world) isContainerSecret(stack string, v any) bool {
 	found := false
-	w.each("AWS::ECS::TaskDefinition", func(td ref, props, _ map[string]any) {
-		for _, c := range asList(props["ContainerDefinitions"]) {
-			for _, s := range asList(c.(map[string]any)["Secrets"]) {
-				found = found || w.sameTarget(stack, v, td.stack, secretArnOf(s.(map[string]any)["ValueFrom"]))
+	w.Each("AWS::ECS::TaskDefinition", func(td cfn.Ref, props, _ map[string]any) {
+		for _, c := range cfn.List(props["ContainerDefinitions"]) {
+			for _, s := range cfn.List(c.(map[string]any)["Secrets"]) {
+				found = found || w.SameTarget(stack, v, td.Stack, secretArnOf(s.(map[string]any)["ValueFrom"]))
 			}
 		}
 	})
@@ -510,7 +294,7 @@ var postgresCreatable = map[string]int{"14": 20, "15": 15, "16": 11, "17": 7, "1
 var redisCreatable = map[string]string{"6.2": "redis6.x", "7.0": "redis7", "7.1": "redis7"}
 
 func engineVersionsAreCreatable(t *testing.T, w world) int {
-	n := w.each("AWS::RDS::DBInstance", func(db ref, props, _ map[string]any) {
+	n := w.Each("AWS::RDS::DBInstance", func(db cfn.Ref, props, _ map[string]any) {
 		v := fmt.Sprint(props["EngineVersion"])
 		major, minor, pinned := strings.Cut(v, ".")
 		oldest, known := postgresCreatable[major]
@@ -519,18 +303,18 @@ func engineVersionsAreCreatable(t *testing.T, w world) int {
 			assert.True(t, err == nil && oldest > 0 && m >= oldest,
 				"%s: PostgreSQL %s is a minor RDS refuses to create (oldest known creatable: %s.%d); pin the major only", db, v, major, oldest)
 		}
-		group, ok := w.resolve(db.stack, props["DBParameterGroupName"])
+		group, ok := w.Resolve(db.Stack, props["DBParameterGroupName"])
 		if assert.True(t, ok, "%s has no parameter group of this app", db) {
-			assert.Equal(t, "postgres"+major, w.props(group)["Family"], "%s: the parameter group's family must follow the major version", db)
+			assert.Equal(t, "postgres"+major, w.Props(group)["Family"], "%s: the parameter group's family must follow the major version", db)
 		}
 	})
-	n += w.each("AWS::ElastiCache::ReplicationGroup", func(rg ref, props, _ map[string]any) {
+	n += w.Each("AWS::ElastiCache::ReplicationGroup", func(rg cfn.Ref, props, _ map[string]any) {
 		v := fmt.Sprint(props["EngineVersion"])
 		family, known := redisCreatable[v]
 		assert.True(t, known, "%s: Redis OSS %s is not a version ElastiCache creates", rg, v)
-		group, ok := w.resolve(rg.stack, props["CacheParameterGroupName"])
+		group, ok := w.Resolve(rg.Stack, props["CacheParameterGroupName"])
 		if assert.True(t, ok, "%s has no parameter group of this app", rg) {
-			assert.Equal(t, family, w.props(group)["CacheParameterGroupFamily"], "%s: parameter-group family of Redis %s", rg, v)
+			assert.Equal(t, family, w.Props(group)["CacheParameterGroupFamily"], "%s: parameter-group family of Redis %s", rg, v)
 		}
 		if props["AuthToken"] != nil {
 			assert.Equal(t, true, props["TransitEncryptionEnabled"], "%s: ElastiCache accepts an AUTH token only with in-transit encryption", rg)
@@ -556,7 +340,7 @@ var physicalName = map[string]string{
 // keeps what a deploy once created and cleans up a failed create.
 func retainedResourcesSurviveFailedCreate(t *testing.T, w world) int {
 	n := 0
-	w.each("", func(r ref, props, res map[string]any) {
+	w.Each("", func(r cfn.Ref, props, res map[string]any) {
 		policy := res["DeletionPolicy"]
 		if policy != "Retain" && policy != "RetainExceptOnCreate" {
 			return
@@ -564,7 +348,7 @@ func retainedResourcesSurviveFailedCreate(t *testing.T, w world) int {
 		n++
 		name := ""
 		if prop := physicalName[fmt.Sprint(res["Type"])]; prop != "" && props[prop] != nil {
-			name = fmt.Sprintf(" with the fixed name %s", jsonOf(props[prop]))
+			name = fmt.Sprintf(" with the fixed name %s", cfn.JSON(props[prop]))
 		}
 		assert.Equal(t, "RetainExceptOnCreate", policy, "%s: %s%s is retained even when its creating deploy rolls back", r, res["Type"], name)
 	})
@@ -579,24 +363,24 @@ var localURL = regexp.MustCompile(`http://localhost:([0-9]+)(/[^ ']*)`)
 // the check's timing and that awsvpc tasks register as IP targets.
 func healthChecksProbeTheService(t *testing.T, w world) int {
 	n := 0
-	w.each("AWS::ECS::Service", func(svc ref, props, _ map[string]any) {
-		td, ok := w.resolve(svc.stack, props["TaskDefinition"])
-		require.True(t, ok, "%s: task definition %s", svc, jsonOf(props["TaskDefinition"]))
+	w.Each("AWS::ECS::Service", func(svc cfn.Ref, props, _ map[string]any) {
+		td, ok := w.Resolve(svc.Stack, props["TaskDefinition"])
+		require.True(t, ok, "%s: task definition %s", svc, cfn.JSON(props["TaskDefinition"]))
 		containers := map[string]map[string]any{}
-		for _, c := range asList(w.props(td)["ContainerDefinitions"]) {
+		for _, c := range cfn.List(w.Props(td)["ContainerDefinitions"]) {
 			containers[fmt.Sprint(c.(map[string]any)["Name"])] = c.(map[string]any)
 		}
-		for _, lb := range asList(props["LoadBalancers"]) {
+		for _, lb := range cfn.List(props["LoadBalancers"]) {
 			n++
 			lb := lb.(map[string]any)
 			c := containers[fmt.Sprint(lb["ContainerName"])]
 			require.NotNil(t, c, "%s registers container %v, which its task definition lacks", svc, lb["ContainerName"])
 			port := fmt.Sprint(lb["ContainerPort"])
-			assert.Contains(t, jsonOf(c["PortMappings"]), `"ContainerPort":`+port, "%s: container %v does not map port %s", svc, lb["ContainerName"], port)
-			tg, ok := w.resolve(svc.stack, lb["TargetGroupArn"])
-			require.True(t, ok, "%s: target group %s", svc, jsonOf(lb["TargetGroupArn"]))
-			tgProps := w.props(tg)
-			if w.props(td)["NetworkMode"] == "awsvpc" {
+			assert.Contains(t, cfn.JSON(c["PortMappings"]), `"ContainerPort":`+port, "%s: container %v does not map port %s", svc, lb["ContainerName"], port)
+			tg, ok := w.Resolve(svc.Stack, lb["TargetGroupArn"])
+			require.True(t, ok, "%s: target group %s", svc, cfn.JSON(lb["TargetGroupArn"]))
+			tgProps := w.Props(tg)
+			if w.Props(td)["NetworkMode"] == "awsvpc" {
 				assert.Equal(t, "ip", tgProps["TargetType"], "%s: awsvpc tasks register by IP; target group %s has type %v", svc, tg, tgProps["TargetType"])
 			}
 			hc, ok := c["HealthCheck"].(map[string]any)
@@ -604,7 +388,7 @@ func healthChecksProbeTheService(t *testing.T, w world) int {
 				t.Logf("%s: container %v has no container health check; the load balancer's check alone decides", svc, lb["ContainerName"])
 				continue
 			}
-			command := strs(hc["Command"])
+			command := iampolicy.Strings(hc["Command"])
 			require.NotEmpty(t, command, "%s: health check without a command", svc)
 			m := localURL.FindStringSubmatch(strings.Join(command, " "))
 			if assert.NotNil(t, m, "%s: health check %q fetches no http://localhost URL", svc, command) {
@@ -628,20 +412,20 @@ func healthChecksProbeTheService(t *testing.T, w world) int {
 // a task starts; a secret it cannot read stops every task from starting.
 func containerSecretsAreReadable(t *testing.T, w world) int {
 	n := 0
-	w.each("AWS::ECS::TaskDefinition", func(td ref, props, _ map[string]any) {
-		role, ok := w.resolve(td.stack, props["ExecutionRoleArn"])
-		for _, c := range asList(props["ContainerDefinitions"]) {
-			for _, s := range asList(c.(map[string]any)["Secrets"]) {
+	w.Each("AWS::ECS::TaskDefinition", func(td cfn.Ref, props, _ map[string]any) {
+		role, ok := w.Resolve(td.Stack, props["ExecutionRoleArn"])
+		for _, c := range cfn.List(props["ContainerDefinitions"]) {
+			for _, s := range cfn.List(c.(map[string]any)["Secrets"]) {
 				n++
 				s := s.(map[string]any)
 				if !assert.True(t, ok, "%s: secret %v but no execution role of this app", td, s["Name"]) {
 					continue
 				}
 				arn := secretArnOf(s["ValueFrom"])
-				may, why := w.identityAllows(role, request{action: "secretsmanager:GetSecretValue", resource: func(v any) bool {
-					return slices.ContainsFunc(asListOr(v), func(e any) bool { return w.sameTarget(role.stack, e, td.stack, arn) || e == "*" })
+				may, why := w.roleAllows(role, iampolicy.Request{Action: "secretsmanager:GetSecretValue", Resource: func(v any) bool {
+					return slices.ContainsFunc(cfn.ListOr(v), func(e any) bool { return w.SameTarget(role.Stack, e, td.Stack, arn) || e == "*" })
 				}})
-				assert.True(t, may, "%s: execution role %s may not read secret %v (%s): %s", td, role, s["Name"], jsonOf(arn), why)
+				assert.True(t, may, "%s: execution role %s may not read secret %v (%s): %s", td, role, s["Name"], cfn.JSON(arn), why)
 			}
 		}
 	})
@@ -668,11 +452,11 @@ func secretArnOf(v any) any {
 // through IMDS unless the agent blocks it.
 func logsAndMetadataAreSafe(t *testing.T, w world) int {
 	awsvpc := 0
-	n := w.each("AWS::ECS::TaskDefinition", func(td ref, props, _ map[string]any) {
+	n := w.Each("AWS::ECS::TaskDefinition", func(td cfn.Ref, props, _ map[string]any) {
 		if props["NetworkMode"] == "awsvpc" {
 			awsvpc++
 		}
-		for _, c := range asList(props["ContainerDefinitions"]) {
+		for _, c := range cfn.List(props["ContainerDefinitions"]) {
 			lc, _ := c.(map[string]any)["LogConfiguration"].(map[string]any)
 			opts, _ := lc["Options"].(map[string]any)
 			if lc["LogDriver"] != "awslogs" || opts["mode"] != "non-blocking" {
@@ -683,9 +467,9 @@ func logsAndMetadataAreSafe(t *testing.T, w world) int {
 		}
 	})
 	hosts := 0
-	n += w.each("AWS::EC2::LaunchTemplate", func(lt ref, props, _ map[string]any) {
+	n += w.Each("AWS::EC2::LaunchTemplate", func(lt cfn.Ref, props, _ map[string]any) {
 		data, _ := props["LaunchTemplateData"].(map[string]any)
-		userData := jsonOf(data["UserData"])
+		userData := cfn.JSON(data["UserData"])
 		if strings.Contains(userData, "ECS_CLUSTER=") {
 			hosts++
 			assert.Contains(t, userData, `ECS_AWSVPC_BLOCK_IMDS=true \u003e\u003e /etc/ecs/ecs.config`, "%s: container instances of awsvpc tasks do not block IMDS", lt)
@@ -705,25 +489,25 @@ func logsAndMetadataAreSafe(t *testing.T, w world) int {
 // import the upstream image and pull it.
 func imagesCanBePulled(t *testing.T, w world) int {
 	prefixes := map[string]bool{}
-	w.each("AWS::ECR::PullThroughCacheRule", func(_ ref, props, _ map[string]any) {
+	w.Each("AWS::ECR::PullThroughCacheRule", func(_ cfn.Ref, props, _ map[string]any) {
 		prefixes[fmt.Sprint(props["EcrRepositoryPrefix"])] = true
 	})
 	internet := false
-	w.each("AWS::EC2::LaunchTemplate", func(lt ref, props, _ map[string]any) {
+	w.Each("AWS::EC2::LaunchTemplate", func(lt cfn.Ref, props, _ map[string]any) {
 		data, _ := props["LaunchTemplateData"].(map[string]any)
-		for _, id := range asList(data["SecurityGroupIds"]) {
-			if sg, ok := w.resolve(lt.stack, id); ok {
-				for _, rule := range asList(w.props(sg)["SecurityGroupEgress"]) {
+		for _, id := range cfn.List(data["SecurityGroupIds"]) {
+			if sg, ok := w.Resolve(lt.Stack, id); ok {
+				for _, rule := range cfn.List(w.Props(sg)["SecurityGroupEgress"]) {
 					r := rule.(map[string]any)
 					internet = internet || (r["CidrIp"] == "0.0.0.0/0" && r["FromPort"] == 443.0)
 				}
 			}
 		}
 	})
-	return w.each("AWS::ECS::TaskDefinition", func(td ref, props, _ map[string]any) {
-		role, hasRole := w.resolve(td.stack, props["ExecutionRoleArn"])
-		for _, c := range asList(props["ContainerDefinitions"]) {
-			image := flatten(c.(map[string]any)["Image"])
+	return w.Each("AWS::ECS::TaskDefinition", func(td cfn.Ref, props, _ map[string]any) {
+		role, hasRole := w.Resolve(td.Stack, props["ExecutionRoleArn"])
+		for _, c := range cfn.List(props["ContainerDefinitions"]) {
+			image := cfn.Flatten(c.(map[string]any)["Image"])
 			if !strings.Contains(image, ".dkr.ecr.") {
 				assert.True(t, internet, "%s: image %s is outside ECR, but the container instances cannot reach the internet on 443", td, image)
 				continue
@@ -739,70 +523,49 @@ func imagesCanBePulled(t *testing.T, w world) int {
 			}
 			repo := fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", w.region, w.account, strings.Split(path, ":")[0])
 			for _, action := range []string{"ecr:CreateRepository", "ecr:BatchImportUpstreamImage", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"} {
-				may, why := w.identityAllows(role, request{action: action, resource: func(v any) bool {
-					return slices.ContainsFunc(asListOr(v), func(e any) bool { s, ok := e.(string); return ok && glob(s, repo) })
+				may, why := w.roleAllows(role, iampolicy.Request{Action: action, Resource: func(v any) bool {
+					return slices.ContainsFunc(cfn.ListOr(v), func(e any) bool { s, ok := e.(string); return ok && iampolicy.Glob(s, repo) })
 				}})
 				assert.True(t, may, "%s: execution role %s may not %s on %s, which the first pull through the cache needs (%s)", td, role, action, repo, why)
 			}
-			may, why := w.identityAllows(role, request{action: "ecr:GetAuthorizationToken", resource: func(v any) bool { return slices.Contains(asListOr(v), any("*")) }})
+			may, why := w.roleAllows(role, iampolicy.Request{Action: "ecr:GetAuthorizationToken", Resource: func(v any) bool { return slices.Contains(cfn.ListOr(v), any("*")) }})
 			assert.True(t, may, "%s: execution role %s may not ecr:GetAuthorizationToken (%s)", td, role, why)
 		}
 	})
-}
-
-// flatten renders a string or an Fn::Join of strings and pseudo
-// parameters as one string, with AWS::URLSuffix as amazonaws.com.
-func flatten(v any) string {
-	switch v := v.(type) {
-	case string:
-		return v
-	case map[string]any:
-		if join, ok := v["Fn::Join"].([]any); ok && len(join) == 2 {
-			var parts []string
-			for _, p := range asList(join[1]) {
-				parts = append(parts, flatten(p))
-			}
-			return strings.Join(parts, fmt.Sprint(join[0]))
-		}
-		if v["Ref"] == "AWS::URLSuffix" {
-			return "amazonaws.com"
-		}
-	}
-	return jsonOf(v)
 }
 
 // firewallsLogAndProtect: a web ACL protects only what it is associated
 // with; WAF writes logs only to a log group named aws-waf-logs-...; and the
 // logs must not carry the credentials in authorization and cookie headers.
 func firewallsLogAndProtect(t *testing.T, w world) int {
-	return w.each("AWS::WAFv2::WebACL", func(acl ref, props, _ map[string]any) {
+	return w.Each("AWS::WAFv2::WebACL", func(acl cfn.Ref, props, _ map[string]any) {
 		assert.Equal(t, "REGIONAL", props["Scope"], "%s: an ALB takes a regional web ACL", acl)
 		associated, logged := 0, 0
-		w.each("AWS::WAFv2::WebACLAssociation", func(a ref, p, _ map[string]any) {
-			if r, ok := w.resolve(a.stack, p["WebACLArn"]); ok && r == acl {
+		w.Each("AWS::WAFv2::WebACLAssociation", func(a cfn.Ref, p, _ map[string]any) {
+			if r, ok := w.Resolve(a.Stack, p["WebACLArn"]); ok && r == acl {
 				associated++
-				target, ok := w.resolve(a.stack, p["ResourceArn"])
-				assert.True(t, ok && w.resource(target)["Type"] == "AWS::ElasticLoadBalancingV2::LoadBalancer", "%s: associated with %s, not this app's ALB", acl, jsonOf(p["ResourceArn"]))
+				target, ok := w.Resolve(a.Stack, p["ResourceArn"])
+				assert.True(t, ok && w.Resource(target)["Type"] == "AWS::ElasticLoadBalancingV2::LoadBalancer", "%s: associated with %s, not this app's ALB", acl, cfn.JSON(p["ResourceArn"]))
 			}
 		})
 		assert.Equal(t, 1, associated, "%s: associated with %d resources, want the ALB", acl, associated)
-		w.each("AWS::WAFv2::LoggingConfiguration", func(l ref, p, _ map[string]any) {
-			if r, ok := w.resolve(l.stack, p["ResourceArn"]); !ok || r != acl {
+		w.Each("AWS::WAFv2::LoggingConfiguration", func(l cfn.Ref, p, _ map[string]any) {
+			if r, ok := w.Resolve(l.Stack, p["ResourceArn"]); !ok || r != acl {
 				return
 			}
 			logged++
-			for _, d := range asList(p["LogDestinationConfigs"]) {
-				arn := flatten(d)
+			for _, d := range cfn.List(p["LogDestinationConfigs"]) {
+				arn := cfn.Flatten(d)
 				m := wafLogGroupArn.FindStringSubmatch(arn)
 				if assert.NotNil(t, m, "%s: logs to %s, which is not a log group named aws-waf-logs-... (no ':*' suffix)", l, arn) {
 					found := false
-					w.each("AWS::Logs::LogGroup", func(_ ref, lp, _ map[string]any) {
+					w.Each("AWS::Logs::LogGroup", func(_ cfn.Ref, lp, _ map[string]any) {
 						found = found || (lp["LogGroupName"] == m[1] && lp["RetentionInDays"] != nil)
 					})
 					assert.True(t, found, "%s: log group %s is not created by this app with a retention", l, m[1])
 				}
 			}
-			redacted := jsonOf(p["RedactedFields"])
+			redacted := cfn.JSON(p["RedactedFields"])
 			for _, h := range []string{"authorization", "cookie"} {
 				assert.Contains(t, strings.ToLower(redacted), `"name":"`+h+`"`, "%s: the %s header is not redacted", l, h)
 			}
@@ -832,15 +595,15 @@ func bufferBytes(s string) int64 {
 // without a prefix that excludes it.
 func lifecycleKeepsRunningImage(t *testing.T, w world) int {
 	running := map[string]bool{}
-	w.each("AWS::ECS::TaskDefinition", func(_ ref, props, _ map[string]any) {
-		for _, c := range asList(props["ContainerDefinitions"]) {
-			image := jsonOf(c.(map[string]any)["Image"])
+	w.Each("AWS::ECS::TaskDefinition", func(_ cfn.Ref, props, _ map[string]any) {
+		for _, c := range cfn.List(props["ContainerDefinitions"]) {
+			image := cfn.JSON(c.(map[string]any)["Image"])
 			if i := strings.LastIndex(image, ":"); strings.Contains(image, "dkr.ecr") && i > 0 {
 				running[strings.Trim(image[i+1:], `"]}`)] = true
 			}
 		}
 	})
-	return w.each("AWS::ECR::Repository", func(repo ref, props, _ map[string]any) {
+	return w.Each("AWS::ECR::Repository", func(repo cfn.Ref, props, _ map[string]any) {
 		lp, _ := props["LifecyclePolicy"].(map[string]any)
 		var policy struct {
 			Rules []struct {
@@ -875,7 +638,7 @@ func lifecycleKeepsRunningImage(t *testing.T, w world) int {
 					all = all && strings.HasPrefix(tag, p)
 				}
 				for _, p := range sel.Patterns {
-					all = all && glob(p, tag)
+					all = all && iampolicy.Glob(p, tag)
 				}
 				assert.False(t, all, "%s: rule %d may expire %s, the image a service runs", repo, r.Priority, tag)
 			}
@@ -897,23 +660,23 @@ var serviceTrust = []struct{ typ, prop, service, sourceArn string }{
 
 // assumedBy is service assuming a role on behalf of a resource of this
 // account and region, with the confused-deputy context it presents.
-func (w world) assumedBy(service, sourceArn string) request {
+func (w world) assumedBy(service, sourceArn string) iampolicy.Request {
 	arn := strings.NewReplacer("REGION", w.region, "ACCOUNT", w.account).Replace(sourceArn)
-	return request{service: service, action: "sts:AssumeRole", resource: func(any) bool { return true },
-		context: map[string]string{"aws:SourceAccount": w.account, "aws:SourceArn": arn}}
+	return iampolicy.Request{Service: service, Action: "sts:AssumeRole", Resource: func(any) bool { return true },
+		Context: map[string]string{"aws:SourceAccount": w.account, "aws:SourceArn": arn}}
 }
 
 func serviceRolesAreTrusted(t *testing.T, w world) int {
 	n := 0
 	for _, st := range serviceTrust {
-		w.each(st.typ, func(owner ref, props, _ map[string]any) {
-			for _, v := range asListOr(props[st.prop]) {
-				role, ok := w.resolve(owner.stack, v)
-				if !ok || w.resource(role)["Type"] != "AWS::IAM::Role" {
+		w.Each(st.typ, func(owner cfn.Ref, props, _ map[string]any) {
+			for _, v := range cfn.ListOr(props[st.prop]) {
+				role, ok := w.Resolve(owner.Stack, v)
+				if !ok || w.Resource(role)["Type"] != "AWS::IAM::Role" {
 					continue
 				}
 				n++
-				ok, why := evaluate(w.props(role)["AssumeRolePolicyDocument"], w.assumedBy(st.service, st.sourceArn))
+				ok, why := iampolicy.Evaluate(w.Props(role)["AssumeRolePolicyDocument"], w.assumedBy(st.service, st.sourceArn))
 				assert.True(t, ok, "%s: role %s (its %s) does not trust %s (%s)", owner, role, st.prop, st.service, why)
 			}
 		})
@@ -931,33 +694,10 @@ func noPlaceholdersInRealAccounts(t *testing.T, w world) int {
 		return 0 // never deployed: the placeholders are what make it synthesize
 	}
 	n := 0
-	for _, stack := range sortedKeys(w.templates) {
+	for _, stack := range sortedKeys(w.Templates) {
 		n++
-		raw := jsonOf(w.templates[stack])
+		raw := cfn.JSON(w.Templates[stack])
 		assert.Empty(t, placeholderValues.FindAllString(raw, 3), "%s/%s (account %s) still holds placeholders", w.name, stack, w.account)
 	}
 	return n
 }
-
-func asList(v any) []any {
-	l, _ := v.([]any)
-	return l
-}
-
-// asListOr reads a value that is a list or a single element.
-func asListOr(v any) []any {
-	if l, ok := v.([]any); ok {
-		return l
-	}
-	if v == nil {
-		return nil
-	}
-	return []any{v}
-}
-
-func jsonOf(v any) string {
-	raw, _ := json.Marshal(v)
-	return string(raw)
-}
-
-func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

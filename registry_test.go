@@ -53,7 +53,7 @@ func TestRegistryStack(t *testing.T) {
 			}
 		}},
 		{"outputs repository_url", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
-			tpl.HasOutput(jsii.String("RepositoryUrl"), map[string]any{"Description": re("^repository_url: ")})
+			tpl.HasOutput(jsii.String("RepositoryUrl"), map[string]any{"Description": matching("^repository_url: ")})
 		}},
 	})
 }

@@ -59,19 +59,6 @@ var statefulResources = []struct{ stack, typ, id string }{
 	{"Service", "AWS::Logs::LogGroup", "Logs6819BB44"},
 }
 
-// pinnedID is the pinned logical ID of the stateful resource of type typ in
-// stack.
-func pinnedID(t *testing.T, stack, typ string) string {
-	t.Helper()
-	for _, r := range statefulResources {
-		if r.stack == stack && r.typ == typ {
-			return r.id
-		}
-	}
-	require.Fail(t, "no pinned logical ID", "%s %s", stack, typ)
-	return ""
-}
-
 func TestStatefulLogicalIDsArePinned(t *testing.T) {
 	for _, env := range config.Names() {
 		for _, r := range statefulResources {
@@ -133,7 +120,7 @@ func prodIsProtected(t *testing.T, env string) {
 		assert.Equal(t, true, db["Properties"].(map[string]any)["DeletionProtection"], "%s: database %s has no deletion protection", env, id)
 	}
 	for id, lb := range cfn.Resources(envs[env].templates["LoadBalancer"], "AWS::ElasticLoadBalancingV2::LoadBalancer") {
-		assert.Contains(t, jsonOf(lb["Properties"].(map[string]any)["LoadBalancerAttributes"]), `{"Key":"deletion_protection.enabled","Value":"true"}`, "%s: load balancer %s has no deletion protection", env, id)
+		assert.Contains(t, cfn.JSON(lb["Properties"].(map[string]any)["LoadBalancerAttributes"]), `{"Key":"deletion_protection.enabled","Value":"true"}`, "%s: load balancer %s has no deletion protection", env, id)
 	}
 	for id, a := range manifestArtifacts(t, env) {
 		if a.Type == "aws:cloudformation:stack" {
@@ -179,7 +166,7 @@ func devTearsDown(t *testing.T, env string) {
 		assert.True(t, emptied, "%s: bucket %s is not emptied on delete", env, id)
 	}
 	for id, cp := range cfn.Resources(envs[env].templates["Cluster"], "AWS::ECS::CapacityProvider") {
-		assert.Contains(t, jsonOf(cp), `"ManagedTerminationProtection":"DISABLED"`, "%s: capacity provider %s has managed termination protection; the group could never be deleted", env, id)
+		assert.Contains(t, cfn.JSON(cp), `"ManagedTerminationProtection":"DISABLED"`, "%s: capacity provider %s has managed termination protection; the group could never be deleted", env, id)
 	}
 }
 
@@ -215,7 +202,7 @@ func TestNoPlaintextSecretInAnyTemplate(t *testing.T) {
 					return
 				}
 				found++
-				assert.Contains(t, jsonOf(v), "{{resolve:secretsmanager:", "%s/%s: %s%s is not a Secrets Manager dynamic reference", env, stack, path, key)
+				assert.Contains(t, cfn.JSON(v), "{{resolve:secretsmanager:", "%s/%s: %s%s is not a Secrets Manager dynamic reference", env, stack, path, key)
 			})
 		}
 		assert.GreaterOrEqual(t, found, 2, "%s: found %d credential properties, want at least the database password and the Redis AUTH token", env, found)

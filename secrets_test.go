@@ -14,7 +14,7 @@ import (
 func TestSecretsStack(t *testing.T) {
 	runChecks(t, "Secrets", []templateCheck{
 		{"customer-managed key with rotation", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
-			tpl.ResourceCountIs(jsii.String("AWS::KMS::Key"), count(1))
+			tpl.ResourceCountIs(jsii.String("AWS::KMS::Key"), times(1))
 			tpl.HasResource(jsii.String("AWS::KMS::Key"), map[string]any{
 				"Properties":     map[string]any{"EnableKeyRotation": true},
 				"DeletionPolicy": policyFor(cfg, "RetainExceptOnCreate"),
@@ -29,7 +29,7 @@ func TestSecretsStack(t *testing.T) {
 						"PasswordLength":       assertions.Match_AnyValue(),
 						"ExcludeCharacters":    assertions.Match_AnyValue(),
 					},
-					"KmsKeyId": map[string]any{"Fn::GetAtt": []any{re("^Key"), "Arn"}},
+					"KmsKeyId": map[string]any{"Fn::GetAtt": []any{matching("^Key"), "Arn"}},
 				},
 				"DeletionPolicy": policyFor(cfg, "RetainExceptOnCreate"),
 			})

@@ -19,15 +19,15 @@ func TestServiceStack(t *testing.T) {
 			tpl.HasResourceProperties(jsii.String("AWS::ECS::TaskDefinition"), map[string]any{
 				"NetworkMode":             "awsvpc",
 				"RequiresCompatibilities": []any{"EC2"},
-				"ExecutionRoleArn":        map[string]any{"Fn::GetAtt": []any{re("^ExecutionRole"), "Arn"}},
-				"TaskRoleArn":             map[string]any{"Fn::GetAtt": []any{re("^TaskRole"), "Arn"}},
+				"ExecutionRoleArn":        map[string]any{"Fn::GetAtt": []any{matching("^ExecutionRole"), "Arn"}},
+				"TaskRoleArn":             map[string]any{"Fn::GetAtt": []any{matching("^TaskRole"), "Arn"}},
 			})
 		}},
 		{"container: the release or, until a tag is set, the placeholder; sized, port, health check, logs", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			s := cfg.Service
 			// The release: the platform's repository at the committed tag.
 			var image any = map[string]any{"Fn::Join": []any{"", assertions.Match_ArrayWith(&[]any{
-				".dkr.ecr.", "/", map[string]any{"Fn::ImportValue": re("registry:ExportsOutputRefRepository")}, ":" + s.ImageTag,
+				".dkr.ecr.", "/", map[string]any{"Fn::ImportValue": matching("registry:ExportsOutputRefRepository")}, ":" + s.ImageTag,
 			})}}
 			var command any = assertions.Match_Absent()
 			switch {
@@ -38,10 +38,10 @@ func TestServiceStack(t *testing.T) {
 				image = map[string]any{"Fn::Join": []any{"", []any{
 					cfg.Account + ".dkr.ecr." + cfg.Region + ".", map[string]any{"Ref": "AWS::URLSuffix"}, "/ecr-public/docker/library/busybox:1.37",
 				}}}
-				command = []any{"sh", "-c", re(fmt.Sprintf("httpd -f -p %d", s.ContainerPort))}
+				command = []any{"sh", "-c", matching(fmt.Sprintf("httpd -f -p %d", s.ContainerPort))}
 			default:
 				image = "public.ecr.aws/docker/library/busybox:1.37"
-				command = []any{"sh", "-c", re(fmt.Sprintf("httpd -f -p %d", s.ContainerPort))}
+				command = []any{"sh", "-c", matching(fmt.Sprintf("httpd -f -p %d", s.ContainerPort))}
 			}
 			var health any = assertions.Match_Absent()
 			if probe := s.HealthCheckCommand(cfg.LoadBalancer.HealthCheckPath); probe != "" {
@@ -56,7 +56,7 @@ func TestServiceStack(t *testing.T) {
 					"PortMappings": []any{map[string]any{"ContainerPort": s.ContainerPort, "Protocol": "tcp"}},
 					"HealthCheck":  health,
 					"LogConfiguration": map[string]any{"LogDriver": "awslogs", "Options": assertions.Match_ObjectLike(&map[string]any{
-						"awslogs-group": map[string]any{"Ref": re("^Logs")}, "mode": "non-blocking", "max-buffer-size": "26214400b",
+						"awslogs-group": map[string]any{"Ref": matching("^Logs")}, "mode": "non-blocking", "max-buffer-size": "26214400b",
 					})},
 				})},
 			})
@@ -67,7 +67,7 @@ func TestServiceStack(t *testing.T) {
 		{"credentials arrive as ECS secrets; only plain values in the environment", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			secret := func(name, stack, key string) map[string]any {
 				return map[string]any{"Name": name, "ValueFrom": map[string]any{"Fn::Join": []any{"", []any{
-					map[string]any{"Fn::ImportValue": re(stack)}, ":" + key + "::",
+					map[string]any{"Fn::ImportValue": matching(stack)}, ":" + key + "::",
 				}}}}
 			}
 			tpl.HasResourceProperties(jsii.String("AWS::ECS::TaskDefinition"), map[string]any{
@@ -81,8 +81,8 @@ func TestServiceStack(t *testing.T) {
 						secret("REDIS_AUTH_TOKEN", "secrets:.*RedisAuthToken", "token"),
 					},
 					"Environment": assertions.Match_ArrayWith(&[]any{
-						map[string]any{"Name": "REDIS_HOST", "Value": map[string]any{"Fn::ImportValue": re("cache:.*PrimaryEndPointAddress")}},
-						map[string]any{"Name": "REDIS_PORT", "Value": map[string]any{"Fn::ImportValue": re("cache:.*PrimaryEndPointPort")}},
+						map[string]any{"Name": "REDIS_HOST", "Value": map[string]any{"Fn::ImportValue": matching("cache:.*PrimaryEndPointAddress")}},
+						map[string]any{"Name": "REDIS_PORT", "Value": map[string]any{"Fn::ImportValue": matching("cache:.*PrimaryEndPointPort")}},
 						map[string]any{"Name": "REDIS_TLS", "Value": "true"},
 					}),
 				})},
@@ -93,7 +93,7 @@ func TestServiceStack(t *testing.T) {
 			// to a release changes no permission and no import.
 			statements := []any{
 				map[string]any{"Effect": "Allow", "Action": []any{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"},
-					"Resource": map[string]any{"Fn::ImportValue": re("registry:ExportsOutputFnGetAttRepository[0-9A-F]{8}Arn")}},
+					"Resource": map[string]any{"Fn::ImportValue": matching("registry:ExportsOutputFnGetAttRepository[0-9A-F]{8}Arn")}},
 				map[string]any{"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
 			}
 			if cfg.Network.InterfaceEndpoints && cfg.Service.ImageTag == "" {
@@ -104,31 +104,31 @@ func TestServiceStack(t *testing.T) {
 						"Resource": "arn:aws:ecr:" + cfg.Region + ":" + cfg.Account + ":repository/ecr-public/*"})
 			}
 			statements = append(statements,
-				map[string]any{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": map[string]any{"Fn::ImportValue": re("secrets:.*Key")},
+				map[string]any{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": map[string]any{"Fn::ImportValue": matching("secrets:.*Key")},
 					"Condition": map[string]any{"StringEquals": map[string]any{"kms:ViaService": fmt.Sprintf("secretsmanager.%s.amazonaws.com", cfg.Region)}}})
 			statements = append(statements,
-				map[string]any{"Effect": "Allow", "Action": []any{"logs:CreateLogStream", "logs:PutLogEvents"}, "Resource": map[string]any{"Fn::GetAtt": []any{re("^Logs"), "Arn"}}},
+				map[string]any{"Effect": "Allow", "Action": []any{"logs:CreateLogStream", "logs:PutLogEvents"}, "Resource": map[string]any{"Fn::GetAtt": []any{matching("^Logs"), "Arn"}}},
 				map[string]any{"Effect": "Allow", "Action": []any{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"}, "Resource": []any{
-					map[string]any{"Fn::ImportValue": re("database:.*CredentialsAttachment")},
-					map[string]any{"Fn::ImportValue": re("secrets:.*RedisAuthToken")},
+					map[string]any{"Fn::ImportValue": matching("database:.*CredentialsAttachment")},
+					map[string]any{"Fn::ImportValue": matching("secrets:.*RedisAuthToken")},
 				}},
 			)
 			tpl.HasResourceProperties(jsii.String("AWS::IAM::Policy"), map[string]any{
-				"Roles":          []any{map[string]any{"Ref": re("^ExecutionRole")}},
+				"Roles":          []any{map[string]any{"Ref": matching("^ExecutionRole")}},
 				"PolicyDocument": map[string]any{"Version": "2012-10-17", "Statement": statements},
 			})
 		}},
 		{"ECS Exec only where configured", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			tpl.HasResourceProperties(jsii.String("AWS::ECS::Service"), map[string]any{"EnableExecuteCommand": cfg.Service.EnableExec})
 			exec := tpl.FindResources(jsii.String("AWS::IAM::Policy"), map[string]any{"Properties": map[string]any{
-				"Roles": []any{map[string]any{"Ref": re("^TaskRole")}},
+				"Roles": []any{map[string]any{"Ref": matching("^TaskRole")}},
 			}})
 			assert.Equal(t, cfg.Service.EnableExec, len(*exec) > 0, "task role has a policy (only ECS Exec needs one)")
 		}},
 		{"service: capacity provider, circuit breaker with rollback, 100/200, grace, spread, target group, no desired count", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			tpl.HasResourceProperties(jsii.String("AWS::ECS::Service"), map[string]any{
-				"Cluster":                  map[string]any{"Fn::ImportValue": re("cluster:.*Cluster")},
-				"CapacityProviderStrategy": []any{map[string]any{"CapacityProvider": map[string]any{"Fn::ImportValue": re("cluster:.*CapacityProvider")}, "Weight": 1}},
+				"Cluster":                  map[string]any{"Fn::ImportValue": matching("cluster:.*Cluster")},
+				"CapacityProviderStrategy": []any{map[string]any{"CapacityProvider": map[string]any{"Fn::ImportValue": matching("cluster:.*CapacityProvider")}, "Weight": 1}},
 				"DeploymentConfiguration": assertions.Match_ObjectLike(&map[string]any{
 					"DeploymentCircuitBreaker": map[string]any{"Enable": true, "Rollback": true},
 					"MinimumHealthyPercent":    100,
@@ -139,10 +139,10 @@ func TestServiceStack(t *testing.T) {
 					map[string]any{"Type": "spread", "Field": "attribute:ecs.availability-zone"},
 					map[string]any{"Type": "spread", "Field": "instanceId"},
 				},
-				"LoadBalancers": []any{map[string]any{"ContainerName": "App", "ContainerPort": cfg.Service.ContainerPort, "TargetGroupArn": map[string]any{"Fn::ImportValue": re("loadbalancer:.*TargetGroup")}}},
+				"LoadBalancers": []any{map[string]any{"ContainerName": "App", "ContainerPort": cfg.Service.ContainerPort, "TargetGroupArn": map[string]any{"Fn::ImportValue": matching("loadbalancer:.*TargetGroup")}}},
 				"NetworkConfiguration": map[string]any{"AwsvpcConfiguration": map[string]any{
 					"AssignPublicIp": "DISABLED",
-					"SecurityGroups": []any{map[string]any{"Fn::ImportValue": re("network:.*ServiceSecurityGroup")}},
+					"SecurityGroups": []any{map[string]any{"Fn::ImportValue": matching("network:.*ServiceSecurityGroup")}},
 					"Subnets":        assertions.Match_AnyValue(),
 				}},
 				"DesiredCount": assertions.Match_Absent(),
@@ -174,7 +174,7 @@ func TestDeploymentAlarmsRollBackTheService(t *testing.T) {
 			tpl.HasResourceProperties(jsii.String("AWS::ECS::Service"), map[string]any{
 				"DeploymentConfiguration": assertions.Match_ObjectLike(&map[string]any{
 					"Alarms": map[string]any{
-						"AlarmNames": []any{map[string]any{"Ref": re("^Target5xxAlarm")}, map[string]any{"Ref": re("^UnhealthyTargetsAlarm")}},
+						"AlarmNames": []any{map[string]any{"Ref": matching("^Target5xxAlarm")}, map[string]any{"Ref": matching("^UnhealthyTargetsAlarm")}},
 						"Enable":     true, "Rollback": true,
 					},
 					"DeploymentCircuitBreaker": map[string]any{"Enable": true, "Rollback": true},
@@ -194,20 +194,20 @@ func TestRotationRedeploysTheService(t *testing.T) {
 				"EventPattern": map[string]any{
 					"source":      []any{"aws.secretsmanager"},
 					"detail-type": []any{"Secret Label Updated"},
-					"resources":   []any{map[string]any{"Fn::ImportValue": re("database:.*CredentialsAttachment")}},
+					"resources":   []any{map[string]any{"Fn::ImportValue": matching("database:.*CredentialsAttachment")}},
 					"detail":      map[string]any{"labelUpdated": []any{"AWSCURRENT"}},
 				},
 				"State":   "ENABLED",
-				"Targets": []any{assertions.Match_ObjectLike(&map[string]any{"Arn": map[string]any{"Ref": re("^RedeployOnRotation")}})},
+				"Targets": []any{assertions.Match_ObjectLike(&map[string]any{"Arn": map[string]any{"Ref": matching("^RedeployOnRotation")}})},
 			})
 		}},
 		{"the state machine forces a new deployment of this service", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			tpl.HasResourceProperties(jsii.String("AWS::StepFunctions::StateMachine"), map[string]any{
 				"DefinitionString": map[string]any{"Fn::Join": []any{"", assertions.Match_ArrayWith(&[]any{
-					re(`:states:::aws-sdk:ecs:updateService`),
-					map[string]any{"Fn::ImportValue": re("cluster:.*Cluster")},
-					re(`"ForceNewDeployment":true,"Service":`),
-					map[string]any{"Fn::GetAtt": []any{re("^Service[0-9A-F]{8}$"), "Name"}},
+					matching(`:states:::aws-sdk:ecs:updateService`),
+					map[string]any{"Fn::ImportValue": matching("cluster:.*Cluster")},
+					matching(`"ForceNewDeployment":true,"Service":`),
+					map[string]any{"Fn::GetAtt": []any{matching("^Service[0-9A-F]{8}$"), "Name"}},
 				})}},
 				"LoggingConfiguration": assertions.Match_ObjectLike(&map[string]any{"Level": "ALL", "IncludeExecutionData": false}),
 				"TracingConfiguration": map[string]any{"Enabled": true},
@@ -215,15 +215,15 @@ func TestRotationRedeploysTheService(t *testing.T) {
 		}},
 		{"permissions are scoped to this service and this state machine", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			tpl.HasResourceProperties(jsii.String("AWS::IAM::Policy"), map[string]any{
-				"Roles": []any{map[string]any{"Ref": re("^RedeployOnRotationRole")}},
+				"Roles": []any{map[string]any{"Ref": matching("^RedeployOnRotationRole")}},
 				"PolicyDocument": map[string]any{"Version": "2012-10-17", "Statement": assertions.Match_ArrayWith(&[]any{
-					map[string]any{"Effect": "Allow", "Action": "ecs:UpdateService", "Resource": map[string]any{"Ref": re("^Service[0-9A-F]{8}$")}},
+					map[string]any{"Effect": "Allow", "Action": "ecs:UpdateService", "Resource": map[string]any{"Ref": matching("^Service[0-9A-F]{8}$")}},
 				})},
 			})
 			tpl.HasResourceProperties(jsii.String("AWS::IAM::Policy"), map[string]any{
-				"Roles": []any{map[string]any{"Ref": re("^RedeployOnRotationEventsRole")}},
+				"Roles": []any{map[string]any{"Ref": matching("^RedeployOnRotationEventsRole")}},
 				"PolicyDocument": map[string]any{"Version": "2012-10-17", "Statement": []any{
-					map[string]any{"Effect": "Allow", "Action": "states:StartExecution", "Resource": map[string]any{"Ref": re("^RedeployOnRotation[0-9A-F]{8}$")}},
+					map[string]any{"Effect": "Allow", "Action": "states:StartExecution", "Resource": map[string]any{"Ref": matching("^RedeployOnRotation[0-9A-F]{8}$")}},
 				}},
 			})
 		}},
@@ -237,7 +237,7 @@ func TestNoOtherRoleMayUpdateTheService(t *testing.T) {
 		for stack, tpl := range envs[env].templates {
 			for id, p := range cfn.Resources(tpl, "AWS::IAM::Policy") {
 				if !strings.HasPrefix(id, "RedeployOnRotationRoleDefaultPolicy") {
-					assert.NotContains(t, jsonOf(p), "ecs:UpdateService", "%s/%s: %s may update the service", env, stack, id)
+					assert.NotContains(t, cfn.JSON(p), "ecs:UpdateService", "%s/%s: %s may update the service", env, stack, id)
 				}
 			}
 		}
@@ -249,21 +249,21 @@ func TestNoOtherRoleMayUpdateTheService(t *testing.T) {
 // repository (no placeholder command) and the execution role may pull
 // exactly that repository.
 func TestReleaseImageVariant(t *testing.T) {
-	tpl := template(t, "release", "Service")
-	repoArn := map[string]any{"Fn::ImportValue": re("^webapp-prod-registry:ExportsOutputFnGetAttRepository[0-9A-F]{8}Arn")}
-	check(t, "image from the repository at the configured tag", func() {
+	tpl := stackTemplate(t, "release", "Service")
+	repoArn := map[string]any{"Fn::ImportValue": matching("^webapp-prod-registry:ExportsOutputFnGetAttRepository[0-9A-F]{8}Arn")}
+	assertTemplate(t, "image from the repository at the configured tag", func() {
 		tpl.HasResourceProperties(jsii.String("AWS::ECS::TaskDefinition"), map[string]any{
 			"ContainerDefinitions": []any{assertions.Match_ObjectLike(&map[string]any{
 				"Image": map[string]any{"Fn::Join": []any{"", assertions.Match_ArrayWith(&[]any{
-					".dkr.ecr.", "/", map[string]any{"Fn::ImportValue": re("^webapp-prod-registry:ExportsOutputRefRepository")}, ":v1.0.0",
+					".dkr.ecr.", "/", map[string]any{"Fn::ImportValue": matching("^webapp-prod-registry:ExportsOutputRefRepository")}, ":v1.0.0",
 				})}},
 				"Command": assertions.Match_Absent(),
 			})},
 		})
 	})
-	check(t, "execution role pulls from this repository only", func() {
+	assertTemplate(t, "execution role pulls from this repository only", func() {
 		tpl.HasResourceProperties(jsii.String("AWS::IAM::Policy"), map[string]any{
-			"Roles": []any{map[string]any{"Ref": re("^ExecutionRole")}},
+			"Roles": []any{map[string]any{"Ref": matching("^ExecutionRole")}},
 			"PolicyDocument": assertions.Match_ObjectLike(&map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{
 				map[string]any{"Action": []any{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}, "Effect": "Allow", "Resource": repoArn},
 				map[string]any{"Action": "ecr:GetAuthorizationToken", "Effect": "Allow", "Resource": "*"},
@@ -303,15 +303,15 @@ func TestProgressiveDelivery(t *testing.T) {
 			tt.shift = map[string]any{"LinearConfiguration": map[string]any{"StepPercent": r.StepPercent, "StepBakeTimeInMinutes": r.StepBakeMinutes}}
 		}
 		t.Run(env, func(t *testing.T) {
-			tpl := template(t, env, "Service")
-			lb := template(t, env, "LoadBalancer")
+			tpl := stackTemplate(t, env, "Service")
+			lb := stackTemplate(t, env, "LoadBalancer")
 			if tt.strategy == "" {
-				check(t, "a rolling deployment on one target group", func() {
+				assertTemplate(t, "a rolling deployment on one target group", func() {
 					tpl.HasResourceProperties(jsii.String("AWS::ECS::Service"), map[string]any{
 						"DeploymentConfiguration": assertions.Match_ObjectLike(&map[string]any{"Strategy": assertions.Match_Absent(), "BakeTimeInMinutes": assertions.Match_Absent()}),
 						"LoadBalancers":           []any{assertions.Match_ObjectLike(&map[string]any{"AdvancedConfiguration": assertions.Match_Absent()})},
 					})
-					lb.ResourceCountIs(jsii.String("AWS::ElasticLoadBalancingV2::TargetGroup"), count(1))
+					lb.ResourceCountIs(jsii.String("AWS::ElasticLoadBalancingV2::TargetGroup"), times(1))
 				})
 				return
 			}
@@ -320,50 +320,50 @@ func TestProgressiveDelivery(t *testing.T) {
 			for k, v := range tt.shift {
 				dc[k] = v
 			}
-			check(t, "strategy, bake times, alternate target group, production rule and role", func() {
+			assertTemplate(t, "strategy, bake times, alternate target group, production rule and role", func() {
 				tpl.HasResourceProperties(jsii.String("AWS::ECS::Service"), map[string]any{
 					"DeploymentConfiguration": assertions.Match_ObjectLike(&dc),
 					"LoadBalancers": []any{map[string]any{
 						"ContainerName": "App", "ContainerPort": cfg.Service.ContainerPort,
-						"TargetGroupArn": map[string]any{"Fn::ImportValue": re(":ExportsOutputRefTargetGroup[0-9A-F]{8}")},
+						"TargetGroupArn": map[string]any{"Fn::ImportValue": matching(":ExportsOutputRefTargetGroup[0-9A-F]{8}")},
 						"AdvancedConfiguration": map[string]any{
-							"AlternateTargetGroupArn": map[string]any{"Fn::ImportValue": re(":ExportsOutputRefGreenTargetGroup[0-9A-F]{8}")},
-							"ProductionListenerRule":  map[string]any{"Fn::ImportValue": re(":ExportsOutputRefProductionRule[0-9A-F]{8}")},
-							"RoleArn":                 map[string]any{"Fn::GetAtt": []any{re("^TrafficShiftRole"), "Arn"}},
+							"AlternateTargetGroupArn": map[string]any{"Fn::ImportValue": matching(":ExportsOutputRefGreenTargetGroup[0-9A-F]{8}")},
+							"ProductionListenerRule":  map[string]any{"Fn::ImportValue": matching(":ExportsOutputRefProductionRule[0-9A-F]{8}")},
+							"RoleArn":                 map[string]any{"Fn::GetAtt": []any{matching("^TrafficShiftRole"), "Arn"}},
 						},
 					}},
 				})
 			})
-			check(t, "the traffic role is ECS's, scoped to this listener, rule and groups", func() {
+			assertTemplate(t, "the traffic role is ECS's, scoped to this listener, rule and groups", func() {
 				tpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), map[string]any{
 					"AssumeRolePolicyDocument": assertions.Match_ObjectLike(&map[string]any{"Statement": []any{
 						map[string]any{"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": map[string]any{"Service": "ecs.amazonaws.com"}},
 					}}),
 				})
 				tpl.HasResourceProperties(jsii.String("AWS::IAM::Policy"), map[string]any{
-					"Roles": []any{map[string]any{"Ref": re("^TrafficShiftRole")}},
+					"Roles": []any{map[string]any{"Ref": matching("^TrafficShiftRole")}},
 					"PolicyDocument": assertions.Match_ObjectLike(&map[string]any{"Statement": []any{
 						map[string]any{"Effect": "Allow", "Resource": "*", "Action": []any{"elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeRules",
 							"elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth"}},
 						map[string]any{"Effect": "Allow", "Action": []any{"elasticloadbalancing:DeregisterTargets", "elasticloadbalancing:RegisterTargets"}, "Resource": []any{
-							map[string]any{"Fn::ImportValue": re("GreenTargetGroup")}, map[string]any{"Fn::ImportValue": re(":ExportsOutputRefTargetGroup")}}},
-						map[string]any{"Effect": "Allow", "Action": "elasticloadbalancing:ModifyListener", "Resource": map[string]any{"Fn::ImportValue": re(":ExportsOutputRefLoadBalancerHttp")}},
-						map[string]any{"Effect": "Allow", "Action": "elasticloadbalancing:ModifyRule", "Resource": map[string]any{"Fn::ImportValue": re(":ExportsOutputRefProductionRule")}},
+							map[string]any{"Fn::ImportValue": matching("GreenTargetGroup")}, map[string]any{"Fn::ImportValue": matching(":ExportsOutputRefTargetGroup")}}},
+						map[string]any{"Effect": "Allow", "Action": "elasticloadbalancing:ModifyListener", "Resource": map[string]any{"Fn::ImportValue": matching(":ExportsOutputRefLoadBalancerHttp")}},
+						map[string]any{"Effect": "Allow", "Action": "elasticloadbalancing:ModifyRule", "Resource": map[string]any{"Fn::ImportValue": matching(":ExportsOutputRefProductionRule")}},
 					}}),
 				})
 			})
-			check(t, "the production rule forwards every request to blue 100 / green 0", func() {
+			assertTemplate(t, "the production rule forwards every request to blue 100 / green 0", func() {
 				lb.HasResourceProperties(jsii.String("AWS::ElasticLoadBalancingV2::ListenerRule"), map[string]any{
-					"ListenerArn": map[string]any{"Ref": re("^LoadBalancerHttp")},
+					"ListenerArn": map[string]any{"Ref": matching("^LoadBalancerHttp")},
 					"Priority":    100,
 					"Conditions":  []any{map[string]any{"Field": "path-pattern", "PathPatternConfig": map[string]any{"Values": []any{"/*"}}}},
 					"Actions": []any{map[string]any{"Type": "forward", "ForwardConfig": map[string]any{"TargetGroups": []any{
-						map[string]any{"TargetGroupArn": map[string]any{"Ref": re("^TargetGroup[0-9A-F]{8}$")}, "Weight": 100},
-						map[string]any{"TargetGroupArn": map[string]any{"Ref": re("^GreenTargetGroup")}, "Weight": 0},
+						map[string]any{"TargetGroupArn": map[string]any{"Ref": matching("^TargetGroup[0-9A-F]{8}$")}, "Weight": 100},
+						map[string]any{"TargetGroupArn": map[string]any{"Ref": matching("^GreenTargetGroup")}, "Weight": 0},
 					}}}},
 				})
 			})
-			check(t, "both groups check health alike and both scale on requests", func() {
+			assertTemplate(t, "both groups check health alike and both scale on requests", func() {
 				groups := lb.FindResources(jsii.String("AWS::ElasticLoadBalancingV2::TargetGroup"), nil)
 				require.Len(t, *groups, 2)
 				var checks []string
@@ -378,7 +378,7 @@ func TestProgressiveDelivery(t *testing.T) {
 						// The idle group has no datapoints: these only scale out.
 						"DisableScaleIn": true,
 					}),
-				}, count(2))
+				}, times(2))
 			})
 		})
 	}

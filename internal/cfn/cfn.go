@@ -20,10 +20,8 @@ type Template = map[string]any
 // logical ID.
 func Resources(tpl Template, typ string) map[string]map[string]any {
 	out := map[string]map[string]any{}
-	res, _ := tpl["Resources"].(map[string]any)
-	for id, r := range res {
-		r := r.(map[string]any)
-		if r["Type"] == typ {
+	for id, r := range Object(tpl["Resources"]) {
+		if r, ok := r.(map[string]any); ok && r["Type"] == typ {
 			out[id] = r
 		}
 	}
@@ -40,13 +38,17 @@ func IDs(tpl Template, typ string) []string {
 
 // Each calls fn for every resource of the given type ("" for any type) of
 // every template, in the order of stack ID then logical ID, and returns
-// how many it visited.
+// how many it visited. A resource that is not an object is skipped; Check
+// reports it.
 func Each(templates map[string]Template, typ string, fn func(stack, id string, r map[string]any)) int {
 	n := 0
 	for _, stack := range slices.Sorted(maps.Keys(templates)) {
-		res, _ := templates[stack]["Resources"].(map[string]any)
+		res := Object(templates[stack]["Resources"])
 		for _, id := range slices.Sorted(maps.Keys(res)) {
-			r := res[id].(map[string]any)
+			r, ok := res[id].(map[string]any)
+			if !ok {
+				continue
+			}
 			if typ == "" || r["Type"] == typ {
 				fn(stack, id, r)
 				n++
@@ -80,9 +82,8 @@ type Export struct {
 func Exports(templates map[string]Template) map[string]Export {
 	out := map[string]Export{}
 	for stack, tpl := range templates {
-		outputs, _ := tpl["Outputs"].(map[string]any)
-		for _, o := range outputs {
-			o := o.(map[string]any)
+		for _, o := range Object(tpl["Outputs"]) {
+			o := Object(o)
 			if exp, ok := o["Export"].(map[string]any); ok {
 				out[fmt.Sprint(exp["Name"])] = Export{stack, o["Value"]}
 			}
@@ -177,17 +178,15 @@ func Flows(templates map[string]Template) ([]string, error) {
 	var flows []string
 	var errs []string
 	for stack, tpl := range templates {
-		res, _ := tpl["Resources"].(map[string]any)
-		for id, r := range res {
-			r := r.(map[string]any)
-			props, _ := r["Properties"].(map[string]any)
+		for id, r := range Object(tpl["Resources"]) {
+			r := Object(r)
+			props := Props(r)
 			switch r["Type"] {
 			case "AWS::EC2::SecurityGroup":
 				owner := Unhashed(id)
 				for _, dir := range []string{"SecurityGroupIngress", "SecurityGroupEgress"} {
-					rules, _ := props[dir].([]any)
-					for _, rule := range rules {
-						if f := flow(owner, dir == "SecurityGroupIngress", rule.(map[string]any), exports); f != "" {
+					for _, rule := range List(props[dir]) {
+						if f := flow(owner, dir == "SecurityGroupIngress", Object(rule), exports); f != "" {
 							flows = append(flows, f)
 						}
 					}

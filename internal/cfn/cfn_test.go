@@ -65,7 +65,9 @@ func TestFlowsReadEveryRuleKindAndFollowExports(t *testing.T) {
 func TestFlowsNameAGroupTheyCannotResolve(t *testing.T) {
 	tpls := templates(t)
 	rule := func(id string) map[string]any {
-		return tpls["App"]["Resources"].(map[string]any)[id].(map[string]any)["Properties"].(map[string]any)
+		props, err := Get(tpls["App"], "Resources", id, "Properties")
+		require.NoError(t, err)
+		return Object(props)
 	}
 	rule("AppToAnywhere")["GroupId"] = "sg-123"
 	// The CDK names a standalone rule's group by GetAtt; a Ref is not read.

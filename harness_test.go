@@ -1,0 +1,550 @@
+package main
+
+// The shared test harness of the root package: TestMain synthesizes every
+// configuration once (the committed environments and the runbook
+// variants of the fixture) and the tests read those templates through the
+// helpers below. The other root test files state the platform's rules.
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/example/platform/internal/cfn"
+	"github.com/example/platform/internal/linediff"
+	"github.com/example/platform/lib"
+	"github.com/example/platform/lib/config"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden templates under testdata/ from the current synthesis")
+
+// synthesis is one environment synthesized once per test binary; every test
+// reads from it instead of synthesizing again.
+type synthesis struct {
+	cfg config.Config
+	// repo is the committed state it was synthesized from.
+	repo     config.Repository
+	platform *lib.Platform
+	outdir   string
+	// synthErr is what app.Synth panicked with, if anything (the built-in
+	// validator fails synthesis on findings).
+	synthErr any
+	// templates holds each stack's template, parsed, keyed by stack ID.
+	templates map[string]map[string]any
+	// assertions holds a lazily created assertions.Template per stack ID.
+	assertions map[string]assertions.Template
+	// metadata holds the entries of every stack's metadata file and flows
+	// the security-group rules of every template, each read on first use.
+	metadata []metadataEntry
+	flows    []string
+}
+
+var (
+	// envs holds every synthesized configuration: each environment by its
+	// name, plus the variants below.
+	envs       = map[string]*synthesis{}
+	synthCount int
+)
+
+// runAsApp makes the test binary behave as the app itself (main), so the
+// CLI tests can run the real entry point without linking a second binary.
+const runAsApp = "PLATFORM_TEST_RUN_AS_APP"
+
+// realAccount stands for an account a deploy reaches: not one of the
+// presets' placeholder accounts.
+const realAccount = "123456789012"
+
+// variant is a configuration the committed environments may not reach,
+// synthesized once too: the fixture's environment (testdata/fixture, the
+// repository as it first ships) with the README's runbooks applied the way
+// a commit applies them. Its values are known, so tests may assert them;
+// and every check that holds for any committed state runs on it too, which
+// proves the runbooks keep `make test` green.
+type variant struct {
+	name, env string
+	// edits change the environment's file one after another; a nil value
+	// removes a key.
+	edits []map[string]any
+	// zones are recorded in cdk.context.json for realAccount, as the
+	// first-deploy runbook says.
+	zones []string
+}
+
+var (
+	// firstRealDeploy is the first-deploy runbook: a real account, a
+	// certificate of that account and region, real alarm addresses (and
+	// the account's zones in cdk.context.json).
+	firstRealDeploy = map[string]any{
+		"Account":      realAccount,
+		"LoadBalancer": map[string]any{"CertificateArn": "arn:aws:acm:eu-west-1:" + realAccount + ":certificate/11111111-2222-3333-4444-555555555555"},
+		"Monitoring":   map[string]any{"AlarmEmails": []any{"oncall@acme.io", "ops@acme.io"}},
+	}
+	// release is the release runbook: the tag to run, and no placeholder
+	// any more.
+	release = map[string]any{"Service": map[string]any{"ImageTag": "v1.0.0", "AllowPlaceholderImage": nil}}
+)
+
+// variants are prod as first deployed to a real account, shipping with a
+// BLUE_GREEN rollout; and its first release on top, shipping with a LINEAR
+// rollout on a pinned AMI. With the committed prod's CANARY and dev's
+// ROLLING, every strategy is synthesized.
+var variants = []variant{
+	{name: "first-deploy", env: "prod", zones: []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"}, edits: []map[string]any{
+		firstRealDeploy,
+		{"Service": map[string]any{"Rollout": map[string]any{"Strategy": "BLUE_GREEN"}}},
+	}},
+	{name: "release", env: "prod", zones: []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"}, edits: []map[string]any{
+		firstRealDeploy,
+		{"Service": map[string]any{"Rollout": map[string]any{"Strategy": "BLUE_GREEN"}}},
+		release,
+		{"Service": map[string]any{"Rollout": map[string]any{"Strategy": "LINEAR", "StepPercent": 20.0}}, "Cluster": map[string]any{"AmiID": "ami-0123456789abcdef0"}},
+	}},
+}
+
+// fixtureRoot is the repository as it first ships.
+var fixtureRoot = filepath.Join("testdata", "fixture")
+
+// fixtureRepository is the fixture's committed state: its environment
+// files and lookups with the repository's own cdk.json.
+func fixtureRepository(committed config.Repository) (config.Repository, error) {
+	raw, err := os.ReadFile(filepath.Join(fixtureRoot, "cdk.context.json"))
+	if err != nil {
+		return config.Repository{}, err
+	}
+	repo := committed
+	repo.Dir = filepath.Join(fixtureRoot, config.Dir)
+	repo.Lookups = nil
+	return repo, json.Unmarshal(raw, &repo.Lookups)
+}
+
+// repositoryOf writes the variant's committed state under tmp: the
+// fixture's environment files with the edits applied to the variant's
+// file, and its lookups.
+func repositoryOf(v variant, fixture config.Repository, tmp string) (config.Repository, error) {
+	repo := fixture
+	repo.Dir = filepath.Join(tmp, v.name+"-environments")
+	if err := os.MkdirAll(repo.Dir, 0o755); err != nil {
+		return repo, err
+	}
+	files, err := filepath.Glob(filepath.Join(fixture.Dir, "*.json"))
+	if err != nil {
+		return repo, err
+	}
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			return repo, err
+		}
+		if filepath.Base(f) == v.env+".json" {
+			var doc map[string]any
+			if err := json.Unmarshal(raw, &doc); err != nil {
+				return repo, err
+			}
+			for _, e := range v.edits {
+				doc = deepMerge(doc, e)
+			}
+			if raw, err = json.MarshalIndent(doc, "", "  "); err != nil {
+				return repo, err
+			}
+		}
+		if err := os.WriteFile(filepath.Join(repo.Dir, filepath.Base(f)), raw, 0o644); err != nil {
+			return repo, err
+		}
+	}
+	repo.Lookups = merge(fixture.Lookups, nil)
+	if len(v.zones) > 0 {
+		zones := make([]any, len(v.zones))
+		for i, z := range v.zones {
+			zones[i] = z
+		}
+		repo.Lookups[config.ZonesKey(realAccount, "eu-west-1")] = zones
+	}
+	return repo, nil
+}
+
+// deepMerge sets b's values on a, object by object; a nil value removes
+// the key.
+func deepMerge(a, b map[string]any) map[string]any {
+	out := merge(a, nil)
+	for k, v := range b {
+		if v == nil {
+			delete(out, k)
+			continue
+		}
+		if bm, ok := v.(map[string]any); ok {
+			if am, ok := out[k].(map[string]any); ok {
+				out[k] = deepMerge(am, bm)
+				continue
+			}
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func TestMain(m *testing.M) {
+	if os.Getenv(runAsApp) != "" {
+		main()
+		os.Exit(0)
+	}
+	flag.Parse()
+	code := run(m)
+	jsii.Close()
+	os.Exit(code)
+}
+
+func run(m *testing.M) int {
+	fail := func(format string, args ...any) int {
+		fmt.Fprintf(os.Stderr, format+"\n", args...)
+		return 1
+	}
+	committed, err := config.ReadRepository(".")
+	if err != nil {
+		return fail("%v", err)
+	}
+	fixture, err := fixtureRepository(committed)
+	if err != nil {
+		return fail("fixture: %v", err)
+	}
+	tmp, err := os.MkdirTemp("", "platform-test-")
+	if err != nil {
+		return fail("%v", err)
+	}
+	defer os.RemoveAll(tmp)
+	type configuration struct {
+		env  string
+		repo config.Repository
+	}
+	configs := map[string]configuration{}
+	for _, name := range config.Names() {
+		configs[name] = configuration{name, committed}
+	}
+	for _, v := range variants {
+		repo, err := repositoryOf(v, fixture, tmp)
+		if err != nil {
+			return fail("variant %s: %v", v.name, err)
+		}
+		configs[v.name] = configuration{v.env, repo}
+	}
+	synth := func(name string) error {
+		c := configs[name]
+		ctx := merge(merge(c.repo.Settings, c.repo.Lookups), map[string]any{"env": c.env})
+		s, err := synthesize(ctx, filepath.Join(tmp, name), c.repo)
+		if err != nil {
+			return fmt.Errorf("synthesize %s: %w", name, err)
+		}
+		s.repo = c.repo
+		envs[name] = s
+		return nil
+	}
+	// The environments first: cfn-lint checks what is deployed, every
+	// template of every environment (the variants differ from prod only in
+	// what the template tests assert), and starts on them while the
+	// variants synthesize.
+	dirs, regions := map[string]string{}, []string{}
+	for _, name := range config.Names() {
+		if err := synth(name); err != nil {
+			return fail("%v", err)
+		}
+		dirs[name] = envs[name].outdir
+		if !slices.Contains(regions, envs[name].cfg.Region) {
+			regions = append(regions, envs[name].cfg.Region)
+		}
+	}
+	startCfnLint(dirs, regions)
+	startAWSLists()
+	// The temporary assemblies go when run returns; the linter must be done.
+	defer func() { <-cfnLint.done; <-awsLists.done }()
+	for _, v := range variants {
+		if err := synth(v.name); err != nil {
+			return fail("%v", err)
+		}
+	}
+	return m.Run()
+}
+
+// synthesized returns the names of every synthesized configuration, sorted.
+func synthesized() []string { return sortedKeys(envs) }
+
+// configsOf returns the synthesized configurations of one environment: as
+// committed, and as the runbook variants leave it.
+func configsOf(environment string) []string {
+	var out []string
+	for _, name := range synthesized() {
+		if envs[name].cfg.Environment == environment {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+func merge(a, b map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
+
+func synthesize(ctx map[string]any, outdir string, repo config.Repository) (s *synthesis, err error) {
+	synthCount++
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(outdir)})
+	// The same path as the CLI: context in, validated config, platform.
+	platform, err := build(app, repo)
+	if err != nil {
+		return nil, err
+	}
+	s = &synthesis{cfg: platform.Config, platform: platform, outdir: outdir, templates: map[string]map[string]any{}, assertions: map[string]assertions.Template{}}
+	func() {
+		defer func() { s.synthErr = recover() }()
+		app.Synth(nil)
+	}()
+	for _, stack := range s.platform.Stacks() {
+		id := *stack.ArtifactId()
+		raw, err := os.ReadFile(filepath.Join(outdir, id+".template.json"))
+		if err != nil {
+			return nil, fmt.Errorf("stack %s: %w (synthesis error: %v)", id, err, s.synthErr)
+		}
+		var tpl map[string]any
+		if err := json.Unmarshal(raw, &tpl); err != nil {
+			return nil, err
+		}
+		s.templates[id] = tpl
+	}
+	return s, nil
+}
+
+// template returns the assertions.Template of one stack of one environment.
+func stackTemplate(t *testing.T, env, stack string) assertions.Template {
+	t.Helper()
+	s := envs[env]
+	if tpl, ok := s.assertions[stack]; ok {
+		return tpl
+	}
+	raw, ok := s.templates[stack]
+	require.True(t, ok, "environment %s has no stack %q", env, stack)
+	tpl := assertions.Template_FromJSON(&map[string]any{"Resources": raw["Resources"], "Outputs": raw["Outputs"]}, nil)
+	s.assertions[stack] = tpl
+	return tpl
+}
+
+// check runs one assertions.Template assertion and turns its panic into a
+// test error that names the scenario.
+func assertTemplate(t *testing.T, name string, assertion func()) {
+	t.Helper()
+	assert.NotPanics(t, assertion, name)
+}
+
+// templateCheck is one fine-grained assertion on one stack, per environment.
+type templateCheck struct {
+	name string
+	// assert checks tpl with assertions.Template (which panics on a
+	// mismatch; check turns that into a failure) or with testify.
+	assert func(t *testing.T, tpl assertions.Template, cfg config.Config)
+}
+
+func runChecks(t *testing.T, stack string, checks []templateCheck) {
+	t.Helper()
+	for _, env := range config.Names() {
+		tpl := stackTemplate(t, env, stack)
+		cfg := envs[env].cfg
+		for _, c := range checks {
+			t.Run(env+"/"+c.name, func(t *testing.T) {
+				assertTemplate(t, c.name, func() { c.assert(t, tpl, cfg) })
+			})
+		}
+	}
+}
+
+func times(n int) *float64 { return jsii.Number(float64(n)) }
+
+func matching(s string) assertions.Matcher { return assertions.Match_StringLikeRegexp(jsii.String(s)) }
+
+// policyFor is the DeletionPolicy or UpdateReplacePolicy a resource kept by
+// RetainData gets in cfg's environment.
+func policyFor(cfg config.Config, kept string) string {
+	if cfg.RetainData {
+		return kept
+	}
+	return "Delete"
+}
+
+// checkGolden compares got with the file at path and prints what changed,
+// or with -update writes got there. refresh is the command that rewrites it.
+func checkGolden(t *testing.T, path string, got []byte, what, refresh string) {
+	t.Helper()
+	if *update {
+		if strings.HasPrefix(filepath.ToSlash(path), "testdata/") {
+			refused := writesRefused(t)
+			require.Empty(t, refused, path)
+		}
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, got, 0o644))
+		return
+	}
+	want, err := os.ReadFile(path)
+	if !assert.NoError(t, err, "run `%s` to create it", refresh) {
+		return
+	}
+	assert.True(t, bytes.Equal(got, want), "%s %s:\n%s\nif the change is intended, run `%s` and commit it",
+		path, what, linediff.Diff(string(want), string(got)), refresh)
+}
+
+// metadataEntry is one annotation in a stack's metadata file.
+type metadataEntry struct {
+	Type string `json:"type"`
+	Data any    `json:"data"`
+	path string
+}
+
+// metadata returns every metadata entry that synthesis recorded for the
+// constructs of every stack of a synthesized configuration, read once.
+func metadata(t *testing.T, env string) []metadataEntry {
+	t.Helper()
+	s := envs[env]
+	if s.metadata != nil {
+		return s.metadata
+	}
+	out := []metadataEntry{}
+	for _, stack := range s.platform.Stacks() {
+		raw, err := os.ReadFile(filepath.Join(s.outdir, *stack.ArtifactId()+".metadata.json"))
+		require.NoError(t, err)
+		var md map[string][]metadataEntry
+		require.NoError(t, json.Unmarshal(raw, &md))
+		for path, entries := range md {
+			for _, e := range entries {
+				e.path = path
+				out = append(out, e)
+			}
+		}
+	}
+	s.metadata = out
+	return out
+}
+
+// annotations returns the messages of the given type (aws:cdk:error,
+// aws:cdk:warning) with the construct path they belong to.
+func annotations(t *testing.T, env, typ string) []string {
+	t.Helper()
+	var out []string
+	for _, e := range metadata(t, env) {
+		if e.Type == typ {
+			out = append(out, fmt.Sprintf("%s: %v", e.path, e.Data))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// pinned returns a command for one of the tools npm ci pins in
+// node_modules/.bin (cdk, node), with that directory first on PATH so the
+// CLI and anything it starts use the pinned Node.
+func pinned(t *testing.T, tool string, args ...string) *exec.Cmd {
+	t.Helper()
+	bin, err := filepath.Abs(filepath.Join("node_modules", ".bin"))
+	require.NoError(t, err)
+	_, err = os.Stat(filepath.Join(bin, tool))
+	require.NoError(t, err, "run `npm ci` first (make test does)")
+	cmd := exec.Command(filepath.Join(bin, tool), args...)
+	cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), "CDK_DISABLE_VERSION_CHECK=1")
+	return cmd
+}
+
+// pinnedID is the pinned logical ID of the stateful resource of type typ in
+// stack.
+func pinnedID(t *testing.T, stack, typ string) string {
+	t.Helper()
+	for _, r := range statefulResources {
+		if r.stack == stack && r.typ == typ {
+			return r.id
+		}
+	}
+	require.Fail(t, "no pinned logical ID", "%s %s", stack, typ)
+	return ""
+}
+
+// flowsOf renders every security-group rule of a synthesized
+// configuration (see cfn.Flows), read once.
+func flowsOf(t *testing.T, env string) []string {
+	t.Helper()
+	s := envs[env]
+	if s.flows == nil {
+		flows, err := cfn.Flows(s.templates)
+		require.NoError(t, err)
+		s.flows = flows
+	}
+	return s.flows
+}
+
+// scratchCopy copies the repository's files (as a clone has them, with
+// this working tree's changes and their modification times, so make sees
+// what it saw here) and the installed node_modules into a new git
+// repository in a temporary directory.
+func scratchCopy(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	out, err := exec.Command("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard").Output()
+	require.NoError(t, err, "git ls-files")
+	for _, f := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
+		info, err := os.Stat(f)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // deleted in the working tree
+		}
+		require.NoError(t, err)
+		raw, err := os.ReadFile(f)
+		require.NoError(t, err)
+		dst := filepath.Join(dir, f)
+		require.NoError(t, os.MkdirAll(filepath.Dir(dst), 0o755))
+		require.NoError(t, os.WriteFile(dst, raw, info.Mode().Perm()))
+		require.NoError(t, os.Chtimes(dst, info.ModTime(), info.ModTime()))
+	}
+	// A copy, not a link: make in the copy must never reinstall this
+	// checkout's node_modules.
+	cp, err := exec.Command("cp", "-a", "node_modules", dir).CombinedOutput()
+	require.NoError(t, err, "cp -a node_modules: %s", cp)
+	// A clone is a git repository (actionlint finds the workflows by it).
+	for _, args := range [][]string{{"init", "-q"}, {"add", "."}, {"commit", "-q", "-m", "scratch copy"}} {
+		cmd := exec.Command("git", append([]string{"-c", "user.email=ci@example.com", "-c", "user.name=ci"}, args...)...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "git %v: %s", args, out)
+	}
+	return dir
+}
+
+// editJSON applies edits to the JSON object in path, as a commit would.
+func editJSON(t *testing.T, path string, edits ...map[string]any) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal(raw, &doc), path)
+	for _, e := range edits {
+		doc = deepMerge(doc, e)
+	}
+	raw, err = json.MarshalIndent(doc, "", "  ")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, append(raw, '\n'), 0o644))
+}
+
+// sortedKeys returns the keys of m in sorted order.
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
