@@ -26,7 +26,7 @@ first_compile_note = @{ test -d "$$(go env GOMODCACHE)/github.com/aws/aws-cdk-go
 # (its Go sources and embedded files, not the tests, tools/ or internal/),
 # so `cdk synth` does not pay for compiling and linking every time.
 GO_SOURCES := $(shell find . -name '*.go' -not -name '*_test.go' -not -path './node_modules/*' -not -path './tools/*' -not -path './internal/*') \
-	lib/config/placeholder-accounts.json go.mod go.sum
+	go.mod go.sum
 bin/platform: $(GO_SOURCES)
 	@echo ">> Building bin/platform, the app cdk.json names, because its Go sources changed." >&2
 	$(call first_compile_note,Building bin/platform)
@@ -50,13 +50,14 @@ test: node_modules/.installed
 	go test ./...
 
 ## diff: what the working tree changes in ENV against the committed goldens
-## (or the templates in GOLDEN): each stack's diff and a summary (one
+## (or the templates in GOLDEN): each stack's diff, a summary and the
+## replacement guard's verdict, from the gate's own implementation (one
 ## synthesis, one Node process)
 GOLDEN ?= testdata/$(ENV)
 diff: node_modules/.installed
 	@# Goldens carry no path, asset or version metadata; neither may the diff.
 	cdk synth --no-lookups --quiet --no-path-metadata --no-asset-metadata --no-version-reporting -c env=$(ENV) --output cdk.out/$(ENV)
-	node tools/diff.js $(ENV) $(GOLDEN) cdk.out/$(ENV)
+	go run ./tools/diff $(ENV) $(GOLDEN) cdk.out/$(ENV)
 
 ## deploy: deploy every stack of ENV as committed (needs AWS credentials);
 ## refused while ENV's file holds a placeholder account; IAM and

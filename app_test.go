@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/example/platform/internal/cfn"
+	"github.com/example/platform/internal/guard"
 	"github.com/example/platform/lib/config"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -166,7 +167,7 @@ func TestRunbooksKeepTheSuiteGreen(t *testing.T) {
 // release against the first deploy, and the first deploy against prod as
 // committed while that is still the prod the repository ships (after it,
 // the guard scenarios cover a real account replacing the placeholder).
-func runbookComparisons(t *testing.T) []comparison {
+func runbookComparisons(t *testing.T) []guard.Comparison {
 	t.Helper()
 	committed, err := config.ReadRepository(".")
 	require.NoError(t, err)
@@ -174,9 +175,9 @@ func runbookComparisons(t *testing.T) []comparison {
 	require.NoError(t, err)
 	shipped, err := config.Load(fixture, "prod", config.Overrides{})
 	require.NoError(t, err)
-	cs := []comparison{{"release", after("first-deploy"), after("release")}}
+	cs := []guard.Comparison{{Label: "release", Reviewed: synthesizedStacks("first-deploy"), Deployed: synthesizedStacks("release")}}
 	if reflect.DeepEqual(shipped, envs["prod"].cfg) {
-		cs = append(cs, comparison{"first-deploy", after("prod"), after("first-deploy")})
+		cs = append(cs, guard.Comparison{Label: "first-deploy", Reviewed: synthesizedStacks("prod"), Deployed: synthesizedStacks("first-deploy")})
 	}
 	return cs
 }

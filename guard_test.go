@@ -28,252 +28,52 @@ import (
 
 const (
 	// guardedTypesFile maps each resource type that holds data or identity
-	// outside AWS to why; tools/diff.js marks the same types.
+	// outside AWS to why; make diff marks the same types.
 	guardedTypesFile = "tools/guarded-types.json"
 	// allowListFile lists intended destructive changes, each exactly.
 	allowListFile = "testdata/allowed-replacements.json"
 )
 
-// identity is what makes a stack the same stack to CloudFormation.
-type identity struct {
-	StackName string `json:"stackName"`
-	Account   string `json:"account"`
-	Region    string `json:"region"`
-}
-
-// stackState is one stack of one side of a comparison.
-type stackState struct {
-	id       string
-	identity identity
-	// template is the path of its template file (for the diff engine),
-	// "" where the stack has none; tpl is that template, parsed.
-	template string
-	tpl      cfn.Template
-}
-
-// readTemplate parses the template file at path.
-func readTemplate(t *testing.T, path string) cfn.Template {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	require.NoError(t, err)
-	var tpl cfn.Template
-	require.NoError(t, json.Unmarshal(raw, &tpl), path)
-	return tpl
-}
-
 func guardedTypes(t *testing.T) map[string]string {
 	t.Helper()
-	raw, err := os.ReadFile(guardedTypesFile)
+	types, err := guard.ReadGuardedTypes(guardedTypesFile)
 	require.NoError(t, err)
-	var types map[string]string
-	require.NoError(t, json.Unmarshal(raw, &types), guardedTypesFile)
-	require.NotEmpty(t, types, guardedTypesFile)
 	return types
 }
 
 func readAllowList(t *testing.T) []guard.Entry {
 	t.Helper()
-	raw, err := os.ReadFile(allowListFile)
-	require.NoError(t, err)
-	var list []guard.Entry
-	require.NoError(t, json.Unmarshal(raw, &list), allowListFile)
-	for i, e := range list {
-		assert.Empty(t, e.Problems(), "%s entry %d: %+v", allowListFile, i, e)
-	}
+	list, err := guard.ReadAllowList(allowListFile)
+	assert.NoError(t, err)
 	return list
 }
 
-// identities are the stacks of a synthesized environment.
-func identities(env string) map[string]identity {
-	out := map[string]identity{}
+// identities are the stacks of a synthesized configuration.
+func identities(env string) map[string]guard.Identity {
+	out := map[string]guard.Identity{}
 	for _, s := range envs[env].platform.Stacks() {
-		out[*s.ArtifactId()] = identity{StackName: *s.StackName(), Account: *s.Account(), Region: *s.Region()}
+		out[*s.ArtifactId()] = guard.Identity{StackName: *s.StackName(), Account: *s.Account(), Region: *s.Region()}
 	}
 	return out
 }
 
-// committedFile returns the path of a file under testdata/ as the guard
-// compares with it: the working tree's, or the one committed at base in
-// repo. "" when it does not exist there.
-func committedFile(t *testing.T, repo, base, path string) string {
+// reviewedStacks is the reviewed state of env: its golden templates and
+// the identities recorded beside them, in the working tree of repo or, with
+// a base, as committed there.
+func reviewedStacks(t *testing.T, repo, base, env string) []guard.Stack {
 	t.Helper()
-	if base == "" {
-		if _, err := os.Stat(filepath.Join(repo, path)); err != nil {
-			return ""
-		}
-		return filepath.Join(repo, path)
-	}
-	cmd := exec.Command("git", "show", base+":"+filepath.ToSlash(path))
-	cmd.Dir = repo
-	out, err := cmd.Output()
-	if err != nil {
-		return ""
-	}
-	tmp := filepath.Join(t.TempDir(), strings.ReplaceAll(path, string(filepath.Separator), "-"))
-	require.NoError(t, os.WriteFile(tmp, out, 0o644))
-	return tmp
-}
-
-// before is the reviewed state of env: its golden templates and the
-// identities recorded beside them.
-func before(t *testing.T, repo, base, env string) []stackState {
-	t.Helper()
-	ids := map[string]identity{}
-	if f := committedFile(t, repo, base, filepath.Join("testdata", env, "stacks.json")); f != "" {
-		raw, err := os.ReadFile(f)
-		require.NoError(t, err)
-		require.NoError(t, json.Unmarshal(raw, &ids), "%s stacks.json", env)
-	} else {
-		// A base from before identities were recorded: same IDs, same names.
-		ids = identities(env)
-	}
-	var out []stackState
-	for _, id := range sortedKeys(ids) {
-		s := stackState{id: id, identity: ids[id], template: committedFile(t, repo, base, filepath.Join("testdata", env, id+".template.json"))}
-		if s.template != "" {
-			s.tpl = readTemplate(t, s.template)
-		}
-		out = append(out, s)
-	}
-	return out
-}
-
-// after is what the current synthesis of env would deploy.
-func after(env string) []stackState {
-	var out []stackState
-	for id, ident := range identities(env) {
-		out = append(out, stackState{id, ident, filepath.Join(envs[env].outdir, id+".template.json"), envs[env].templates[id]})
-	}
-	return out
-}
-
-// comparison is one environment's before and after.
-type comparison struct {
-	env           string
-	before, after []stackState
-}
-
-// judge pairs each reviewed stack with the deployed stack of the same
-// identity, runs the CDK's diff engine over every pair in one Node process
-// and lets the guard judge the destructive changes.
-func judge(t *testing.T, comparisons []comparison, allow []guard.Entry, checkStale bool) guard.Verdict {
-	t.Helper()
-	type pair struct {
-		Name   string `json:"name"`
-		Before string `json:"before"`
-		After  string `json:"after"`
-	}
-	var pairs []pair
-	gone := map[string]string{} // pair name -> why its stack goes
-	shared := map[string][]string{}
-	var removed []guard.RemovedExport
-	for _, c := range comparisons {
-		templates := map[string]cfn.Template{}
-		for _, b := range c.before {
-			i := slices.IndexFunc(c.after, func(a stackState) bool { return sameStack(b.identity, a.identity) })
-			name := c.env + "/" + b.id
-			switch {
-			case i >= 0:
-				pairs = append(pairs, pair{name, b.template, c.after[i].template})
-			default:
-				why := fmt.Sprintf("stack %s (%s, account %s, %s) is removed", b.identity.StackName, b.id, b.identity.Account, b.identity.Region)
-				if j := slices.IndexFunc(c.after, func(a stackState) bool { return a.id == b.id }); j >= 0 {
-					why = fmt.Sprintf("stack %s is renamed or moved to %s (account %s, %s): CloudFormation creates a new, empty stack",
-						b.identity.StackName, c.after[j].identity.StackName, c.after[j].identity.Account, c.after[j].identity.Region)
-				}
-				gone[name] = why
-				pairs = append(pairs, pair{name, b.template, ""})
-			}
-			if b.tpl != nil {
-				templates[b.id] = b.tpl
-			}
-		}
-		for key, consumers := range exportedResources(templates) {
-			shared[c.env+"/"+key] = consumers
-		}
-		removed = append(removed, removedExports(c.env, templates, c.after)...)
-	}
-	input := filepath.Join(t.TempDir(), "pairs.json")
-	raw, _ := json.Marshal(pairs)
-	require.NoError(t, os.WriteFile(input, raw, 0o644))
-	out, err := pinned(t, "node", filepath.Join("tools", "replacement-guard.js"), input).Output()
-	if ee, ok := err.(*exec.ExitError); ok {
-		require.NoError(t, err, "replacement guard:\n%s", ee.Stderr)
-	}
+	stacks, err := guard.Reviewed(guard.Source{Repo: repo, Rev: base, Scratch: t.TempDir()}, filepath.Join("testdata", env), identities(env))
 	require.NoError(t, err)
-	var raws []struct {
-		Name       string   `json:"name"`
-		LogicalID  string   `json:"logicalId"`
-		Type       string   `json:"type"`
-		Impact     string   `json:"impact"`
-		Properties []string `json:"properties"`
-	}
-	require.NoError(t, json.Unmarshal(out, &raws), "replacement guard output:\n%s", out)
-	var findings []guard.Finding
-	for _, r := range raws {
-		env, stack, _ := strings.Cut(r.Name, "/")
-		findings = append(findings, guard.Finding{Env: env, Stack: stack, LogicalID: r.LogicalID, Type: r.Type, Impact: r.Impact,
-			Properties: r.Properties, StackGone: gone[r.Name]})
-	}
-	return guard.Judge(guard.Input{Findings: findings, Guarded: guardedTypes(t), Shared: shared, Allow: allow, CheckStale: checkStale, RemovedExports: removed})
+	return stacks
 }
 
-// sameStack reports whether a reviewed stack and a deployed one are the
-// same CloudFormation stack. A reviewed placeholder account is the same
-// as any account: committing the real account is configuring the
-// environment, not moving it.
-func sameStack(reviewed, deployed identity) bool {
-	account := reviewed.Account == deployed.Account || slices.Contains(config.PlaceholderAccounts, reviewed.Account)
-	return account && reviewed.StackName == deployed.StackName && reviewed.Region == deployed.Region
-}
-
-// removedExports are the exports the reviewed templates produce and import
-// across stacks that the deployed templates no longer produce.
-func removedExports(env string, reviewed map[string]cfn.Template, deployed []stackState) []guard.RemovedExport {
-	templates := map[string]cfn.Template{}
-	for _, a := range deployed {
-		templates[a.id] = a.tpl
+// synthesizedStacks is what the current synthesis of env would deploy.
+func synthesizedStacks(env string) []guard.Stack {
+	var out []guard.Stack
+	for id, ident := range identities(env) {
+		out = append(out, guard.Stack{ID: id, Identity: ident, File: filepath.Join(envs[env].outdir, id+".template.json"), Template: envs[env].templates[id]})
 	}
-	still := cfn.Exports(templates)
-	byExport := map[string]*guard.RemovedExport{}
-	var out []guard.RemovedExport
-	for _, imp := range cfn.Imports(reviewed) {
-		if imp.Consumer == "" || imp.Consumer == imp.Producer || still[imp.Export] != (cfn.Export{}) {
-			continue
-		}
-		r, ok := byExport[imp.Export]
-		if !ok {
-			r = &guard.RemovedExport{Env: env, Producer: imp.Producer, Export: imp.Export}
-			byExport[imp.Export] = r
-		}
-		if !slices.Contains(r.Consumers, imp.Consumer) {
-			r.Consumers = append(r.Consumers, imp.Consumer)
-			slices.Sort(r.Consumers)
-		}
-	}
-	for _, name := range sortedKeys(byExport) {
-		out = append(out, *byExport[name])
-	}
-	return out
-}
-
-// exportedResources maps "STACK/LOGICALID" of every resource whose
-// attribute one stack exports and another imports to the importers.
-func exportedResources(templates map[string]cfn.Template) map[string][]string {
-	out := map[string][]string{}
-	exports := cfn.Exports(templates)
-	for _, imp := range cfn.Imports(templates) {
-		if imp.Consumer == "" || imp.Consumer == imp.Producer {
-			continue
-		}
-		if id := cfn.RefID(exports[imp.Export].Value); id != "" {
-			key := imp.Producer + "/" + id
-			if !slices.Contains(out[key], imp.Consumer) {
-				out[key] = append(out[key], imp.Consumer)
-				slices.Sort(out[key])
-			}
-		}
-	}
+	slices.SortFunc(out, func(a, b guard.Stack) int { return strings.Compare(a.ID, b.ID) })
 	return out
 }
 
@@ -301,26 +101,28 @@ var judgement struct {
 func judged(t *testing.T) guard.Verdict {
 	t.Helper()
 	judgement.once.Do(func() {
-		var cs []comparison
+		var cs []guard.Comparison
 		for _, env := range config.Names() {
-			cs = append(cs, comparison{env, before(t, ".", guardBase(), env), after(env)})
+			cs = append(cs, guard.Comparison{Label: env, Reviewed: reviewedStacks(t, ".", guardBase(), env), Deployed: synthesizedStacks(env)})
 		}
 		allow := readAllowList(t)
 		for _, c := range runbookComparisons(t) {
-			c.env = "runbook-" + c.env
+			c.Label = "runbook-" + c.Label
 			cs = append(cs, c)
 		}
 		judgement.scenarios = guardScenarios(t)
 		for i, sc := range judgement.scenarios {
 			label := fmt.Sprintf("scenario-%d", i)
-			cs = append(cs, comparison{label, sc.before, sc.after})
+			cs = append(cs, guard.Comparison{Label: label, Reviewed: sc.before, Deployed: sc.after})
 			for _, e := range sc.allow {
 				e.Env = label
 				allow = append(allow, e)
 			}
 		}
 		cs = append(cs, handEditComparisons(t)...)
-		judgement.v = judge(t, cs, allow, true)
+		review, err := diffEngine(t).Review(cs, guard.Options{Guarded: guardedTypes(t), Allow: allow, CheckStale: true, PlaceholderAccounts: config.PlaceholderAccounts})
+		require.NoError(t, err)
+		judgement.v = review.Verdict
 		judgement.ok = true
 	})
 	return judgement.v
@@ -407,6 +209,13 @@ func writesRefused(t *testing.T) string {
 		strings.Join(append(v.Violations, v.Stale...), "\n") + "\nallow intended changes exactly in " + allowListFile
 }
 
+// diffEngine runs tools/cfndiff.js with the pinned Node.
+func diffEngine(t *testing.T) guard.Engine {
+	t.Helper()
+	node := pinned(t, "node").Path
+	return guard.Engine{Node: node, Script: filepath.Join("tools", "cfndiff.js"), Scratch: t.TempDir()}
+}
+
 // TestStackIdentities keeps testdata/ENV/stacks.json, each stack's name,
 // account and region, in step with the app: they are part of what review
 // sees, and the guard matches stacks by them.
@@ -420,42 +229,42 @@ func TestStackIdentities(t *testing.T) {
 
 // mutated returns states with the resources of stack id copied and
 // changed by fn.
-func mutated(t *testing.T, states []stackState, id string, fn func(res map[string]any)) []stackState {
+func mutated(t *testing.T, states []guard.Stack, id string, fn func(res map[string]any)) []guard.Stack {
 	t.Helper()
 	return mutatedTemplate(t, states, id, func(tpl map[string]any) { fn(tpl["Resources"].(map[string]any)) })
 }
 
 // mutatedTemplate returns states with the template of stack id copied and
 // changed by fn.
-func mutatedTemplate(t *testing.T, states []stackState, id string, fn func(tpl map[string]any)) []stackState {
+func mutatedTemplate(t *testing.T, states []guard.Stack, id string, fn func(tpl map[string]any)) []guard.Stack {
 	t.Helper()
 	out := slices.Clone(states)
-	i := slices.IndexFunc(out, func(s stackState) bool { return s.id == id })
+	i := slices.IndexFunc(out, func(s guard.Stack) bool { return s.ID == id })
 	require.GreaterOrEqual(t, i, 0, "no stack %s", id)
-	raw, err := json.Marshal(out[i].tpl)
+	raw, err := json.Marshal(out[i].Template)
 	require.NoError(t, err)
 	var tpl cfn.Template // a deep copy: the original may be a synthesis everyone reads
 	require.NoError(t, json.Unmarshal(raw, &tpl))
 	fn(tpl)
 	raw, _ = json.Marshal(tpl)
-	out[i].tpl = tpl
-	out[i].template = filepath.Join(t.TempDir(), id+".template.json")
-	require.NoError(t, os.WriteFile(out[i].template, raw, 0o644))
+	out[i].Template = tpl
+	out[i].File = filepath.Join(t.TempDir(), id+".template.json")
+	require.NoError(t, os.WriteFile(out[i].File, raw, 0o644))
 	return out
 }
 
 // inAccount returns states bound to another account.
-func inAccount(states []stackState, account string) []stackState {
+func inAccount(states []guard.Stack, account string) []guard.Stack {
 	out := slices.Clone(states)
 	for i := range out {
-		out[i].identity.Account = account
+		out[i].Identity.Account = account
 	}
 	return out
 }
 
 // withoutExport returns states with the outputs of stack id whose export
 // name contains part removed.
-func withoutExport(t *testing.T, states []stackState, id, part string) []stackState {
+func withoutExport(t *testing.T, states []guard.Stack, id, part string) []guard.Stack {
 	t.Helper()
 	return mutatedTemplate(t, states, id, func(tpl map[string]any) {
 		outputs := tpl["Outputs"].(map[string]any)
@@ -471,11 +280,11 @@ func withoutExport(t *testing.T, states []stackState, id, part string) []stackSt
 }
 
 // renamed returns states with stack id under another stack name.
-func renamed(states []stackState, id, name string) []stackState {
+func renamed(states []guard.Stack, id, name string) []guard.Stack {
 	out := slices.Clone(states)
 	for i := range out {
-		if out[i].id == id {
-			out[i].identity.StackName = name
+		if out[i].ID == id {
+			out[i].Identity.StackName = name
 		}
 	}
 	return out
@@ -497,7 +306,7 @@ func firstOfType(t *testing.T, res map[string]any, typ string) string {
 // what the guard must say about it.
 type guardScenario struct {
 	name          string
-	before, after []stackState
+	before, after []guard.Stack
 	allow         []guard.Entry
 	// want are substrings of one violation each; none means it passes.
 	want []string
@@ -509,16 +318,16 @@ type guardScenario struct {
 func guardScenarios(t *testing.T) []guardScenario {
 	t.Helper()
 	const env = "first-deploy"
-	golden, current := after(env), after(env)
+	golden, current := synthesizedStacks(env), synthesizedStacks(env)
 	db := pinnedID(t, "Database", "AWS::RDS::DBInstance")
 	cache := pinnedID(t, "Cache", "AWS::ElastiCache::ReplicationGroup")
 	key := pinnedID(t, "Secrets", "AWS::KMS::Key")
-	change := func(stack string, fn func(res map[string]any)) []stackState { return mutated(t, golden, stack, fn) }
+	change := func(stack string, fn func(res map[string]any)) []guard.Stack { return mutated(t, golden, stack, fn) }
 	return []guardScenario{
 		{"registry stack renamed", golden, renamed(current, "Registry", "webapp-prod-ecr"), nil, []string{
-			"Registry: orphan AWS::ECR::Repository " + pinnedID(t, "Registry", "AWS::ECR::Repository") + " because stack webapp-prod-registry is renamed or moved to webapp-prod-ecr"}},
+			"Registry: orphan AWS::ECR::Repository " + pinnedID(t, "Registry", "AWS::ECR::Repository") + " because stack webapp-prod-registry (account 123456789012, eu-west-1) is renamed or moved to webapp-prod-ecr"}},
 		{"network stack renamed", golden, renamed(current, "Network", "webapp-prod-net"), nil, []string{
-			"Network: destroy AWS::EC2::VPC", "because stack webapp-prod-network is renamed", "imports it, so CloudFormation will refuse the deploy"}},
+			"Network: destroy AWS::EC2::VPC", "because stack webapp-prod-network (account 123456789012, eu-west-1) is renamed", "imports it, so CloudFormation will refuse the deploy"}},
 		{"alerts stack renamed", golden, renamed(current, "Alerts", "webapp-prod-alarms"), nil, []string{
 			"Alerts: orphan AWS::KMS::Key", "Alerts: destroy AWS::SNS::Topic", "its ARN is what on-call tools subscribe to"}},
 		{"VPC CIDR changed", change("Network", func(res map[string]any) {
@@ -604,7 +413,7 @@ func TestReplacementGuardCatches(t *testing.T) {
 // golden rewritten by hand, in a scratch git repository: compared with the
 // working tree ("handedit-working") and with the base revision
 // ("handedit-base").
-func handEditComparisons(t *testing.T) []comparison {
+func handEditComparisons(t *testing.T) []guard.Comparison {
 	t.Helper()
 	const env = "first-deploy"
 	repo := t.TempDir()
@@ -615,23 +424,23 @@ func handEditComparisons(t *testing.T) []comparison {
 		require.NoError(t, err, "git %v: %s", args, out)
 	}
 	require.NoError(t, os.MkdirAll(filepath.Join(repo, "testdata", env), 0o755))
-	for _, s := range after(env) {
-		raw, err := os.ReadFile(s.template)
+	for _, s := range synthesizedStacks(env) {
+		raw, err := os.ReadFile(s.File)
 		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(repo, "testdata", env, s.id+".template.json"), raw, 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(repo, "testdata", env, s.ID+".template.json"), raw, 0o644))
 	}
 	git("init", "-q")
 	git("add", ".")
 	git("commit", "-q", "-m", "base")
 	db := pinnedID(t, "Database", "AWS::RDS::DBInstance")
 	edit := func(res map[string]any) { propertiesOf(res, db)["DBInstanceIdentifier"] = "webapp-prod-2" }
-	deployed := mutated(t, after(env), "Database", edit)
+	deployed := mutated(t, synthesizedStacks(env), "Database", edit)
 	// The hand edit: the working tree's golden now says what is deployed.
-	edited := mutated(t, before(t, repo, "", env), "Database", edit)
-	raw, err := os.ReadFile(edited[slices.IndexFunc(edited, func(s stackState) bool { return s.id == "Database" })].template)
+	edited := mutated(t, reviewedStacks(t, repo, "", env), "Database", edit)
+	raw, err := os.ReadFile(edited[slices.IndexFunc(edited, func(s guard.Stack) bool { return s.ID == "Database" })].File)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(repo, "testdata", env, "Database.template.json"), raw, 0o644))
-	return []comparison{{"handedit-working", before(t, repo, "", env), deployed}, {"handedit-base", before(t, repo, "HEAD", env), deployed}}
+	return []guard.Comparison{{Label: "handedit-working", Reviewed: reviewedStacks(t, repo, "", env), Deployed: deployed}, {Label: "handedit-base", Reviewed: reviewedStacks(t, repo, "HEAD", env), Deployed: deployed}}
 }
 
 // TestHandEditedGoldensDoNotFoolTheGuard: a change that replaces the

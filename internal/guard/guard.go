@@ -1,9 +1,11 @@
-// Package guard decides which destructive changes between two versions of
-// an app's templates may reach review: a resource that holds data or
-// identity outside AWS, or that other stacks import, must not be replaced,
-// destroyed or orphaned unless an allow-list entry names exactly that
-// change. The changes themselves come from the CDK's diff engine
-// (tools/replacement-guard.js); this package only judges them.
+// Package guard is the replacement guard: it compares what a change would
+// deploy with what was reviewed (the goldens of the working tree or of a
+// base revision), pairs stacks by identity, runs the CDK's own diff engine
+// (tools/cfndiff.js) over every pair and judges each destructive change: a
+// resource that holds data or identity outside AWS, or that other stacks
+// import, must not be replaced, destroyed or orphaned unless an allow-list
+// entry names exactly that change, and an export other stacks import must
+// not disappear. The gate in `make test` and `make diff` both run it.
 package guard
 
 import (

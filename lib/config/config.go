@@ -4,8 +4,6 @@
 package config
 
 import (
-	_ "embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -64,22 +62,12 @@ type Config struct {
 	RetainData bool
 }
 
-// PlaceholderAccounts are the accounts of the presets. They make offline
-// synthesis and the tests work and are never deployed to: once Account is
-// any other account, Validate refuses the presets' other placeholders too
-// (the all-zero certificate, e-mail addresses at reserved example domains).
-// They are listed in placeholder-accounts.json, which tools/diff.js reads
-// too.
-var PlaceholderAccounts = func() []string {
-	var accounts []string
-	if err := json.Unmarshal(placeholderAccountsJSON, &accounts); err != nil || len(accounts) == 0 {
-		panic("lib/config/placeholder-accounts.json: want a non-empty list of account IDs")
-	}
-	return accounts
-}()
-
-//go:embed placeholder-accounts.json
-var placeholderAccountsJSON []byte
+// PlaceholderAccounts are the accounts of the presets' committed files.
+// They make offline synthesis and the tests work and are never deployed
+// to: once Account is any other account, Validate refuses the presets'
+// other placeholders too (the all-zero certificate, e-mail addresses at
+// reserved example domains), and `make deploy` refuses these.
+var PlaceholderAccounts = []string{"111111111111", "222222222222"}
 
 // PlaceholderCertificateID is the certificate ID of the prod file's
 // placeholder ARN.
