@@ -32,6 +32,12 @@ bin/platform: $(GO_SOURCES)
 	$(call first_compile_note,Building bin/platform)
 	go build -o $@ .
 
+# The make diff command, built like bin/platform so that a diff does not
+# pay for linking it every time.
+DIFF_SOURCES := $(shell find tools/diff internal lib/config -name '*.go' -not -name '*_test.go') go.mod go.sum
+bin/diff: $(DIFF_SOURCES)
+	go build -o $@ ./tools/diff
+
 # The aws-cdk package ships Go init templates; a go.mod of its own keeps
 # node_modules out of ./... for go test, go vet and go mod tidy.
 node_modules/.installed: package.json package-lock.json
@@ -54,10 +60,10 @@ test: node_modules/.installed
 ## replacement guard's verdict, from the gate's own implementation (one
 ## synthesis, one Node process)
 GOLDEN ?= testdata/$(ENV)
-diff: node_modules/.installed
+diff: node_modules/.installed bin/diff
 	@# Goldens carry no path, asset or version metadata; neither may the diff.
 	cdk synth --no-lookups --quiet --no-path-metadata --no-asset-metadata --no-version-reporting -c env=$(ENV) --output cdk.out/$(ENV)
-	go run ./tools/diff $(ENV) $(GOLDEN) cdk.out/$(ENV)
+	bin/diff $(ENV) $(GOLDEN) cdk.out/$(ENV)
 
 ## deploy: deploy every stack of ENV as committed (needs AWS credentials);
 ## refused while ENV's file holds a placeholder account; IAM and
