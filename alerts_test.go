@@ -47,10 +47,10 @@ func TestAlarmTopicPolicyLetsCloudWatchPublish(t *testing.T) {
 		policies := cfn.Resources(envs[env].templates["Alerts"], "AWS::SNS::TopicPolicy")
 		require.Len(t, policies, 1, env)
 		for _, p := range policies {
-			doc := p["Properties"].(map[string]any)["PolicyDocument"].(map[string]any)
+			doc := cfn.Object(at(t, p, "Properties", "PolicyDocument"))
 			var sids []string
-			for _, s := range doc["Statement"].([]any) {
-				st := s.(map[string]any)
+			for _, s := range cfn.List(at(t, doc, "Statement")) {
+				st := cfn.Object(s)
 				sids = append(sids, fmt.Sprint(st["Sid"]))
 				if st["Sid"] == "AllowCloudWatchAlarmsToPublish" {
 					assert.Equal(t, map[string]any{

@@ -51,7 +51,7 @@ func TestEveryTaggableResourceCarriesThePlatformTags(t *testing.T) {
 					props, _ := r["Properties"].(map[string]any)
 					list, _ := props["Tags"].([]any)
 					for _, tag := range list {
-						kv := tag.(map[string]any)
+						kv := cfn.Object(tag)
 						tags[fmt.Sprint(kv["Key"])] = fmt.Sprint(kv["Value"])
 					}
 					want := map[string]string{"Application": cfg.AppName, "Environment": cfg.Environment, "ManagedBy": "aws-cdk"}

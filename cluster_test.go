@@ -33,7 +33,7 @@ func TestClusterStack(t *testing.T) {
 		{"user data joins this cluster", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			lts := tpl.FindResources(jsii.String("AWS::EC2::LaunchTemplate"), nil)
 			for _, lt := range *lts {
-				userData := cfn.JSON((*lt)["Properties"].(map[string]any)["LaunchTemplateData"].(map[string]any)["UserData"])
+				userData := cfn.JSON(at(t, *lt, "Properties", "LaunchTemplateData", "UserData"))
 				assert.Contains(t, userData, "ECS_CLUSTER=", "user data does not join a cluster")
 				assert.Regexp(t, `"Ref":"Cluster[0-9A-F]{8}"`, userData, "user data does not name this stack's cluster")
 			}
@@ -90,7 +90,7 @@ func TestClusterProtectionFollowsConfig(t *testing.T) {
 	for _, env := range config.Names() {
 		asgs := cfn.Resources(envs[env].templates["Cluster"], "AWS::AutoScaling::AutoScalingGroup")
 		for id, asg := range asgs {
-			got, _ := asg["Properties"].(map[string]any)["NewInstancesProtectedFromScaleIn"].(bool)
+			got, _ := cfn.Props(asg)["NewInstancesProtectedFromScaleIn"].(bool)
 			assert.Equal(t, envs[env].cfg.Cluster.ManagedTerminationProtection, got, "%s/%s: NewInstancesProtectedFromScaleIn follows Cluster.ManagedTerminationProtection", env, id)
 		}
 	}
@@ -112,7 +112,7 @@ func TestPinnedAmiVariant(t *testing.T) {
 		params, _ := envs[env].templates["Cluster"]["Parameters"].(map[string]any)
 		ssm := 0
 		for _, p := range params {
-			if p.(map[string]any)["Type"] == "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>" {
+			if cfn.Object(p)["Type"] == "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>" {
 				ssm++
 			}
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
@@ -112,17 +113,20 @@ func TestDatabaseStack(t *testing.T) {
 	})
 }
 
-// TestDatabaseVersionIsAMajorOnly: the engine is pinned by major version,
-// so RDS creates the current default minor and no deprecated minor can
-// break a new environment; the parameter group's family follows the major.
-func TestDatabaseVersionIsAMajorOnly(t *testing.T) {
-	for _, env := range config.Names() {
+// TestDatabaseVersionFollowsConfig: the engine runs the configured version
+// (a major alone by default, so RDS creates its current default minor and
+// no deprecated minor breaks a new environment), and the parameter
+// group's family follows its major.
+func TestDatabaseVersionFollowsConfig(t *testing.T) {
+	for _, env := range synthesized() {
+		version := envs[env].cfg.Database.EngineVersion
+		major, _, _ := strings.Cut(version, ".")
 		tpl := envs[env].templates["Database"]
 		for id, db := range cfn.Resources(tpl, "AWS::RDS::DBInstance") {
-			assert.Equal(t, "16", db["Properties"].(map[string]any)["EngineVersion"], "%s/%s", env, id)
+			assert.Equal(t, version, cfn.Props(db)["EngineVersion"], "%s/%s", env, id)
 		}
 		for id, pg := range cfn.Resources(tpl, "AWS::RDS::DBParameterGroup") {
-			assert.Equal(t, "postgres16", pg["Properties"].(map[string]any)["Family"], "%s/%s", env, id)
+			assert.Equal(t, "postgres"+major, cfn.Props(pg)["Family"], "%s/%s", env, id)
 		}
 	}
 }

@@ -131,7 +131,7 @@ func outputsTable() string {
 		id := *stack.ArtifactId()
 		outputs, _ := envs["dev"].templates[id]["Outputs"].(map[string]any)
 		for _, k := range sortedKeys(outputs) {
-			desc, ok := outputs[k].(map[string]any)["Description"].(string)
+			desc, ok := cfn.Object(outputs[k])["Description"].(string)
 			if !ok {
 				continue // an export for another stack, not a user-facing output
 			}
@@ -147,7 +147,7 @@ func outputsTable() string {
 func countResources(env, stack, typ string, keep func(props map[string]any) bool) int {
 	n := 0
 	for _, r := range cfn.Resources(envs[env].templates[stack], typ) {
-		if keep == nil || keep(r["Properties"].(map[string]any)) {
+		if keep == nil || keep(cfn.Props(r)) {
 			n++
 		}
 	}
@@ -213,7 +213,7 @@ func costTable() string {
 		nat := float64(countResources(env, "Network", "AWS::EC2::NatGateway", nil))
 		rules := 0
 		for _, acl := range cfn.Resources(envs[env].templates["LoadBalancer"], "AWS::WAFv2::WebACL") {
-			rules += len(acl["Properties"].(map[string]any)["Rules"].([]any))
+			rules += len(cfn.List(cfn.Props(acl)["Rules"]))
 		}
 		cells[0][i] = fmt.Sprintf("%.0f × %.0f zones ≈ %s", eps, zones, money(eps*zones*listPrices.endpointHour*hours))
 		cells[1][i] = fmt.Sprintf("%.0f ≈ %s", nat, money(nat*listPrices.natHour*hours))

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/example/platform/internal/cfn"
+	"github.com/example/platform/internal/codecheck"
 	"github.com/example/platform/lib/config"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -72,7 +73,7 @@ func TestNagSuppressionsHaveReasons(t *testing.T) {
 			nag, _ := md["cdk_nag"].(map[string]any)
 			rules, _ := nag["rules_to_suppress"].([]any)
 			for _, rule := range rules {
-				r := rule.(map[string]any)
+				r := cfn.Object(rule)
 				count++
 				ruleID, _ := r["id"].(string)
 				reason, _ := r["reason"].(string)
@@ -260,4 +261,19 @@ func TestFeatureFlagsAreKnown(t *testing.T) {
 			assert.True(t, known[key], "cdk.json sets %s, which aws-cdk-lib does not declare (mistyped? the CDK would ignore it)", key)
 		}
 	}
+}
+
+// TestNoBareTypeAssertions: test code and its machinery read templates and
+// JSON only with checked type assertions, so an unexpected shape fails one
+// check instead of panicking the test binary every check shares.
+func TestNoBareTypeAssertions(t *testing.T) {
+	var files []string
+	for _, pattern := range []string{"*_test.go", "internal/*/*.go", "tools/*/*.go"} {
+		matches, err := filepath.Glob(pattern)
+		require.NoError(t, err)
+		files = append(files, matches...)
+	}
+	bare, err := codecheck.BareTypeAssertions(files)
+	require.NoError(t, err)
+	assert.Empty(t, bare, "unchecked type assertions: use the two-value form, cfn.Object/List/Props or at()")
 }

@@ -231,7 +231,7 @@ func TestStackIdentities(t *testing.T) {
 // changed by fn.
 func mutated(t *testing.T, states []guard.Stack, id string, fn func(res map[string]any)) []guard.Stack {
 	t.Helper()
-	return mutatedTemplate(t, states, id, func(tpl map[string]any) { fn(tpl["Resources"].(map[string]any)) })
+	return mutatedTemplate(t, states, id, func(tpl map[string]any) { fn(cfn.Object(at(t, tpl, "Resources"))) })
 }
 
 // mutatedTemplate returns states with the template of stack id copied and
@@ -267,10 +267,10 @@ func inAccount(states []guard.Stack, account string) []guard.Stack {
 func withoutExport(t *testing.T, states []guard.Stack, id, part string) []guard.Stack {
 	t.Helper()
 	return mutatedTemplate(t, states, id, func(tpl map[string]any) {
-		outputs := tpl["Outputs"].(map[string]any)
+		outputs := cfn.Object(at(t, tpl, "Outputs"))
 		removed := 0
 		for name, o := range outputs {
-			if exp, ok := o.(map[string]any)["Export"].(map[string]any); ok && strings.Contains(fmt.Sprint(exp["Name"]), part) {
+			if exp, ok := cfn.Object(o)["Export"].(map[string]any); ok && strings.Contains(fmt.Sprint(exp["Name"]), part) {
 				delete(outputs, name)
 				removed++
 			}
@@ -291,7 +291,7 @@ func renamed(states []guard.Stack, id, name string) []guard.Stack {
 }
 
 func propertiesOf(res map[string]any, id string) map[string]any {
-	return res[id].(map[string]any)["Properties"].(map[string]any)
+	return cfn.Props(cfn.Object(res[id]))
 }
 
 // firstOfType is the logical ID of the first resource of typ.

@@ -548,3 +548,59 @@ func editJSON(t *testing.T, path string, edits ...map[string]any) {
 
 // sortedKeys returns the keys of m in sorted order.
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
+
+// at returns the value at path below v (object keys and list indexes); where
+// the template has another shape it reports the path it could not read as
+// a failure and returns nil, so the check goes on without panicking.
+func at(t assert.TestingT, v any, path ...any) any {
+	if h, ok := t.(interface{ Helper() }); ok {
+		h.Helper()
+	}
+	got, err := cfn.Get(v, path...)
+	if err != nil {
+		assert.Fail(t, "the template has an unexpected shape", "%v", err)
+		return nil
+	}
+	return got
+}
+
+// checkT is what a check reports through: *testing.T in the suite, and a
+// recorder where a test makes sure a check fails, and does not panic, on
+// a template of an unexpected shape.
+type checkT interface {
+	require.TestingT
+	Helper()
+	Logf(format string, args ...any)
+}
+
+// recorder is a checkT that collects what a check reports. FailNow stops
+// the check, as it stops a test.
+type recorder struct{ errors, logs []string }
+
+type failNow struct{}
+
+func (r *recorder) Errorf(format string, args ...any) {
+	r.errors = append(r.errors, fmt.Sprintf(format, args...))
+}
+func (r *recorder) FailNow() { panic(failNow{}) }
+func (r *recorder) Helper()  {}
+func (r *recorder) Logf(format string, args ...any) {
+	r.logs = append(r.logs, fmt.Sprintf(format, args...))
+}
+
+// record runs check with a recorder and returns what it reported and
+// whether it panicked (with anything but FailNow).
+func record(check func(t checkT)) (r *recorder, panicked any) {
+	r = &recorder{}
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				if _, stop := p.(failNow); !stop {
+					panicked = p
+				}
+			}
+		}()
+		check(r)
+	}()
+	return r, panicked
+}

@@ -333,8 +333,8 @@ func TestCatalogMatchesAWSData(t *testing.T) {
 		}
 	}
 	require.NotEmpty(t, newest, "cfn-lint's data lists no PostgreSQL version")
-	for major, n := range config.PostgresMinors() {
-		assert.Equal(t, newest[major], n, "lib/config/catalog.go: the newest PostgreSQL %s minor RDS lists is %s.%d", major, major, newest[major])
+	for major, m := range config.PostgresMinors() {
+		assert.Equal(t, newest[major], m.Newest, "lib/config/catalog.go: the newest PostgreSQL %s minor RDS lists is %s.%d", major, major, newest[major])
 	}
 	for _, env := range synthesized() {
 		cfg := envs[env].cfg

@@ -80,13 +80,13 @@ func describeAlarm(props map[string]any) string {
 	}
 	var expr string
 	var inner []string
-	for _, m := range props["Metrics"].([]any) {
-		m := m.(map[string]any)
+	for _, m := range cfn.List(props["Metrics"]) {
+		m := cfn.Object(m)
 		if e, ok := m["Expression"]; ok {
 			expr = fmt.Sprint(e)
 			continue
 		}
-		stat := m["MetricStat"].(map[string]any)["Metric"].(map[string]any)
+		stat := cfn.Object(cfn.Object(m["MetricStat"])["Metric"])
 		inner = append(inner, fmt.Sprintf("%v/%v", stat["Namespace"], stat["MetricName"]))
 	}
 	sort.Strings(inner)
@@ -106,7 +106,7 @@ func TestAlarms(t *testing.T) {
 		got := map[string]map[string]any{}
 		for _, stack := range []string{"Service", "Monitoring"} {
 			for id, r := range cfn.Resources(s.templates[stack], "AWS::CloudWatch::Alarm") {
-				got[stack+"/"+cfn.Unhashed(id)] = r["Properties"].(map[string]any)
+				got[stack+"/"+cfn.Unhashed(id)] = cfn.Props(r)
 			}
 		}
 		for _, want := range expectedAlarms(s.cfg) {
@@ -131,7 +131,7 @@ func TestAlarms(t *testing.T) {
 func TestDashboardHasOneRowPerLayer(t *testing.T) {
 	for _, env := range config.Names() {
 		for id, d := range cfn.Resources(envs[env].templates["Monitoring"], "AWS::CloudWatch::Dashboard") {
-			body := cfn.JSON(d["Properties"].(map[string]any)["DashboardBody"])
+			body := cfn.JSON(cfn.Props(d)["DashboardBody"])
 			last := -1
 			rows := []string{"LoadBalancer", "Service", "Cluster", "Database", "Cache"}
 			if envs[env].cfg.LoadBalancer.Firewall.Enabled {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/example/platform/internal/cfn"
 	"github.com/example/platform/lib/config"
 	"github.com/stretchr/testify/assert"
 )
@@ -81,7 +82,7 @@ func TestNetworkStack(t *testing.T) {
 			})
 			services := []string{}
 			for _, r := range *eps {
-				name := fmt.Sprint((*r)["Properties"].(map[string]any)["ServiceName"])
+				name := fmt.Sprint(cfn.Props(*r)["ServiceName"])
 				services = append(services, regexp.MustCompile(`com\.amazonaws\.[a-z0-9-]+\.([a-z0-9.-]+)`).FindStringSubmatch(name)[1])
 			}
 			sort.Strings(services)

@@ -30,7 +30,7 @@ import (
 type readinessRule struct {
 	name   string
 	source string
-	check  func(t *testing.T, w world) int
+	check  func(t checkT, w world) int
 }
 
 var readinessRules = []readinessRule{
@@ -104,6 +104,57 @@ func TestDeployReadiness(t *testing.T) {
 	}
 }
 
+// TestRulesSurviveUnexpectedShapes feeds every rule a world whose every
+// resource property has another shape than CloudFormation gives it (lists
+// for objects, objects for strings, strings for lists): each rule must
+// report what it cannot read, never panic and stop the others.
+func TestRulesSurviveUnexpectedShapes(t *testing.T) {
+	good := newWorld("first-deploy")
+	var garbled map[string]cfn.Template
+	require.NoError(t, json.Unmarshal([]byte(cfn.JSON(good.Templates)), &garbled), "a deep copy")
+	reshape := func(v any) any {
+		switch v.(type) {
+		case map[string]any:
+			return []any{1}
+		case []any:
+			return "x"
+		case string:
+			return map[string]any{"k": 1}
+		}
+		return nil
+	}
+	for _, tpl := range garbled {
+		for _, r := range cfn.Object(tpl["Resources"]) {
+			props := cfn.Props(cfn.Object(r))
+			for k, v := range props {
+				props[k] = reshape(v)
+			}
+		}
+	}
+	w := good
+	w.World = cfn.NewWorld(garbled)
+	reported := 0
+	for _, rule := range readinessRules {
+		r, panicked := record(func(t checkT) { rule.check(t, w) })
+		assert.Nil(t, panicked, "%s panicked on an unexpected shape", rule.name)
+		reported += len(r.errors)
+	}
+	assert.Positive(t, reported, "no rule reported the garbled templates")
+}
+
+// TestTemplatesHaveTheShapeChecksRead: every template of every
+// configuration has the shape the readers expect (cfn.Check), so no check
+// skips a resource it could not read.
+func TestTemplatesHaveTheShapeChecksRead(t *testing.T) {
+	for _, env := range synthesized() {
+		for _, stack := range sortedKeys(envs[env].templates) {
+			for _, err := range cfn.Check(envs[env].templates[stack]) {
+				assert.Fail(t, "unexpected template shape", "%s/%s: %v", env, stack, err)
+			}
+		}
+	}
+}
+
 // world is one synthesized configuration seen as a whole (cfn.World): its
 // templates joined by their exports, and the configuration it came from.
 type world struct {
@@ -127,7 +178,7 @@ func (w world) roleAllows(role cfn.Ref, req iampolicy.Request) (bool, string) {
 // topic's policy and the topic's KMS key. An AWS::SNS::TopicPolicy replaces
 // the topic's default policy, so CloudWatch needs an explicit Allow there;
 // an SSE-KMS topic also needs the key to let CloudWatch use it.
-func alarmActionsCanPublish(t *testing.T, w world) int {
+func alarmActionsCanPublish(t checkT, w world) int {
 	actions := 0
 	w.Each("AWS::CloudWatch::Alarm", func(alarm cfn.Ref, props, _ map[string]any) {
 		name := fmt.Sprint(props["AlarmName"])
@@ -183,7 +234,7 @@ func alarmActionsCanPublish(t *testing.T, w world) int {
 // deploymentAlarmsExist checks that every alarm an ECS service watches
 // during deployments is created by the app: ECS refers to them by name and
 // would watch nothing.
-func deploymentAlarmsExist(t *testing.T, w world) int {
+func deploymentAlarmsExist(t checkT, w world) int {
 	names := map[string]bool{}
 	w.Each("AWS::CloudWatch::Alarm", func(_ cfn.Ref, props, _ map[string]any) {
 		if n, ok := props["AlarmName"].(string); ok {
@@ -220,7 +271,7 @@ var nativeEvents = map[string][]string{
 
 // eventRulesFireAndInvoke checks every event pattern against the events
 // that arrive without set-up and every target's role against the target.
-func eventRulesFireAndInvoke(t *testing.T, w world) int {
+func eventRulesFireAndInvoke(t checkT, w world) int {
 	trails := w.Each("AWS::CloudTrail::Trail", func(cfn.Ref, map[string]any, map[string]any) {})
 	return w.Each("AWS::Events::Rule", func(rule cfn.Ref, props, _ map[string]any) {
 		pattern, _ := props["EventPattern"].(map[string]any)
@@ -252,7 +303,7 @@ func eventRulesFireAndInvoke(t *testing.T, w world) int {
 			}
 		}
 		for _, tg := range cfn.List(props["Targets"]) {
-			target := tg.(map[string]any)
+			target := cfn.Object(tg)
 			dest, ok := w.Resolve(rule.Stack, target["Arn"])
 			if !assert.True(t, ok, "%s: target %s is not a resource of this app", rule, cfn.JSON(target["Arn"])) {
 				continue
@@ -277,31 +328,25 @@ func (w world) isContainerSecret(stack string, v any) bool {
 	found := false
 	w.Each("AWS::ECS::TaskDefinition", func(td cfn.Ref, props, _ map[string]any) {
 		for _, c := range cfn.List(props["ContainerDefinitions"]) {
-			for _, s := range cfn.List(c.(map[string]any)["Secrets"]) {
-				found = found || w.SameTarget(stack, v, td.Stack, secretArnOf(s.(map[string]any)["ValueFrom"]))
+			for _, s := range cfn.List(cfn.Object(c)["Secrets"]) {
+				found = found || w.SameTarget(stack, v, td.Stack, secretArnOf(cfn.Object(s)["ValueFrom"]))
 			}
 		}
 	})
 	return found
 }
 
-// postgresCreatable is what RDS creates on 2026-11-29: majors in standard
-// support, and per major the oldest minor not refused since 2026-05-01.
-var postgresCreatable = map[string]int{"14": 20, "15": 15, "16": 11, "17": 7, "18": 0}
-
-// redisCreatable maps each Redis OSS version ElastiCache creates to its
-// parameter-group family.
-var redisCreatable = map[string]string{"6.2": "redis6.x", "7.0": "redis7", "7.1": "redis7"}
-
-func engineVersionsAreCreatable(t *testing.T, w world) int {
+func engineVersionsAreCreatable(t checkT, w world) int {
 	n := w.Each("AWS::RDS::DBInstance", func(db cfn.Ref, props, _ map[string]any) {
 		v := fmt.Sprint(props["EngineVersion"])
+		// The facts are lib/config/catalog.go's, which validation reads too
+		// and TestCatalogMatchesAWSData compares with AWS's lists.
 		major, minor, pinned := strings.Cut(v, ".")
-		oldest, known := postgresCreatable[major]
+		creatable, known := config.PostgresMinors()[major]
 		if assert.True(t, known, "%s: PostgreSQL %s is not a major RDS creates in standard support", db, v) && pinned {
 			m, err := strconv.Atoi(minor)
-			assert.True(t, err == nil && oldest > 0 && m >= oldest,
-				"%s: PostgreSQL %s is a minor RDS refuses to create (oldest known creatable: %s.%d); pin the major only", db, v, major, oldest)
+			assert.True(t, err == nil && creatable.Oldest > 0 && m >= creatable.Oldest && m <= creatable.Newest,
+				"%s: PostgreSQL %s is a minor RDS does not create (known creatable: %s.%d-%s.%d); pin the major only", db, v, major, creatable.Oldest, major, creatable.Newest)
 		}
 		group, ok := w.Resolve(db.Stack, props["DBParameterGroupName"])
 		if assert.True(t, ok, "%s has no parameter group of this app", db) {
@@ -310,7 +355,7 @@ func engineVersionsAreCreatable(t *testing.T, w world) int {
 	})
 	n += w.Each("AWS::ElastiCache::ReplicationGroup", func(rg cfn.Ref, props, _ map[string]any) {
 		v := fmt.Sprint(props["EngineVersion"])
-		family, known := redisCreatable[v]
+		family, known := config.RedisFamilies()[v]
 		assert.True(t, known, "%s: Redis OSS %s is not a version ElastiCache creates", rg, v)
 		group, ok := w.Resolve(rg.Stack, props["CacheParameterGroupName"])
 		if assert.True(t, ok, "%s has no parameter group of this app", rg) {
@@ -338,7 +383,7 @@ var physicalName = map[string]string{
 // fails with "already exists", and with termination protection the
 // ROLLBACK_COMPLETE stack cannot even be deleted. RetainExceptOnCreate
 // keeps what a deploy once created and cleans up a failed create.
-func retainedResourcesSurviveFailedCreate(t *testing.T, w world) int {
+func retainedResourcesSurviveFailedCreate(t checkT, w world) int {
 	n := 0
 	w.Each("", func(r cfn.Ref, props, res map[string]any) {
 		policy := res["DeletionPolicy"]
@@ -361,18 +406,18 @@ var localURL = regexp.MustCompile(`http://localhost:([0-9]+)(/[^ ']*)`)
 // container's port and to the health-check path of the target group the
 // service registers that container with; it also checks ECS's limits on
 // the check's timing and that awsvpc tasks register as IP targets.
-func healthChecksProbeTheService(t *testing.T, w world) int {
+func healthChecksProbeTheService(t checkT, w world) int {
 	n := 0
 	w.Each("AWS::ECS::Service", func(svc cfn.Ref, props, _ map[string]any) {
 		td, ok := w.Resolve(svc.Stack, props["TaskDefinition"])
 		require.True(t, ok, "%s: task definition %s", svc, cfn.JSON(props["TaskDefinition"]))
 		containers := map[string]map[string]any{}
 		for _, c := range cfn.List(w.Props(td)["ContainerDefinitions"]) {
-			containers[fmt.Sprint(c.(map[string]any)["Name"])] = c.(map[string]any)
+			containers[fmt.Sprint(cfn.Object(c)["Name"])] = cfn.Object(c)
 		}
 		for _, lb := range cfn.List(props["LoadBalancers"]) {
 			n++
-			lb := lb.(map[string]any)
+			lb := cfn.Object(lb)
 			c := containers[fmt.Sprint(lb["ContainerName"])]
 			require.NotNil(t, c, "%s registers container %v, which its task definition lacks", svc, lb["ContainerName"])
 			port := fmt.Sprint(lb["ContainerPort"])
@@ -410,14 +455,14 @@ func healthChecksProbeTheService(t *testing.T, w world) int {
 
 // containerSecretsAreReadable: the execution role fetches ECS secrets when
 // a task starts; a secret it cannot read stops every task from starting.
-func containerSecretsAreReadable(t *testing.T, w world) int {
+func containerSecretsAreReadable(t checkT, w world) int {
 	n := 0
 	w.Each("AWS::ECS::TaskDefinition", func(td cfn.Ref, props, _ map[string]any) {
 		role, ok := w.Resolve(td.Stack, props["ExecutionRoleArn"])
 		for _, c := range cfn.List(props["ContainerDefinitions"]) {
-			for _, s := range cfn.List(c.(map[string]any)["Secrets"]) {
+			for _, s := range cfn.List(cfn.Object(c)["Secrets"]) {
 				n++
-				s := s.(map[string]any)
+				s := cfn.Object(s)
 				if !assert.True(t, ok, "%s: secret %v but no execution role of this app", td, s["Name"]) {
 					continue
 				}
@@ -450,14 +495,14 @@ func secretArnOf(v any) any {
 // logsAndMetadataAreSafe: a non-blocking awslogs driver drops what does not
 // fit its buffer, and awsvpc tasks reach the instance role's credentials
 // through IMDS unless the agent blocks it.
-func logsAndMetadataAreSafe(t *testing.T, w world) int {
+func logsAndMetadataAreSafe(t checkT, w world) int {
 	awsvpc := 0
 	n := w.Each("AWS::ECS::TaskDefinition", func(td cfn.Ref, props, _ map[string]any) {
 		if props["NetworkMode"] == "awsvpc" {
 			awsvpc++
 		}
 		for _, c := range cfn.List(props["ContainerDefinitions"]) {
-			lc, _ := c.(map[string]any)["LogConfiguration"].(map[string]any)
+			lc := cfn.Object(cfn.Object(c)["LogConfiguration"])
 			opts, _ := lc["Options"].(map[string]any)
 			if lc["LogDriver"] != "awslogs" || opts["mode"] != "non-blocking" {
 				continue
@@ -487,7 +532,7 @@ func logsAndMetadataAreSafe(t *testing.T, w world) int {
 // reach the internet on 443; an image through a pull-through cache needs
 // the rule and an execution role that may create the cached repository,
 // import the upstream image and pull it.
-func imagesCanBePulled(t *testing.T, w world) int {
+func imagesCanBePulled(t checkT, w world) int {
 	prefixes := map[string]bool{}
 	w.Each("AWS::ECR::PullThroughCacheRule", func(_ cfn.Ref, props, _ map[string]any) {
 		prefixes[fmt.Sprint(props["EcrRepositoryPrefix"])] = true
@@ -498,7 +543,7 @@ func imagesCanBePulled(t *testing.T, w world) int {
 		for _, id := range cfn.List(data["SecurityGroupIds"]) {
 			if sg, ok := w.Resolve(lt.Stack, id); ok {
 				for _, rule := range cfn.List(w.Props(sg)["SecurityGroupEgress"]) {
-					r := rule.(map[string]any)
+					r := cfn.Object(rule)
 					internet = internet || (r["CidrIp"] == "0.0.0.0/0" && r["FromPort"] == 443.0)
 				}
 			}
@@ -507,7 +552,7 @@ func imagesCanBePulled(t *testing.T, w world) int {
 	return w.Each("AWS::ECS::TaskDefinition", func(td cfn.Ref, props, _ map[string]any) {
 		role, hasRole := w.Resolve(td.Stack, props["ExecutionRoleArn"])
 		for _, c := range cfn.List(props["ContainerDefinitions"]) {
-			image := cfn.Flatten(c.(map[string]any)["Image"])
+			image := cfn.Flatten(cfn.Object(c)["Image"])
 			if !strings.Contains(image, ".dkr.ecr.") {
 				assert.True(t, internet, "%s: image %s is outside ECR, but the container instances cannot reach the internet on 443", td, image)
 				continue
@@ -537,7 +582,7 @@ func imagesCanBePulled(t *testing.T, w world) int {
 // firewallsLogAndProtect: a web ACL protects only what it is associated
 // with; WAF writes logs only to a log group named aws-waf-logs-...; and the
 // logs must not carry the credentials in authorization and cookie headers.
-func firewallsLogAndProtect(t *testing.T, w world) int {
+func firewallsLogAndProtect(t checkT, w world) int {
 	return w.Each("AWS::WAFv2::WebACL", func(acl cfn.Ref, props, _ map[string]any) {
 		assert.Equal(t, "REGIONAL", props["Scope"], "%s: an ALB takes a regional web ACL", acl)
 		associated, logged := 0, 0
@@ -593,11 +638,11 @@ func bufferBytes(s string) int64 {
 // replacement task of the running service would fail. No rule may select
 // the tag the service runs, and no rule may expire tagged images by count
 // without a prefix that excludes it.
-func lifecycleKeepsRunningImage(t *testing.T, w world) int {
+func lifecycleKeepsRunningImage(t checkT, w world) int {
 	running := map[string]bool{}
 	w.Each("AWS::ECS::TaskDefinition", func(_ cfn.Ref, props, _ map[string]any) {
 		for _, c := range cfn.List(props["ContainerDefinitions"]) {
-			image := cfn.JSON(c.(map[string]any)["Image"])
+			image := cfn.JSON(cfn.Object(c)["Image"])
 			if i := strings.LastIndex(image, ":"); strings.Contains(image, "dkr.ecr") && i > 0 {
 				running[strings.Trim(image[i+1:], `"]}`)] = true
 			}
@@ -666,7 +711,7 @@ func (w world) assumedBy(service, sourceArn string) iampolicy.Request {
 		Context: map[string]string{"aws:SourceAccount": w.account, "aws:SourceArn": arn}}
 }
 
-func serviceRolesAreTrusted(t *testing.T, w world) int {
+func serviceRolesAreTrusted(t checkT, w world) int {
 	n := 0
 	for _, st := range serviceTrust {
 		w.Each(st.typ, func(owner cfn.Ref, props, _ map[string]any) {
@@ -689,7 +734,7 @@ func serviceRolesAreTrusted(t *testing.T, w world) int {
 var placeholderValues = regexp.MustCompile(strings.Join(config.PlaceholderAccounts, "|") + "|" + config.PlaceholderCertificateID +
 	`|@(example\.(com|net|org)|[a-z0-9.-]+\.(example|test|invalid))\b`)
 
-func noPlaceholdersInRealAccounts(t *testing.T, w world) int {
+func noPlaceholdersInRealAccounts(t checkT, w world) int {
 	if !w.cfg.RealAccount() {
 		return 0 // never deployed: the placeholders are what make it synthesize
 	}

@@ -33,7 +33,7 @@ func TestRegistryStack(t *testing.T) {
 		{"lifecycle expires untagged images and old scratch images, one rule per prefix, never release tags", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			repos := tpl.FindResources(jsii.String("AWS::ECR::Repository"), nil)
 			for _, r := range *repos {
-				text := (*r)["Properties"].(map[string]any)["LifecyclePolicy"].(map[string]any)["LifecyclePolicyText"].(string)
+				text, _ := at(t, *r, "Properties", "LifecyclePolicy", "LifecyclePolicyText").(string)
 				var policy struct {
 					Rules []struct {
 						Selection map[string]any `json:"selection"`

@@ -117,10 +117,10 @@ func prodIsProtected(t *testing.T, env string) {
 	})
 	assert.GreaterOrEqual(t, found, 15, "audited %d stateful resources, fewer than the platform has", found)
 	for id, db := range cfn.Resources(envs[env].templates["Database"], "AWS::RDS::DBInstance") {
-		assert.Equal(t, true, db["Properties"].(map[string]any)["DeletionProtection"], "%s: database %s has no deletion protection", env, id)
+		assert.Equal(t, true, cfn.Props(db)["DeletionProtection"], "%s: database %s has no deletion protection", env, id)
 	}
 	for id, lb := range cfn.Resources(envs[env].templates["LoadBalancer"], "AWS::ElasticLoadBalancingV2::LoadBalancer") {
-		assert.Contains(t, cfn.JSON(lb["Properties"].(map[string]any)["LoadBalancerAttributes"]), `{"Key":"deletion_protection.enabled","Value":"true"}`, "%s: load balancer %s has no deletion protection", env, id)
+		assert.Contains(t, cfn.JSON(cfn.Props(lb)["LoadBalancerAttributes"]), `{"Key":"deletion_protection.enabled","Value":"true"}`, "%s: load balancer %s has no deletion protection", env, id)
 	}
 	for id, a := range manifestArtifacts(t, env) {
 		if a.Type == "aws:cloudformation:stack" {
@@ -151,16 +151,16 @@ func devTearsDown(t *testing.T, env string) {
 		}
 	}
 	for id, db := range cfn.Resources(envs[env].templates["Database"], "AWS::RDS::DBInstance") {
-		assert.NotEqual(t, true, db["Properties"].(map[string]any)["DeletionProtection"], "%s: database %s has deletion protection", env, id)
+		assert.NotEqual(t, true, cfn.Props(db)["DeletionProtection"], "%s: database %s has deletion protection", env, id)
 	}
 	for id, repo := range cfn.Resources(envs[env].templates["Registry"], "AWS::ECR::Repository") {
-		assert.Equal(t, true, repo["Properties"].(map[string]any)["EmptyOnDelete"], "%s: repository %s is not emptied on delete", env, id)
+		assert.Equal(t, true, cfn.Props(repo)["EmptyOnDelete"], "%s: repository %s is not emptied on delete", env, id)
 	}
 	lb := envs[env].templates["LoadBalancer"]
 	for id := range cfn.Resources(lb, "AWS::S3::Bucket") {
 		emptied := false
 		for _, cr := range cfn.Resources(lb, "Custom::S3AutoDeleteObjects") {
-			ref, _ := cr["Properties"].(map[string]any)["BucketName"].(map[string]any)
+			ref := cfn.Object(cfn.Props(cr)["BucketName"])
 			emptied = emptied || ref["Ref"] == id
 		}
 		assert.True(t, emptied, "%s: bucket %s is not emptied on delete", env, id)
@@ -221,7 +221,7 @@ func TestEveryLogGroupHasRetention(t *testing.T) {
 			names := map[string]bool{}
 			for id, g := range groups {
 				total++
-				props := g["Properties"].(map[string]any)
+				props := cfn.Props(g)
 				_, ok := props["RetentionInDays"]
 				assert.True(t, ok, "%s/%s: log group %s has no retention", env, stack, id)
 				if n, ok := props["LogGroupName"].(string); ok {
@@ -229,13 +229,13 @@ func TestEveryLogGroupHasRetention(t *testing.T) {
 				}
 			}
 			for id, fn := range cfn.Resources(tpl, "AWS::Lambda::Function") {
-				lc, _ := fn["Properties"].(map[string]any)["LoggingConfig"].(map[string]any)
+				lc := cfn.Object(cfn.Props(fn)["LoggingConfig"])
 				ref, _ := lc["LogGroup"].(map[string]any)
 				_, ok := groups[fmt.Sprint(ref["Ref"])]
 				assert.True(t, ok, "%s/%s: function %s logs to %v, want a log group of this template", env, stack, id, lc["LogGroup"])
 			}
 			for id, rs := range cfn.Resources(tpl, "AWS::SecretsManager::RotationSchedule") {
-				hosted, _ := rs["Properties"].(map[string]any)["HostedRotationLambda"].(map[string]any)
+				hosted := cfn.Object(cfn.Props(rs)["HostedRotationLambda"])
 				name, _ := hosted["RotationLambdaName"].(string)
 				assert.True(t, names["/aws/lambda/"+name], "%s/%s: rotation function %q of %s has no log group /aws/lambda/%s with a retention", env, stack, name, id, name)
 			}

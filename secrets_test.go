@@ -56,7 +56,7 @@ func TestSecretsHoldNoValue(t *testing.T) {
 		secrets := cfn.Resources(envs[env].templates["Secrets"], "AWS::SecretsManager::Secret")
 		assert.Len(t, secrets, 2, "%s: database credentials and Redis AUTH token", env)
 		for id, s := range secrets {
-			props := s["Properties"].(map[string]any)
+			props := cfn.Props(s)
 			assert.NotContains(t, props, "SecretString", "%s/%s", env, id)
 			assert.Contains(t, props, "GenerateSecretString", "%s/%s", env, id)
 		}

@@ -368,7 +368,7 @@ func TestProgressiveDelivery(t *testing.T) {
 				require.Len(t, *groups, 2)
 				var checks []string
 				for _, g := range *groups {
-					p := (*g)["Properties"].(map[string]any)
+					p := cfn.Props(*g)
 					checks = append(checks, fmt.Sprint(p["HealthCheckPath"], p["HealthCheckIntervalSeconds"], p["TargetGroupAttributes"]))
 				}
 				assert.Equal(t, checks[0], checks[1])

@@ -1,6 +1,8 @@
 package lib
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -43,6 +45,7 @@ func NewCacheStack(scope constructs.Construct, id string, props *CacheStackProps
 		snapshot = awscdk.RemovalPolicy_SNAPSHOT
 	}
 	rg := redis.New(stack, "Redis", &redis.Props{
+		Port:           RedisPort,
 		Vpc:            props.Vpc,
 		SecurityGroups: []awsec2.ISecurityGroup{lockedSecurityGroup(stack, "CacheSecurityGroup", props.SecurityGroup)},
 		EngineVersion:  c.EngineVersion,
@@ -64,7 +67,7 @@ func NewCacheStack(scope constructs.Construct, id string, props *CacheStackProps
 		GroupRemovalPolicy:    dep.removalPolicy(),
 	})
 	suppress(rg.Resource, "AwsSolutions-AEC5",
-		"Redis keeps its default port 6379: the cache security group admits only the application, and TLS plus AUTH are required.")
+		fmt.Sprintf("Redis keeps its default port %d: the cache security group admits only the application, and TLS plus AUTH are required.", RedisPort))
 	if !rg.HasReplicas() {
 		suppress(rg.Resource, "AwsSolutions-AEC4",
 			"A single node without Multi-AZ is the documented choice for this environment (Config.Cache.Replicas=0); prod runs a replica with automatic failover.")

@@ -156,7 +156,7 @@ func newDatabaseInstance(stack awscdk.Stack, props *DatabaseStackProps, engine a
 	})
 	instance.Node().AddDependency(logGroups...)
 	suppress(instance, "AwsSolutions-RDS11",
-		"PostgreSQL keeps its default port 5432: the database security group admits only the application and the rotation function, so another port adds no protection.")
+		fmt.Sprintf("PostgreSQL keeps its default port %d: the database security group admits only the application and the rotation function, so another port adds no protection.", PostgresPort))
 	if !db.MultiAZ {
 		suppress(instance, "AwsSolutions-RDS3", "Single-AZ is the documented choice for this environment (Config.Database.MultiAZ=false) to keep it cheap; prod runs Multi-AZ.")
 	}

@@ -63,11 +63,12 @@ func (d Deployment) stackProps(layer, purpose string) awscdk.StackProps {
 	}
 }
 
-// removalPolicy keeps stateful resources when their stack or logical ID goes
-// away, except in environments meant to be torn down completely. A resource
-// whose creating deploy rolls back is deleted all the same
-// (RetainExceptOnCreate): it holds nothing yet, and a retained one with a
-// fixed name would make the retry fail with "already exists".
+// removalPolicy is the policy of stateful resources. With RetainData it is
+// DeletionPolicy RetainExceptOnCreate and UpdateReplacePolicy Retain: a
+// resource that is replaced, leaves the template or goes with its stack is
+// kept, but one whose creating deploy rolls back is deleted all the same
+// (it holds nothing yet, and a kept one with a fixed name would make the
+// retry fail with "already exists"). Without RetainData, Delete.
 func (d Deployment) removalPolicy() awscdk.RemovalPolicy {
 	if d.RetainData {
 		return awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE

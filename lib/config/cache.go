@@ -42,6 +42,10 @@ var (
 // config.
 func (c Cache) RedisFamily() string { return redisFamilies[c.EngineVersion] }
 
+// RedisFamilies maps each Redis OSS version ElastiCache creates to its
+// parameter-group family.
+func RedisFamilies() map[string]string { return maps.Clone(redisFamilies) }
+
 func (c Config) validateCache(v *validator) {
 	k := c.Cache
 	versions := slices.Sorted(maps.Keys(redisFamilies))

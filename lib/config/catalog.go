@@ -323,16 +323,10 @@ var postgresMinors = map[string]struct{ Oldest, Newest int }{
 	"14": {20, 22}, "15": {15, 17}, "16": {11, 13}, "17": {7, 9}, "18": {0, 3},
 }
 
-// PostgresMinors returns the PostgreSQL majors RDS creates, sorted, and per
-// major the newest known minor, for tests that compare the table with
-// AWS's data.
-func PostgresMinors() map[string]int {
-	out := map[string]int{}
-	for major, m := range postgresMinors {
-		out[major] = m.Newest
-	}
-	return out
-}
+// PostgresMinors returns, per PostgreSQL major RDS creates in standard
+// support, the oldest minor it still creates (0 where a pin by major only
+// is allowed) and the newest it offers.
+func PostgresMinors() map[string]struct{ Oldest, Newest int } { return maps.Clone(postgresMinors) }
 
 // InstanceTypes, DBInstanceClasses and CacheNodeTypes return the names in
 // the tables, sorted, for tests that compare them with AWS's data.

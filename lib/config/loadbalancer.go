@@ -65,9 +65,10 @@ type Firewall struct {
 }
 
 // ManagedRuleGroups are the AWS managed rule groups of the web ACL, by the
-// short name CountOnly uses (AWS's name without "AWSManagedRules"), in evaluation order: the core rule set, known
-// bad inputs, the Amazon IP reputation list and SQL injection (the
-// application is backed by PostgreSQL).
+// short name CountOnly uses (AWS's name without "AWSManagedRules"), in
+// evaluation order, after the rate limit: the Amazon IP reputation list
+// (cheap, drops known-bad sources first), the core rule set, known bad
+// inputs and SQL injection (the application is backed by PostgreSQL).
 var ManagedRuleGroups = []string{"AmazonIpReputationList", "CommonRuleSet", "KnownBadInputsRuleSet", "SQLiRuleSet"}
 
 var (

@@ -18,13 +18,12 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// DefaultPort is the port Redis listens on.
-const DefaultPort = 6379
-
 // Props configures a ReplicationGroup. TLS in transit is always required and
 // data at rest always encrypted: both are fixed at creation, and changing
 // them later replaces the group, so they are not options.
 type Props struct {
+	// Port is the port the nodes listen on.
+	Port int
 	// Vpc and Subnets place the nodes; Subnets defaults to the private
 	// subnets with egress.
 	Vpc     awsec2.IVpc
@@ -111,7 +110,7 @@ func New(scope constructs.Construct, id string, props *Props) *ReplicationGroup 
 		CacheSubnetGroupName:        subnetGroup.Ref(),
 		CacheParameterGroupName:     paramGroup.Ref(),
 		SecurityGroupIds:            &sgIDs,
-		Port:                        jsii.Number(DefaultPort),
+		Port:                        jsii.Number(float64(props.Port)),
 		TransitEncryptionEnabled:    jsii.Bool(true),
 		TransitEncryptionMode:       jsii.String("required"),
 		AtRestEncryptionEnabled:     jsii.Bool(true),
