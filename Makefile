@@ -92,20 +92,20 @@ fmt: node_modules/.installed
 	go vet ./...
 
 ## update-golden: rewrite everything generated from the templates: golden
-## templates, stack identities, export maps, the README's tables and the
+## templates, stack identities, export maps, the tables in docs/ and the
 ## diagram sources; nothing under testdata/ is written when the replacement
 ## guard refuses the change
 update-golden: node_modules/.installed
 	go test . -run 'TestGoldenTemplates$$|TestCrossStackExports$$|TestStackIdentities$$|TestGeneratedDocsAreCurrent$$' -update
 
-## docs: update-golden's README tables and diagram sources, then the
+## docs: update-golden's tables in docs/ and diagram sources, then the
 ## diagram pictures (the pictures need graphviz; without it they are skipped
 ## and named)
 docs: update-golden
 	@if command -v dot >/dev/null; then \
 		dot -Tpng docs/stacks.dot -o docs/stacks.png && dot -Tpng docs/network.dot -o docs/network.png; \
 	else \
-		echo ">> Skipped docs/stacks.png and docs/network.png: rendering them needs graphviz (sudo apt-get install graphviz, or brew install graphviz). The README's tables and docs/*.dot are current."; \
+		echo ">> Skipped docs/stacks.png and docs/network.png: rendering them needs graphviz (sudo apt-get install graphviz, or brew install graphviz). The tables in docs/ and docs/*.dot are current."; \
 	fi
 
 ## bench: median wall time and peak memory of synth, diff and tests, with

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/example/platform/internal/cfn"
 	"github.com/example/platform/internal/iampolicy"
@@ -307,36 +308,103 @@ func networkDot(t *testing.T) string {
 	return b.String()
 }
 
-// TestGeneratedDocsAreCurrent checks the README's generated sections and the
-// diagram sources under docs/.
+// TestGeneratedDocsAreCurrent checks the generated sections of the
+// documents under docs/ and the diagram sources; `make update-golden`
+// rewrites them.
 func TestGeneratedDocsAreCurrent(t *testing.T) {
-	doc, err := os.ReadFile("README.md")
-	require.NoError(t, err)
-	sections := map[string]string{
-		"config":   configTable(t),
-		"outputs":  outputsTable(),
-		"capacity": capacityTable(),
-		"cost":     costTable(),
-	}
-	updated := doc
-	for _, name := range []string{"config", "outputs", "capacity", "cost"} {
-		want := sections[name]
-		got, err := readme.Section(updated, name)
-		if !assert.NoError(t, err, "README.md") {
-			continue
-		}
-		if !*update {
-			assert.Equal(t, want, got, "README.md section %q is out of date:\n%s\nrun `make docs`", name, linediff.Diff(got, want))
-		}
-		updated, err = readme.ReplaceSection(updated, name, want)
+	for file, sections := range map[string]map[string]string{
+		"docs/configuration.md": {"config": configTable(t), "outputs": outputsTable(), "capacity": capacityTable()},
+		"docs/network.md":       {"cost": costTable()},
+	} {
+		doc, err := os.ReadFile(file)
 		require.NoError(t, err)
-	}
-	if *update && !bytes.Equal(updated, doc) {
-		require.NoError(t, os.WriteFile("README.md", updated, 0o644))
+		updated := doc
+		for _, name := range sortedKeys(sections) {
+			want := sections[name]
+			got, err := readme.Section(updated, name)
+			if !assert.NoError(t, err, file) {
+				continue
+			}
+			if !*update {
+				assert.Equal(t, want, got, "%s section %q is out of date:\n%s\nrun `make update-golden`", file, name, linediff.Diff(got, want))
+			}
+			updated, err = readme.ReplaceSection(updated, name, want)
+			require.NoError(t, err)
+		}
+		if *update && !bytes.Equal(updated, doc) {
+			require.NoError(t, os.WriteFile(file, updated, 0o644))
+		}
 	}
 	for path, want := range map[string]string{"docs/stacks.dot": stacksDot(), "docs/network.dot": networkDot(t)} {
-		checkGolden(t, path, []byte(want), "is out of date", "make docs")
+		checkGolden(t, path, []byte(want), "is out of date", "make update-golden")
 	}
+}
+
+// documents are the README and every document under docs/.
+func documents(t *testing.T) map[string]string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("docs", "*.md"))
+	require.NoError(t, err)
+	out := map[string]string{}
+	for _, f := range append([]string{"README.md"}, files...) {
+		raw, err := os.ReadFile(f)
+		require.NoError(t, err)
+		out[f] = string(raw)
+	}
+	return out
+}
+
+var (
+	markdownLink = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	heading      = regexp.MustCompile(`(?m)^#+ (.+)$`)
+)
+
+// anchor is the GitHub anchor of a heading.
+func anchor(h string) string {
+	h = strings.ToLower(strings.TrimSpace(h))
+	var b strings.Builder
+	for _, r := range h {
+		switch {
+		case r == ' ' || r == '-':
+			b.WriteRune('-')
+		case r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// TestDocumentLinksResolve follows every relative link of the README and
+// the documents under docs/: the file must exist and, where the link names
+// a heading (#anchor), the heading too.
+func TestDocumentLinksResolve(t *testing.T) {
+	docs := documents(t)
+	checked := 0
+	for _, file := range sortedKeys(docs) {
+		for _, m := range markdownLink.FindAllStringSubmatch(docs[file], -1) {
+			target := m[1]
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+				continue
+			}
+			checked++
+			path, frag, _ := strings.Cut(target, "#")
+			resolved := file
+			if path != "" {
+				resolved = filepath.Join(filepath.Dir(file), path)
+			}
+			if _, err := os.Stat(resolved); !assert.NoError(t, err, "%s links to %s, which does not exist", file, target) || frag == "" {
+				continue
+			}
+			raw, err := os.ReadFile(resolved)
+			require.NoError(t, err)
+			var anchors []string
+			for _, h := range heading.FindAllStringSubmatch(string(raw), -1) {
+				anchors = append(anchors, anchor(h[1]))
+			}
+			assert.Contains(t, anchors, frag, "%s links to %s, which has no heading #%s", file, path, frag)
+		}
+	}
+	assert.GreaterOrEqual(t, checked, 10, "relative links found")
 }
 
 // cliOptions reads the pinned CDK CLI's own option registry
@@ -397,8 +465,6 @@ var (
 // `cdk deploy` of named stacks carries --exclusively (without it the CLI
 // deploys every stack they depend on too).
 func TestReadmeCommandsAreReal(t *testing.T) {
-	readmeText, err := os.ReadFile("README.md")
-	require.NoError(t, err)
 	makefile, err := os.ReadFile("Makefile")
 	require.NoError(t, err)
 	targets := map[string]bool{}
@@ -406,7 +472,12 @@ func TestReadmeCommandsAreReal(t *testing.T) {
 		targets[m[1]] = true
 	}
 	var code []string
-	for _, m := range codeSpan.FindAllStringSubmatch(string(readmeText), -1) {
+	var text strings.Builder
+	docs := documents(t)
+	for _, name := range sortedKeys(docs) {
+		text.WriteString(docs[name])
+	}
+	for _, m := range codeSpan.FindAllStringSubmatch(text.String(), -1) {
 		// An inline code span may wrap; its words are one command line.
 		code = append(code, m[1]+strings.Join(strings.Fields(m[2]), " "))
 	}
@@ -424,7 +495,7 @@ func TestReadmeCommandsAreReal(t *testing.T) {
 			recipes = append(recipes, line)
 		}
 	}
-	for source, texts := range map[string][]string{"README.md": code, "Makefile": recipes} {
+	for source, texts := range map[string][]string{"README.md and docs/": code, "Makefile": recipes} {
 		for _, c := range texts {
 			for _, m := range cdkCommand.FindAllStringSubmatch(c, -1) {
 				checkedCDK++

@@ -3,7 +3,7 @@
 // each environment, and the whole test suite with a warm build cache and no
 // test-result cache. It reports the median wall time and the median peak
 // memory (resident set of the whole process tree) over several runs, checks
-// the speed targets, and can write the figures into the README.
+// the speed targets, and can write the figures into docs/development.md.
 //
 // Usage (from the repository root, after `npm ci`):
 //
@@ -30,6 +30,9 @@ import (
 	"github.com/example/platform/internal/readme"
 )
 
+// benchDoc is the document whose bench section the figures go into.
+const benchDoc = "docs/development.md"
+
 type measurement struct {
 	name    string
 	command string
@@ -47,7 +50,7 @@ func (m *measurement) median() (time.Duration, float64) {
 
 func main() {
 	runs := flag.Int("runs", 5, "runs per command; the median is reported")
-	readme := flag.Bool("readme", false, "write the results into README.md between the bench markers")
+	readme := flag.Bool("readme", false, "write the results into "+benchDoc+" between the bench markers")
 	flag.Parse()
 	if err := run(*runs, *readme); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -122,7 +125,7 @@ func run(runs int, writeReadme bool) error {
 	report := render(ms, runs)
 	fmt.Print(report)
 	if writeReadme {
-		if err := replaceSection("README.md", "bench", report); err != nil {
+		if err := replaceSection(benchDoc, "bench", report); err != nil {
 			return err
 		}
 	}
