@@ -110,11 +110,11 @@ docs: update-golden
 
 ## bench: median wall time and peak memory of synth, diff and tests, with
 ## targets (a missed target exits non-zero); README=1 also writes the
-## figures into the README, met or missed
+## figures into docs/development.md, met or missed
 bench: node_modules/.installed
 	go run ./tools/bench -runs $(or $(RUNS),5) $(if $(README),-readme)
 
-## runbooks: replay the README's release and first-deploy runbooks on a
+## runbooks: replay the release and first-deploy runbooks (docs/operations.md) on a
 ## scratch copy of the repository, each followed by make update-golden and
 ## make test (minutes; make test checks the same from its variants)
 runbooks: node_modules/.installed
