@@ -255,22 +255,18 @@ func run(m *testing.M) int {
 	}
 	// The environments first: cfn-lint checks what is deployed, every
 	// template of every environment (the variants differ from prod only in
-	// what the template tests assert), and starts on them while the
-	// variants synthesize.
-	dirs, regions := map[string]string{}, []string{}
+	// what the template tests assert), each as soon as it exists, while the
+	// next configuration synthesizes on the other core.
+	// The temporary assemblies go when run returns; the linter must be done.
+	defer lintDone()
+	startAWSLists()
+	defer func() { <-awsLists.done }()
 	for _, name := range config.Names() {
 		if err := synth(name); err != nil {
 			return fail("%v", err)
 		}
-		dirs[name] = envs[name].outdir
-		if !slices.Contains(regions, envs[name].cfg.Region) {
-			regions = append(regions, envs[name].cfg.Region)
-		}
+		startCfnLint(name, envs[name].outdir, envs[name].cfg.Region)
 	}
-	startCfnLint(dirs, regions)
-	startAWSLists()
-	// The temporary assemblies go when run returns; the linter must be done.
-	defer func() { <-cfnLint.done; <-awsLists.done }()
 	for _, v := range variants {
 		if err := synth(v.name); err != nil {
 			return fail("%v", err)

@@ -73,10 +73,10 @@ func (f lintFinding) String() string {
 	return fmt.Sprintf("%s %s/%s %s (line %d): %s", f.Rule.ID, f.config, f.stack, f.resource(), f.Location.Start.Line, f.Message)
 }
 
-// cfnLint holds the result of cfn-lint over every synthesized template. It
-// runs as a separate process started by TestMain as soon as the assemblies
-// exist, beside the Go-side checks.
-var cfnLint struct {
+// lintRun is cfn-lint over the templates of one environment, a separate
+// process that TestMain starts as soon as the environment's assembly
+// exists, so it runs while the next configuration synthesizes.
+type lintRun struct {
 	done     chan struct{}
 	findings []lintFinding
 	// missing explains why cfn-lint could not run at all.
@@ -84,14 +84,25 @@ var cfnLint struct {
 	err     error
 }
 
-// startCfnLint runs the pinned cfn-lint over every template in the
-// assembly directories (configuration name -> directory) in the background.
-func startCfnLint(dirs map[string]string, regions []string) {
-	cfnLint.done = make(chan struct{})
+// cfnLint holds every run, one per environment.
+var cfnLint []*lintRun
+
+// startCfnLint runs the pinned cfn-lint over every template in one
+// environment's assembly directory in the background.
+func startCfnLint(name, dir, region string) {
+	r := &lintRun{done: make(chan struct{})}
+	cfnLint = append(cfnLint, r)
 	go func() {
-		defer close(cfnLint.done)
-		cfnLint.findings, cfnLint.missing, cfnLint.err = runCfnLint(dirs, regions)
+		defer close(r.done)
+		r.findings, r.missing, r.err = runCfnLint(map[string]string{name: dir}, []string{region})
 	}()
+}
+
+// lintDone waits for every cfn-lint run.
+func lintDone() {
+	for _, r := range cfnLint {
+		<-r.done
+	}
 }
 
 func runCfnLint(dirs map[string]string, regions []string) ([]lintFinding, string, error) {
@@ -172,11 +183,16 @@ func skipWithoutCfnLint(t *testing.T, missing, inCI string) {
 // every acknowledgement that no longer matches a finding. Without cfn-lint
 // it skips with the install hint, except under CI=true, where it fails.
 func TestCfnLint(t *testing.T) {
-	<-cfnLint.done
-	require.NoError(t, cfnLint.err)
-	skipWithoutCfnLint(t, cfnLint.missing, "CI must lint every template")
+	lintDone()
+	var findings []lintFinding
+	for _, r := range cfnLint {
+		require.NoError(t, r.err)
+		skipWithoutCfnLint(t, r.missing, "CI must lint every template")
+		findings = append(findings, r.findings...)
+	}
+	require.NotEmpty(t, cfnLint, "cfn-lint ran over no environment")
 	used := make([]int, len(lintIgnores))
-	for _, f := range cfnLint.findings {
+	for _, f := range findings {
 		i := slices.IndexFunc(lintIgnores, func(ig lintIgnore) bool {
 			return ig.rule == f.Rule.ID && ig.stack == f.stack && regexp.MustCompile(ig.resource).MatchString(f.resource()) &&
 				regexp.MustCompile(ig.message).MatchString(f.Message)
@@ -189,7 +205,7 @@ func TestCfnLint(t *testing.T) {
 	for i, ig := range lintIgnores {
 		assert.NotZero(t, used[i], "stale cfn-lint acknowledgement %s on %s %s: it matches no finding; remove it", ig.rule, ig.stack, ig.resource)
 	}
-	t.Logf("cfn-lint: %d findings, all acknowledged", len(cfnLint.findings))
+	t.Logf("cfn-lint: %d findings, all acknowledged", len(findings))
 }
 
 // awsLists are AWS's own lists as the pinned cfn-lint ships them

@@ -56,5 +56,5 @@ function describe(pair, text) {
 
 const args = process.argv.slice(2);
 const text = args[0] === '--text';
-const pairs = JSON.parse(fs.readFileSync(args[text ? 1 : 0], 'utf8'));
+const pairs = JSON.parse(fs.readFileSync(args[text ? 1 : 0], 'utf8')) || [];
 process.stdout.write(JSON.stringify(pairs.map((p) => describe(p, text))) + '\n');

@@ -62,6 +62,9 @@ type DestructiveChange struct {
 // Run compares every pair in one Node process; with text it also renders
 // each non-empty diff as `cdk diff` prints it.
 func (e Engine) Run(pairs []Pair, text bool) ([]Diff, error) {
+	if len(pairs) == 0 {
+		return nil, nil
+	}
 	input := filepath.Join(e.Scratch, "pairs.json")
 	raw, err := json.Marshal(pairs)
 	if err != nil {

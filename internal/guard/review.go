@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -45,6 +46,9 @@ type Review struct {
 // in `make test` and the summary of `make diff`.
 func (e Engine) Review(cs []Comparison, o Options) (Review, error) {
 	var pairs []Pair
+	// Pairs of equal templates need no diff engine: most stacks of most
+	// comparisons do not change.
+	var same []string
 	gone := map[string]string{} // pair name -> why its stack goes
 	shared := map[string][]string{}
 	var removed []RemovedExport
@@ -54,10 +58,14 @@ func (e Engine) Review(cs []Comparison, o Options) (Review, error) {
 		for _, b := range c.Reviewed {
 			name := c.Label + "/" + b.ID
 			i := slices.IndexFunc(c.Deployed, func(a Stack) bool { return SameStack(b.Identity, a.Identity, o.PlaceholderAccounts) })
-			if i >= 0 {
+			switch {
+			case i >= 0 && b.Template != nil && reflect.DeepEqual(b.Template, c.Deployed[i].Template):
+				same = append(same, name)
+				paired[c.Deployed[i].ID] = true
+			case i >= 0:
 				pairs = append(pairs, Pair{name, b.File, c.Deployed[i].File})
 				paired[c.Deployed[i].ID] = true
-			} else {
+			default:
 				why := fmt.Sprintf("stack %s is removed", b.Identity)
 				if j := slices.IndexFunc(c.Deployed, func(a Stack) bool { return a.ID == b.ID }); j >= 0 {
 					why = fmt.Sprintf("stack %s is renamed or moved to %s: CloudFormation creates a new, empty stack", b.Identity, c.Deployed[j].Identity)
@@ -83,6 +91,10 @@ func (e Engine) Review(cs []Comparison, o Options) (Review, error) {
 	if err != nil {
 		return Review{}, err
 	}
+	for _, name := range same {
+		diffs = append(diffs, Diff{Name: name, Empty: true})
+	}
+	slices.SortStableFunc(diffs, func(a, b Diff) int { return strings.Compare(a.Name, b.Name) })
 	var findings []Finding
 	for _, d := range diffs {
 		label, stack, _ := strings.Cut(d.Name, "/")

@@ -154,3 +154,16 @@ func TestReviewJudgesWhatTheEngineFinds(t *testing.T) {
 	assert.Equal(t, "stack web-App (account 111111111111, eu-west-1) is renamed or moved to web-app2 (account 111111111111, eu-west-1): CloudFormation creates a new, empty stack", r.Gone["move/App"])
 	assert.Contains(t, r.Verdict.Allowed, "move/App: destroy AWS::ECS::TaskDefinition Task because stack web-App (account 111111111111, eu-west-1) is renamed or moved to web-app2 (account 111111111111, eu-west-1): CloudFormation creates a new, empty stack: a resource that holds no data or outside identity and that no other stack imports")
 }
+
+// TestReviewOfAnUnchangedAppNeedsNoEngine: equal templates are not sent to
+// the diff engine, and a review where nothing changed runs no Node at all.
+func TestReviewOfAnUnchangedAppNeedsNoEngine(t *testing.T) {
+	reviewed := write(t, t.TempDir(), app(), identityOf)
+	r, err := Engine{Node: "/nonexistent/node"}.Review([]Comparison{{Label: "same", Reviewed: reviewed, Deployed: reviewed}}, Options{Guarded: guarded})
+	require.NoError(t, err)
+	require.Len(t, r.Diffs, 2)
+	for _, d := range r.Diffs {
+		assert.True(t, d.Empty, d.Name)
+	}
+	assert.Empty(t, r.Verdict.Violations)
+}
