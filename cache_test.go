@@ -11,6 +11,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/example/platform/lib/config"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestCacheStack(t *testing.T) {
@@ -93,6 +94,7 @@ func TestCacheStack(t *testing.T) {
 func TestRedisMetrics(t *testing.T) {
 	for _, env := range config.Names() {
 		s := envs[env]
+		require.NotNil(t, s.platform.Cache, "%s has no Cache stack", env)
 		rg := s.platform.Cache.Redis
 		stack := s.platform.Cache.Stack
 		metrics := map[string]awscloudwatch.IMetric{

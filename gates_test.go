@@ -208,7 +208,11 @@ func TestWorkflowsAreValid(t *testing.T) {
 	assert.Contains(t, pr, "fetch-depth: 0", "the guard reads the base branch's goldens")
 	assert.Contains(t, pr, "GITHUB_STEP_SUMMARY")
 	assert.NotContains(t, pr, "id-token", "pull requests get no AWS access")
+	assert.Contains(t, pr, "if: always()", "the diff summary is there exactly when the tests fail")
+	assert.Contains(t, pr, "git merge-base HEAD", "the summary compares with the merge base, not the base branch's tip")
 	deploy := read("deploy.yml")
+	assert.Contains(t, deploy, "  dev:\n    needs: test\n", "nothing deploys that did not pass the tests on main")
+	assert.Contains(t, deploy, "run: bash .ci/run")
 	assert.Equal(t, 2, strings.Count(deploy, "id-token: write"), "only the two deploy jobs may request an ID token")
 	assert.Equal(t, 2, strings.Count(deploy, "role-to-assume:"))
 	for _, f := range []string{pr, deploy} {

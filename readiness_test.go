@@ -48,7 +48,8 @@ var readinessRules = []readinessRule{
 	{"every pinned engine version is one AWS still creates, with its parameter-group family",
 		"https://docs.aws.amazon.com/AmazonRDS/latest/PostgreSQLReleaseNotes/postgresql-release-calendar.html (checked 2026-11-29); " +
 			"AWS notice: RDS for PostgreSQL 14.14-14.17, 15.9-15.12, 16.5-16.8, 17.1-17.4 not creatable from 2026-05-01; " +
-			"https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/supported-engine-versions.html",
+			"https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/supported-engine-versions.html; " +
+			"https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html (AllowMajorVersionUpgrade, a new parameter group for a major upgrade)",
 		engineVersionsAreCreatable},
 	{"every retained resource is deleted when its creating deploy rolls back",
 		"https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html (RetainExceptOnCreate)",
@@ -135,7 +136,7 @@ func TestRulesSurviveUnexpectedShapes(t *testing.T) {
 	w.World = cfn.NewWorld(garbled)
 	reported := 0
 	for _, rule := range readinessRules {
-		r, panicked := record(func(t checkT) { rule.check(t, w) })
+		r, panicked := record(func(r *recorder) { rule.check(r, w) })
 		assert.Nil(t, panicked, "%s panicked on an unexpected shape", rule.name)
 		reported += len(r.errors)
 	}
@@ -352,6 +353,10 @@ func engineVersionsAreCreatable(t checkT, w world) int {
 		if assert.True(t, ok, "%s has no parameter group of this app", db) {
 			assert.Equal(t, "postgres"+major, w.Props(group)["Family"], "%s: the parameter group's family must follow the major version", db)
 		}
+		// "Major version upgrades must be allowed when specifying a value
+		// for the EngineVersion parameter that's a different major version
+		// than the DB instance's current version" (RDS ModifyDBInstance).
+		assert.Equal(t, true, props["AllowMajorVersionUpgrade"], "%s: without AllowMajorVersionUpgrade RDS refuses the next major in EngineVersion", db)
 	})
 	n += w.Each("AWS::ElastiCache::ReplicationGroup", func(rg cfn.Ref, props, _ map[string]any) {
 		v := fmt.Sprint(props["EngineVersion"])

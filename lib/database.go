@@ -120,17 +120,22 @@ func newDatabaseInstance(stack awscdk.Stack, props *DatabaseStackProps, engine a
 		exports = append(exports, e.name)
 	}
 	instance := awsrds.NewDatabaseInstance(stack, jsii.String("Database"), &awsrds.DatabaseInstanceProps{
-		Engine:                     engine,
-		InstanceIdentifier:         jsii.String(identifier),
-		InstanceType:               awsec2.NewInstanceType(jsii.String(db.InstanceClass)),
-		Vpc:                        props.Vpc,
-		SubnetGroup:                subnetGroup,
-		SecurityGroups:             &[]awsec2.ISecurityGroup{lockedSecurityGroup(stack, "DatabaseSecurityGroup", props.SecurityGroup)},
-		Port:                       jsii.Number(PostgresPort),
-		PubliclyAccessible:         jsii.Bool(false),
-		DatabaseName:               jsii.String(db.DatabaseName),
-		Credentials:                awsrds.Credentials_FromPassword(jsii.String(db.Username), props.Credentials.SecretValueFromJson(jsii.String("password"))),
-		ParameterGroup:             params,
+		Engine:             engine,
+		InstanceIdentifier: jsii.String(identifier),
+		InstanceType:       awsec2.NewInstanceType(jsii.String(db.InstanceClass)),
+		Vpc:                props.Vpc,
+		SubnetGroup:        subnetGroup,
+		SecurityGroups:     &[]awsec2.ISecurityGroup{lockedSecurityGroup(stack, "DatabaseSecurityGroup", props.SecurityGroup)},
+		Port:               jsii.Number(PostgresPort),
+		PubliclyAccessible: jsii.Bool(false),
+		DatabaseName:       jsii.String(db.DatabaseName),
+		Credentials:        awsrds.Credentials_FromPassword(jsii.String(db.Username), props.Credentials.SecretValueFromJson(jsii.String("password"))),
+		ParameterGroup:     params,
+		// A new major in Database.EngineVersion is a reviewed change: RDS
+		// upgrades in place only with this flag, in the same update that
+		// points the instance at the parameter group of the new family,
+		// which the stack derives from the major (docs/operations.md).
+		AllowMajorVersionUpgrade:   jsii.Bool(true),
 		MultiAz:                    jsii.Bool(db.MultiAZ),
 		StorageType:                awsrds.StorageType_GP3,
 		AllocatedStorage:           jsii.Number(float64(db.AllocatedStorageGiB)),

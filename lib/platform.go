@@ -26,12 +26,26 @@ type Platform struct {
 	Monitoring   *MonitoringStack
 }
 
-// Stacks returns the stacks in deployment order.
+// Stacks returns the stacks in deployment order, leaving out any that was
+// not created.
 func (p *Platform) Stacks() []awscdk.Stack {
-	return []awscdk.Stack{
-		p.Network.Stack, p.Secrets.Stack, p.Registry.Stack, p.Alerts.Stack, p.Database.Stack, p.Cache.Stack,
-		p.Cluster.Stack, p.LoadBalancer.Stack, p.Service.Stack, p.Monitoring.Stack,
+	var out []awscdk.Stack
+	add := func(created bool, s func() awscdk.Stack) {
+		if created {
+			out = append(out, s())
+		}
 	}
+	add(p.Network != nil, func() awscdk.Stack { return p.Network.Stack })
+	add(p.Secrets != nil, func() awscdk.Stack { return p.Secrets.Stack })
+	add(p.Registry != nil, func() awscdk.Stack { return p.Registry.Stack })
+	add(p.Alerts != nil, func() awscdk.Stack { return p.Alerts.Stack })
+	add(p.Database != nil, func() awscdk.Stack { return p.Database.Stack })
+	add(p.Cache != nil, func() awscdk.Stack { return p.Cache.Stack })
+	add(p.Cluster != nil, func() awscdk.Stack { return p.Cluster.Stack })
+	add(p.LoadBalancer != nil, func() awscdk.Stack { return p.LoadBalancer.Stack })
+	add(p.Service != nil, func() awscdk.Stack { return p.Service.Stack })
+	add(p.Monitoring != nil, func() awscdk.Stack { return p.Monitoring.Stack })
+	return out
 }
 
 // NewPlatform creates every stack of the environment described by cfg in

@@ -3,8 +3,9 @@
 // engine behind `cdk diff`) over pairs of CloudFormation templates and
 // prints, as JSON, what it says about each pair: whether anything differs,
 // how many resources are added and changed, the text `cdk diff` would show
-// (with --text), and every resource it would replace, possibly replace,
-// destroy or orphan with the properties that cause it. It reports the
+// (with --text), every resource it adds, and every resource it would
+// replace, possibly replace, destroy or orphan with the properties that
+// cause it. It reports the
 // engine's raw impacts only; internal/guard decides what each means, for
 // the gate in `make test` and for `make diff` alike.
 //
@@ -23,10 +24,11 @@ function read(path) {
 
 function describe(pair, text) {
   const d = fullDiff(read(pair.before), read(pair.after));
-  const out = { name: pair.name, empty: d.isEmpty, added: 0, updated: 0, changes: [] };
+  const out = { name: pair.name, empty: d.isEmpty, added: 0, updated: 0, changes: [], additions: [] };
   d.resources.forEachDifference((logicalId, change) => {
     if (change.isAddition) {
       out.added++;
+      out.additions.push({ logicalId, type: change.newResourceType });
     } else if (!change.isRemoval) {
       out.updated++;
     }

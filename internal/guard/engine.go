@@ -27,27 +27,23 @@ type Pair struct {
 
 // Diff is what the engine says about one pair.
 type Diff struct {
-	Name           string              `json:"name"`
-	Empty          bool                `json:"empty"`
-	Added, Updated int                 `json:"-"`
-	Text           string              `json:"text"`
-	Changes        []DestructiveChange `json:"changes"`
+	Name  string `json:"name"`
+	Empty bool   `json:"empty"`
+	// Added and Updated count the resources the change adds and updates
+	// in place.
+	Added   int    `json:"added"`
+	Updated int    `json:"updated"`
+	Text    string `json:"text"`
+	// Changes are the resources it would replace, destroy or orphan.
+	Changes []DestructiveChange `json:"changes"`
+	// Additions are the resources the deployed template adds.
+	Additions []Addition `json:"additions"`
 }
 
-// UnmarshalJSON reads the engine's counts, which it names in lower case.
-func (d *Diff) UnmarshalJSON(raw []byte) error {
-	type plain Diff
-	var aux struct {
-		plain
-		Added   int `json:"added"`
-		Updated int `json:"updated"`
-	}
-	if err := json.Unmarshal(raw, &aux); err != nil {
-		return err
-	}
-	*d = Diff(aux.plain)
-	d.Added, d.Updated = aux.Added, aux.Updated
-	return nil
+// Addition is one resource the deployed template adds.
+type Addition struct {
+	LogicalID string `json:"logicalId"`
+	Type      string `json:"type"`
 }
 
 // DestructiveChange is one resource the engine would replace, possibly replace,

@@ -14,11 +14,13 @@ import (
 // Options are what a review takes besides the comparisons.
 type Options struct {
 	// Guarded maps each resource type that holds data or identity outside
-	// AWS to why (tools/guarded-types.json).
-	Guarded map[string]string
-	// Allow lists the intended destructive changes
-	// (testdata/allowed-replacements.json).
-	Allow []Entry
+	// AWS to why (tools/guarded-types.json); BaseGuarded is that list as
+	// the base revision has it. Both apply, so a change cannot silence the
+	// guard by shrinking the list, and each type it drops is a weakening.
+	Guarded, BaseGuarded map[string]string
+	// Allow lists the intended changes (testdata/allowed-replacements.json);
+	// BaseAllow is that list as the base revision has it.
+	Allow, BaseAllow []Entry
 	// CheckStale reports allow-list entries that match no change.
 	CheckStale bool
 	// PlaceholderAccounts are accounts a reviewed stack may move from
@@ -30,52 +32,73 @@ type Options struct {
 
 // Review is what the diff engine found in each pair of stacks (named
 // LABEL/STACK, or LABEL/STACK (new) for a stack only the deployed side
-// has), the destructive changes among it, and the verdict on them.
+// has), the changes the guard judges, and the verdict on them.
 type Review struct {
-	Diffs    []Diff
-	Findings []Finding
-	// Gone says, per pair name, why the reviewed stack goes (removed,
-	// renamed or moved).
-	Gone    map[string]string
+	Diffs      []Diff
+	Findings   []Finding
+	Weakenings []Weakening
+	// Gone are the reviewed stacks the change takes out of the app; the
+	// engine does not diff them (nothing of them is deleted by a deploy).
+	Gone    []StackGone
 	Verdict Verdict
 }
 
 // Review pairs the reviewed and deployed stacks of every comparison by
-// identity, runs the diff engine over all pairs in one Node process and
-// judges every destructive change: the one implementation behind the gate
+// identity, runs the diff engine over all pairs that changed in one Node
+// process and judges every change: the one implementation behind the gate
 // in `make test` and the summary of `make diff`.
 func (e Engine) Review(cs []Comparison, o Options) (Review, error) {
+	guarded := maps.Clone(o.BaseGuarded)
+	if guarded == nil {
+		guarded = map[string]string{}
+	}
+	maps.Copy(guarded, o.Guarded)
+	var r Review
 	var pairs []Pair
 	// Pairs of equal templates need no diff engine: most stacks of most
 	// comparisons do not change.
 	var same []string
-	gone := map[string]string{} // pair name -> why its stack goes
 	shared := map[string][]string{}
+	reviewedCount := map[string]int{}
 	var removed []RemovedExport
 	for _, c := range cs {
-		reviewed := map[string]cfn.Template{}
+		reviewedCount[c.Label] = len(c.Reviewed)
+		reviewed, deployed := map[string]cfn.Template{}, map[string]cfn.Template{}
 		paired := map[string]bool{}
+		for _, a := range c.Deployed {
+			deployed[a.ID] = a.Template
+		}
 		for _, b := range c.Reviewed {
 			name := c.Label + "/" + b.ID
-			i := slices.IndexFunc(c.Deployed, func(a Stack) bool { return SameStack(b.Identity, a.Identity, o.PlaceholderAccounts) })
-			switch {
-			case i >= 0 && b.Template != nil && reflect.DeepEqual(b.Template, c.Deployed[i].Template):
-				same = append(same, name)
-				paired[c.Deployed[i].ID] = true
-			case i >= 0:
-				pairs = append(pairs, Pair{name, b.File, c.Deployed[i].File})
-				paired[c.Deployed[i].ID] = true
-			default:
-				why := fmt.Sprintf("stack %s is removed", b.Identity)
-				if j := slices.IndexFunc(c.Deployed, func(a Stack) bool { return a.ID == b.ID }); j >= 0 {
-					why = fmt.Sprintf("stack %s is renamed or moved to %s: CloudFormation creates a new, empty stack", b.Identity, c.Deployed[j].Identity)
-				}
-				gone[name] = why
-				pairs = append(pairs, Pair{name, b.File, ""})
-			}
 			if b.Template != nil {
 				reviewed[b.ID] = b.Template
 			}
+			i := slices.IndexFunc(c.Deployed, func(a Stack) bool { return SameStack(b.Identity, a.Identity, o.PlaceholderAccounts) })
+			if i < 0 {
+				g := StackGone{Env: c.Label, Stack: b.ID, From: b.Identity, Holds: map[string]int{}}
+				if j := slices.IndexFunc(c.Deployed, func(a Stack) bool { return a.ID == b.ID }); j >= 0 {
+					to := c.Deployed[j].Identity
+					g.To = &to
+				}
+				cfn.Each(map[string]cfn.Template{b.ID: b.Template}, "", func(_, _ string, res map[string]any) {
+					g.Resources++
+					if typ, _ := res["Type"].(string); guarded[typ] != "" {
+						g.Holds[typ]++
+					}
+				})
+				r.Gone = append(r.Gone, g)
+				continue
+			}
+			d := c.Deployed[i]
+			paired[d.ID] = true
+			if b.Template != nil {
+				r.Weakenings = append(r.Weakenings, pairWeakenings(c.Label, b, d)...)
+			}
+			if b.Template != nil && reflect.DeepEqual(b.Template, d.Template) {
+				same = append(same, name)
+				continue
+			}
+			pairs = append(pairs, Pair{name, b.File, d.File})
 		}
 		for _, a := range c.Deployed {
 			if !paired[a.ID] {
@@ -86,6 +109,13 @@ func (e Engine) Review(cs []Comparison, o Options) (Review, error) {
 			shared[c.Label+"/"+key] = consumers
 		}
 		removed = append(removed, RemovedExports(c.Label, reviewed, c.Deployed)...)
+		r.Weakenings = append(r.Weakenings, openedFlows(c.Label, reviewed, deployed)...)
+		for _, typ := range sortedKeys(o.BaseGuarded) {
+			if _, kept := o.Guarded[typ]; !kept {
+				r.Weakenings = append(r.Weakenings, Weakening{Env: c.Label, Stack: "(guard)", LogicalID: typ, Type: "guarded type", What: "guarded type",
+					Detail: "removed from tools/guarded-types.json", Why: "the guard would no longer protect it: " + o.BaseGuarded[typ]})
+			}
+		}
 	}
 	diffs, err := e.Run(pairs, o.Text)
 	if err != nil {
@@ -95,16 +125,24 @@ func (e Engine) Review(cs []Comparison, o Options) (Review, error) {
 		diffs = append(diffs, Diff{Name: name, Empty: true})
 	}
 	slices.SortStableFunc(diffs, func(a, b Diff) int { return strings.Compare(a.Name, b.Name) })
-	var findings []Finding
+	r.Diffs = diffs
 	for _, d := range diffs {
 		label, stack, _ := strings.Cut(d.Name, "/")
+		additions := slices.Clone(d.Additions)
 		for _, c := range d.Changes {
-			findings = append(findings, Finding{Env: label, Stack: stack, LogicalID: c.LogicalID, Type: c.Type, Impact: c.Impact,
-				Properties: c.Properties, StackGone: gone[d.Name]})
+			f := Finding{Env: label, Stack: stack, LogicalID: c.LogicalID, Type: c.Type, Impact: c.Impact, Properties: c.Properties}
+			if f.Change() != Replace {
+				if i := slices.IndexFunc(additions, func(a Addition) bool { return a.Type == c.Type }); i >= 0 {
+					f.RenamedTo = additions[i].LogicalID
+					additions = slices.Delete(additions, i, i+1)
+				}
+			}
+			r.Findings = append(r.Findings, f)
 		}
 	}
-	return Review{Diffs: diffs, Findings: findings, Gone: gone, Verdict: Judge(Input{Findings: findings, Guarded: o.Guarded, Shared: shared,
-		Allow: o.Allow, CheckStale: o.CheckStale, RemovedExports: removed})}, nil
+	r.Verdict = Judge(Input{Findings: r.Findings, Weakenings: r.Weakenings, Gone: r.Gone, Reviewed: reviewedCount, Guarded: guarded, Shared: shared,
+		Allow: o.Allow, BaseAllow: o.BaseAllow, CheckStale: o.CheckStale, RemovedExports: removed})
+	return r, nil
 }
 
 // SharedResources maps "STACK/LOGICALID" of every resource whose attribute
@@ -158,6 +196,25 @@ func RemovedExports(label string, reviewed map[string]cfn.Template, deployed []S
 		out = append(out, *byExport[name])
 	}
 	return out
+}
+
+// ReadConfig reads the guard's configuration as src has it: the guarded
+// types and the allow-list (nil where src does not have the file).
+func ReadConfig(src Source, guardedPath, allowPath string) (map[string]string, []Entry, error) {
+	var guarded map[string]string
+	var allow []Entry
+	g, err := src.Path(guardedPath)
+	if err == nil && g != "" {
+		guarded, err = ReadGuardedTypes(g)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := src.Path(allowPath)
+	if err == nil && a != "" {
+		allow, err = ReadAllowList(a)
+	}
+	return guarded, allow, err
 }
 
 // ReadAllowList reads the allow-list and checks every entry.

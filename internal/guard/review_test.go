@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -29,7 +30,9 @@ func app() map[string]cfn.Template {
 	}
 }
 
-func identityOf(id string) Identity { return Identity{"web-" + id, "111111111111", "eu-west-1"} }
+func identityOf(id string) Identity {
+	return Identity{StackName: "web-" + id, Account: "111111111111", Region: "eu-west-1"}
+}
 
 // write puts templates and their identities into dir as stacks of one side.
 func write(t *testing.T, dir string, templates map[string]cfn.Template, ident func(string) Identity) []Stack {
@@ -52,12 +55,12 @@ func write(t *testing.T, dir string, templates map[string]cfn.Template, ident fu
 }
 
 func TestSameStackIsNameAccountAndRegion(t *testing.T) {
-	a := Identity{"web-db", "111111111111", "eu-west-1"}
+	a := Identity{StackName: "web-db", Account: "111111111111", Region: "eu-west-1"}
 	assert.True(t, SameStack(a, a, nil))
-	assert.False(t, SameStack(a, Identity{"web-db2", "111111111111", "eu-west-1"}, nil), "renamed")
-	assert.False(t, SameStack(a, Identity{"web-db", "111111111111", "us-east-1"}, nil), "moved to another region")
-	assert.False(t, SameStack(a, Identity{"web-db", "222222222222", "eu-west-1"}, nil), "moved to another account")
-	assert.True(t, SameStack(a, Identity{"web-db", "222222222222", "eu-west-1"}, []string{"111111111111"}), "a placeholder account configured")
+	assert.False(t, SameStack(a, Identity{StackName: "web-db2", Account: "111111111111", Region: "eu-west-1"}, nil), "renamed")
+	assert.False(t, SameStack(a, Identity{StackName: "web-db", Account: "111111111111", Region: "us-east-1"}, nil), "moved to another region")
+	assert.False(t, SameStack(a, Identity{StackName: "web-db", Account: "222222222222", Region: "eu-west-1"}, nil), "moved to another account")
+	assert.True(t, SameStack(a, Identity{StackName: "web-db", Account: "222222222222", Region: "eu-west-1"}, []string{"111111111111"}), "a placeholder account configured")
 }
 
 func TestReviewedReadsTheWorkingTreeOrARevision(t *testing.T) {
@@ -137,22 +140,59 @@ func TestReviewJudgesWhatTheEngineFinds(t *testing.T) {
 	deployed := write(t, filepath.Join(dir, "deployed"), changed, identityOf)
 	movedApp := write(t, filepath.Join(dir, "moved"), app(), func(id string) Identity {
 		if id == "App" {
-			return Identity{"web-app2", "111111111111", "eu-west-1"}
+			return Identity{StackName: "web-app2", Account: "111111111111", Region: "eu-west-1"}
 		}
 		return identityOf(id)
 	})
 	r, err := e.Review([]Comparison{{Label: "sg", Reviewed: reviewed, Deployed: deployed}, {Label: "move", Reviewed: reviewed, Deployed: movedApp}},
 		Options{Guarded: guarded, Text: true})
 	require.NoError(t, err)
-	require.Len(t, r.Verdict.Violations, 1)
-	assert.Contains(t, r.Verdict.Violations[0], "sg/Network: replace AWS::EC2::SecurityGroup GroupAAAAAAAA (changed: GroupDescription): App imports it, so CloudFormation will refuse the deploy")
+	require.Len(t, r.Verdict.Violations, 2)
+	assert.Contains(t, r.Verdict.Violations[1], "sg/Network: replace AWS::EC2::SecurityGroup GroupAAAAAAAA (changed: GroupDescription): App imports it, so CloudFormation will refuse the deploy")
+	assert.Contains(t, r.Verdict.Violations[0], "move/App: stack web-App (account 111111111111, eu-west-1) is renamed or moved to web-app2 (account 111111111111, eu-west-1): cdk deploy creates that stack anew, empty, and never deletes the old one, which keeps its resources and data; restore the stack's name, account and region (1 resources)")
 	names := map[string]bool{}
 	for _, d := range r.Diffs {
 		names[d.Name] = !d.Empty
 	}
-	assert.Equal(t, map[string]bool{"sg/App": false, "sg/Network": true, "move/App": true, "move/Network": false, "move/App (new)": true}, names)
-	assert.Equal(t, "stack web-App (account 111111111111, eu-west-1) is renamed or moved to web-app2 (account 111111111111, eu-west-1): CloudFormation creates a new, empty stack", r.Gone["move/App"])
-	assert.Contains(t, r.Verdict.Allowed, "move/App: destroy AWS::ECS::TaskDefinition Task because stack web-App (account 111111111111, eu-west-1) is renamed or moved to web-app2 (account 111111111111, eu-west-1): CloudFormation creates a new, empty stack: a resource that holds no data or outside identity and that no other stack imports")
+	assert.Equal(t, map[string]bool{"sg/App": false, "sg/Network": true, "move/Network": false, "move/App (new)": true}, names, "a stack that leaves the app is not diffed: a deploy deletes nothing of it")
+	require.Len(t, r.Gone, 1)
+	assert.Equal(t, "App", r.Gone[0].Stack)
+}
+
+// TestReviewFindsRenamesWeakeningsAndOpenedPorts: a construct rename is a
+// removal and an addition of the same type; turning off deletion
+// protection, dropping a web ACL and opening a port to the internet are
+// weakenings; and a type dropped from the base's guarded list is one too.
+func TestReviewFindsRenamesWeakeningsAndOpenedPorts(t *testing.T) {
+	e := engine(t)
+	dir := t.TempDir()
+	before := app()
+	res := cfn.Object(before["Network"]["Resources"])
+	cfn.Props(cfn.Object(res["Db"]))["DeletionProtection"] = true
+	res["Acl"] = map[string]any{"Type": "AWS::WAFv2::WebACL", "Properties": map[string]any{"Scope": "REGIONAL"}}
+	reviewed := write(t, filepath.Join(dir, "reviewed"), before, identityOf)
+	after := app()
+	res = cfn.Object(after["Network"]["Resources"])
+	res["Database"] = res["Db"]
+	delete(res, "Db")
+	cfn.Props(cfn.Object(res["GroupAAAAAAAA"]))["SecurityGroupEgress"] = []any{map[string]any{"CidrIp": "0.0.0.0/0", "IpProtocol": "tcp", "FromPort": 443.0, "ToPort": 443.0}}
+	deployed := write(t, filepath.Join(dir, "deployed"), after, identityOf)
+	r, err := e.Review([]Comparison{{Label: "dev", Reviewed: reviewed, Deployed: deployed}},
+		Options{Guarded: guarded, BaseGuarded: map[string]string{"AWS::RDS::DBInstance": "it holds the database", "AWS::Logs::LogGroup": "it holds logs"}})
+	require.NoError(t, err)
+	all := strings.Join(r.Verdict.Violations, "\n")
+	assert.Contains(t, all, "dev/Network: destroy AWS::RDS::DBInstance Db: it holds the database; the construct was renamed (the change adds Database of the same type)")
+	assert.Contains(t, all, "dev/Network: weaken AWS::WAFv2::WebACL Acl: web ACL removed: the load balancer loses its firewall (AWS WAF)")
+	assert.Contains(t, all, "dev/Network: weaken AWS::EC2::SecurityGroup GroupAAAAAAAA: egress tcp/443 to 0.0.0.0/0 added: a port opens to the whole internet")
+	assert.Contains(t, all, "dev/(guard): weaken guarded type AWS::Logs::LogGroup: guarded type removed from tools/guarded-types.json: the guard would no longer protect it: it holds logs")
+	assert.Len(t, r.Verdict.Violations, 4, all)
+
+	protectedDb := app()
+	cfn.Props(cfn.Object(cfn.Object(protectedDb["Network"]["Resources"])["Db"]))["DeletionProtection"] = true
+	withProtection := write(t, filepath.Join(dir, "protected"), protectedDb, identityOf)
+	r, err = e.Review([]Comparison{{Label: "dev", Reviewed: withProtection, Deployed: write(t, filepath.Join(dir, "plain"), app(), identityOf)}}, Options{Guarded: guarded})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"dev/Network: weaken AWS::RDS::DBInstance Db: DeletionProtection true -> unset: the database can be deleted by accident; " + allowHint}, r.Verdict.Violations)
 }
 
 // TestReviewOfAnUnchangedAppNeedsNoEngine: equal templates are not sent to

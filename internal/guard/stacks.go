@@ -14,11 +14,14 @@ import (
 	"github.com/example/platform/internal/cfn"
 )
 
-// Identity is what makes a stack the same stack to CloudFormation.
+// Identity is what makes a stack the same stack to CloudFormation: its
+// name, account and region; and whether the stack is protected from
+// deletion, which is reviewed with it.
 type Identity struct {
-	StackName string `json:"stackName"`
-	Account   string `json:"account"`
-	Region    string `json:"region"`
+	StackName             string `json:"stackName"`
+	Account               string `json:"account"`
+	Region                string `json:"region"`
+	TerminationProtection bool   `json:"terminationProtection,omitempty"`
 }
 
 func (i Identity) String() string {
@@ -63,9 +66,9 @@ type Source struct {
 	Scratch string
 }
 
-// read returns the path of a file of the source, or "" when it does not
-// exist there.
-func (s Source) read(path string) (string, error) {
+// Path returns the path of a file of the source, readable on disk, or ""
+// when it does not exist there.
+func (s Source) Path(path string) (string, error) {
 	if s.Rev == "" {
 		full := filepath.Join(s.Repo, path)
 		if _, err := os.Stat(full); errors.Is(err, fs.ErrNotExist) {
@@ -92,7 +95,7 @@ func (s Source) read(path string) (string, error) {
 // fallback identities.
 func Reviewed(src Source, dir string, fallback map[string]Identity) ([]Stack, error) {
 	ids := fallback
-	path, err := src.read(filepath.Join(dir, "stacks.json"))
+	path, err := src.Path(filepath.Join(dir, "stacks.json"))
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +108,7 @@ func Reviewed(src Source, dir string, fallback map[string]Identity) ([]Stack, er
 	var out []Stack
 	for _, id := range sortedKeys(ids) {
 		s := Stack{ID: id, Identity: ids[id]}
-		if s.File, err = src.read(filepath.Join(dir, id+".template.json")); err != nil {
+		if s.File, err = src.Path(filepath.Join(dir, id+".template.json")); err != nil {
 			return nil, err
 		}
 		if s.File != "" {
@@ -126,8 +129,9 @@ func Assembly(dir string) ([]Stack, error) {
 			Type        string `json:"type"`
 			Environment string `json:"environment"`
 			Properties  struct {
-				StackName    string `json:"stackName"`
-				TemplateFile string `json:"templateFile"`
+				StackName             string `json:"stackName"`
+				TemplateFile          string `json:"templateFile"`
+				TerminationProtection bool   `json:"terminationProtection"`
 			} `json:"properties"`
 		} `json:"artifacts"`
 	}
@@ -141,7 +145,7 @@ func Assembly(dir string) ([]Stack, error) {
 			continue
 		}
 		account, region, _ := strings.Cut(strings.TrimPrefix(a.Environment, "aws://"), "/")
-		s := Stack{ID: id, Identity: Identity{a.Properties.StackName, account, region}, File: filepath.Join(dir, a.Properties.TemplateFile)}
+		s := Stack{ID: id, Identity: Identity{a.Properties.StackName, account, region, a.Properties.TerminationProtection}, File: filepath.Join(dir, a.Properties.TemplateFile)}
 		if err := readJSON(s.File, &s.Template); err != nil {
 			return nil, err
 		}

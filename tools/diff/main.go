@@ -8,6 +8,9 @@
 // Usage (node_modules/.bin first on PATH, as the Makefile sets it):
 //
 //	go run ./tools/diff ENV GOLDEN_DIR ASSEMBLY_DIR
+//
+// With GUARD_BASE=REV, the guard's own configuration of REV applies too, as
+// in make test.
 package main
 
 import (
@@ -16,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/example/platform/internal/guard"
@@ -50,6 +54,20 @@ func run(w io.Writer, env, goldenDir, assemblyDir string) error {
 	if err != nil {
 		return err
 	}
+	opts := guard.Options{Guarded: guarded, Allow: allow, PlaceholderAccounts: config.PlaceholderAccounts, Text: true}
+	if base := os.Getenv("GUARD_BASE"); base != "" {
+		// The guard's own configuration as the base has it, as make test
+		// reads it.
+		scratch, err := os.MkdirTemp("", "diff-base-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(scratch)
+		if opts.BaseGuarded, opts.BaseAllow, err = guard.ReadConfig(guard.Source{Repo: ".", Rev: base, Scratch: scratch},
+			filepath.Join("tools", "guarded-types.json"), filepath.Join("testdata", "allowed-replacements.json")); err != nil {
+			return err
+		}
+	}
 	node, err := exec.LookPath("node")
 	if err != nil {
 		return err
@@ -60,8 +78,7 @@ func run(w io.Writer, env, goldenDir, assemblyDir string) error {
 	}
 	defer os.RemoveAll(scratch)
 	engine := guard.Engine{Node: node, Script: filepath.Join("tools", "cfndiff.js"), Scratch: scratch}
-	review, err := engine.Review([]guard.Comparison{{Label: env, Reviewed: reviewed, Deployed: deployed}},
-		guard.Options{Guarded: guarded, Allow: allow, PlaceholderAccounts: config.PlaceholderAccounts, Text: true})
+	review, err := engine.Review([]guard.Comparison{{Label: env, Reviewed: reviewed, Deployed: deployed}}, opts)
 	if err != nil {
 		return err
 	}
@@ -73,13 +90,18 @@ func run(w io.Writer, env, goldenDir, assemblyDir string) error {
 func report(w io.Writer, env string, r guard.Review, guarded map[string]string) {
 	var changed []string
 	added, updated := 0, 0
+	for _, g := range r.Gone {
+		what := "removed from the app"
+		if g.To != nil {
+			what = "renamed or moved to " + g.To.String()
+		}
+		fmt.Fprintf(w, "== %s (%s): stack %s is %s; a deploy leaves it as it is (see the verdict below)\n\n", g.Stack, env, g.From, what)
+		changed = append(changed, g.Stack)
+	}
 	for _, d := range r.Diffs {
 		_, stack, _ := strings.Cut(d.Name, "/")
 		what := ""
-		switch {
-		case r.Gone[d.Name] != "":
-			what = " (" + r.Gone[d.Name] + ": everything in it is destroyed or orphaned)"
-		case strings.HasSuffix(stack, " (new)"):
+		if strings.HasSuffix(stack, " (new)") {
 			stack, what = strings.TrimSuffix(stack, " (new)"), " (new stack)"
 		}
 		fmt.Fprintf(w, "== %s (%s)%s\n", stack, env, what)
@@ -87,7 +109,9 @@ func report(w io.Writer, env string, r guard.Review, guarded map[string]string) 
 			fmt.Fprint(w, "no differences\n\n")
 			continue
 		}
-		changed = append(changed, stack)
+		if !slices.Contains(changed, stack) {
+			changed = append(changed, stack)
+		}
 		added += d.Added
 		updated += d.Updated
 		fmt.Fprint(w, d.Text, "\n")
@@ -102,6 +126,9 @@ func report(w io.Writer, env string, r guard.Review, guarded map[string]string) 
 		if len(f.Properties) > 0 {
 			props = " (" + strings.Join(f.Properties, ", ") + ")"
 		}
+		if f.RenamedTo != "" {
+			props += " (renamed to " + f.RenamedTo + "?)"
+		}
 		line := fmt.Sprintf("  %s %s/%s %s%s%s", f.Change(), f.Stack, f.LogicalID, f.Type, props, mark)
 		if f.Change() == guard.Replace {
 			replaced = append(replaced, line)
@@ -109,14 +136,20 @@ func report(w io.Writer, env string, r guard.Review, guarded map[string]string) 
 			removed = append(removed, line)
 		}
 	}
-	summary := fmt.Sprintf("Summary (%s): %d of %d stacks changed", env, len(changed), len(r.Diffs))
+	summary := fmt.Sprintf("Summary (%s): %d of %d stacks changed", env, len(changed), len(r.Diffs)+len(r.Gone)-countNew(r.Diffs, r.Gone))
 	if len(changed) > 0 {
 		summary += ": " + strings.Join(changed, ", ")
 	}
 	fmt.Fprintln(w, summary)
-	fmt.Fprintf(w, "  resources added: %d, changed: %d, replaced: %d, removed: %d\n", added, updated, len(replaced), len(removed))
+	fmt.Fprintf(w, "  resources added: %d, changed: %d, replaced: %d, removed: %d, protections weakened: %d\n", added, updated, len(replaced), len(removed), len(r.Weakenings))
 	for _, l := range append(replaced, removed...) {
 		fmt.Fprintln(w, l)
+	}
+	for _, wk := range r.Weakenings {
+		fmt.Fprintf(w, "  weaken %s/%s %s: %s %s\n", wk.Stack, wk.LogicalID, wk.Type, wk.What, wk.Detail)
+	}
+	for _, d := range r.Verdict.Done {
+		fmt.Fprintln(w, "Allow-list: "+d)
 	}
 	if len(r.Verdict.Violations) == 0 {
 		fmt.Fprintln(w, "Replacement guard: passes (the same judgement as make test)")
@@ -126,4 +159,17 @@ func report(w io.Writer, env string, r guard.Review, guarded map[string]string) 
 	for _, v := range r.Verdict.Violations {
 		fmt.Fprintln(w, "  "+v)
 	}
+}
+
+// countNew counts the stacks a renamed or moved stack becomes, which the
+// summary counts once.
+func countNew(diffs []guard.Diff, gone []guard.StackGone) int {
+	n := 0
+	for _, d := range diffs {
+		_, stack, _ := strings.Cut(d.Name, "/")
+		if id, isNew := strings.CutSuffix(stack, " (new)"); isNew && slices.ContainsFunc(gone, func(g guard.StackGone) bool { return g.Stack == id }) {
+			n++
+		}
+	}
+	return n
 }
