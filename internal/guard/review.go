@@ -100,8 +100,9 @@ func (e Engine) Review(cs []Comparison, o Options) (Review, error) {
 			}
 			pairs = append(pairs, Pair{name, b.File, d.File})
 		}
+		// A new stack loses nothing; only a reader of the diff needs it.
 		for _, a := range c.Deployed {
-			if !paired[a.ID] {
+			if !paired[a.ID] && o.Text {
 				pairs = append(pairs, Pair{c.Label + "/" + a.ID + " (new)", "", a.File})
 			}
 		}
