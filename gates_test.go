@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/example/platform/internal/cfn"
@@ -148,41 +147,56 @@ func TestValidationAcknowledgementsHaveReasons(t *testing.T) {
 // --no-lookups` would check them: any warning or error fails. Reusing the
 // assemblies (`--app DIR`) costs the CLI's start-up, not another synthesis.
 func TestCLISynthIsStrict(t *testing.T) {
-	// One CLI process per environment's assembly, side by side: each is
-	// mostly Node start-up, which the two cores can overlap. The variants'
-	// warnings and errors are TestNoErrorsOrWarnings' to catch.
-	names := config.Names()
-	outs, errs := make([][]byte, len(names)), make([]error, len(names))
-	var wg sync.WaitGroup
-	for i, name := range names {
-		cmd := pinned(t, "cdk", "synth", "--strict", "--no-lookups", "--quiet", "--app", envs[name].outdir)
-		wg.Go(func() { outs[i], errs[i] = cmd.CombinedOutput() })
+	// The variants' warnings and errors are TestNoErrorsOrWarnings' to
+	// catch.
+	for _, name := range config.Names() {
+		out, err := cliStrict[name].result(t)
+		assert.NoError(t, err, "cdk synth --strict --app <%s assembly>:\n%s", name, out)
 	}
-	wg.Wait()
-	for i, name := range names {
-		assert.NoError(t, errs[i], "cdk synth --strict --app <%s assembly>:\n%s", name, outs[i])
-	}
+}
+
+// cliStrict are TestCLISynthIsStrict's CLI runs, one per environment,
+// each started as soon as its assembly exists.
+var cliStrict = map[string]*early{}
+
+func startCLIStrict(assembly string) *early {
+	return startEarly(func(r *recorder) *exec.Cmd {
+		return pinned(r, "cdk", "synth", "--strict", "--no-lookups", "--quiet", "--app", assembly)
+	})
 }
 
 // TestCLIRejectsBadConfiguration runs the real app through the pinned CLI
 // with an unknown environment and a mistyped key: `cdk synth` must exit
 // non-zero with both messages and leave no assembly behind.
 func TestCLIRejectsBadConfiguration(t *testing.T) {
-	// This test binary is the app when runAsApp is set (see TestMain).
-	self, err := os.Executable()
-	require.NoError(t, err)
-	out := filepath.Join(t.TempDir(), "cdk.out")
-	cmd := pinned(t, "cdk", "synth", "--no-lookups", "--quiet", "--app", self+" -test.run=^$", "-c", "env=staging", "-c", "imagetag=v1", "--output", out)
-	cmd.Env = append(cmd.Env, runAsApp+"=1")
-	msg, err := cmd.CombinedOutput()
+	msg, err := cliRejects.result(t)
 	require.Error(t, err, "cdk synth -c env=staging succeeded, want a non-zero exit\n%s", msg)
 	assert.Contains(t, string(msg), `env: got "staging", want one of dev, prod`, "cdk synth -c env=staging output lacks the validation message:\n%s", msg)
 	// The CLI hands the app its own context too (feature flags, settings,
 	// lookups); only what the user typed may be unknown.
 	assert.Equal(t, 1, strings.Count(string(msg), "unknown context key"), "exactly the mistyped -c imagetag is unknown:\n%s", msg)
 	assert.Contains(t, string(msg), "-c imagetag: unknown context key (did you mean imageTag?)")
-	_, err = os.Stat(filepath.Join(out, "manifest.json"))
+	_, err = os.Stat(filepath.Join(cliRejectsOut, "manifest.json"))
 	assert.Error(t, err, "cdk synth -c env=staging wrote an assembly; want nothing synthesized")
+}
+
+// cliRejects is TestCLIRejectsBadConfiguration's CLI run, started before
+// the first synthesis (it needs none), writing under cliRejectsOut.
+var (
+	cliRejects    *early
+	cliRejectsOut string
+)
+
+func startCLIRejects(tmp string) *early {
+	cliRejectsOut = filepath.Join(tmp, "rejected.out")
+	return startEarly(func(r *recorder) *exec.Cmd {
+		// This test binary is the app when runAsApp is set (see TestMain).
+		self, err := os.Executable()
+		require.NoError(r, err)
+		cmd := pinned(r, "cdk", "synth", "--no-lookups", "--quiet", "--app", self+" -test.run=^$", "-c", "env=staging", "-c", "imagetag=v1", "--output", cliRejectsOut)
+		cmd.Env = append(cmd.Env, runAsApp+"=1")
+		return cmd
+	})
 }
 
 // TestWorkflowsAreValid lints the GitHub Actions workflows with the

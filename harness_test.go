@@ -259,14 +259,18 @@ func run(m *testing.M) int {
 	// what the template tests assert), each as soon as it exists, while the
 	// next configuration synthesizes on the other core.
 	// The temporary assemblies go when run returns; the linter must be done.
+	startLinter()
 	defer lintDone()
 	startAWSLists()
+	defer earlyRuns.Wait()
+	cliRejects = startCLIRejects(tmp)
 	defer func() { <-awsLists.done }()
 	for _, name := range config.Names() {
 		if err := synth(name); err != nil {
 			return fail("%v", err)
 		}
 		startCfnLint(name, envs[name].outdir, envs[name].cfg.Region)
+		cliStrict[name] = startCLIStrict(envs[name].outdir)
 	}
 	for _, v := range variants {
 		if err := synth(v.name); err != nil {
@@ -462,7 +466,7 @@ func annotations(t *testing.T, env, typ string) []string {
 // pinned returns a command for one of the tools npm ci pins in
 // node_modules/.bin (cdk, node), with that directory first on PATH so the
 // CLI and anything it starts use the pinned Node.
-func pinned(t *testing.T, tool string, args ...string) *exec.Cmd {
+func pinned(t checkT, tool string, args ...string) *exec.Cmd {
 	t.Helper()
 	bin, err := filepath.Abs(filepath.Join("node_modules", ".bin"))
 	require.NoError(t, err)
@@ -471,6 +475,48 @@ func pinned(t *testing.T, tool string, args ...string) *exec.Cmd {
 	cmd := exec.Command(filepath.Join(bin, tool), args...)
 	cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), "CDK_DISABLE_VERSION_CHECK=1")
 	return cmd
+}
+
+// early is a command TestMain starts in the background, so that it runs on
+// the core a synthesis leaves idle (a CLI run is mostly Node start-up);
+// its test waits for the result.
+type early struct {
+	done chan struct{}
+	// setup says why the command could not be built; then it never ran.
+	setup error
+	out   []byte
+	err   error
+}
+
+// earlyRuns are the commands still running; TestMain waits for them
+// before it removes their directories.
+var earlyRuns sync.WaitGroup
+
+// startEarly builds a command with build and runs it in the background.
+func startEarly(build func(r *recorder) *exec.Cmd) *early {
+	e := &early{done: make(chan struct{})}
+	var cmd *exec.Cmd
+	rec, panicked := record(func(r *recorder) { cmd = build(r) })
+	if len(rec.errors) > 0 || panicked != nil || cmd == nil {
+		e.setup = fmt.Errorf("%s %v", strings.Join(rec.errors, "; "), panicked)
+		close(e.done)
+		return e
+	}
+	earlyRuns.Go(func() {
+		defer close(e.done)
+		e.out, e.err = cmd.CombinedOutput()
+	})
+	return e
+}
+
+// result waits for the command; a command that could not be built fails
+// the test.
+func (e *early) result(t *testing.T) ([]byte, error) {
+	t.Helper()
+	require.NotNil(t, e, "TestMain did not start this command")
+	<-e.done
+	require.NoError(t, e.setup)
+	return e.out, e.err
 }
 
 // flowsOf renders every security-group rule of a synthesized

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/example/platform/lib/config"
@@ -73,12 +75,13 @@ func (f lintFinding) String() string {
 	return fmt.Sprintf("%s %s/%s %s (line %d): %s", f.Rule.ID, f.config, f.stack, f.resource(), f.Location.Start.Line, f.Message)
 }
 
-// lintRun is cfn-lint over the templates of one environment, a separate
-// process that TestMain starts as soon as the environment's assembly
-// exists, so it runs while the next configuration synthesizes.
+// lintRun is cfn-lint over the templates of one environment, sent to the
+// linter as soon as the environment's assembly exists, so it is linted
+// while the next configuration synthesizes.
 type lintRun struct {
-	done     chan struct{}
-	findings []lintFinding
+	name, dir, region string
+	done              chan struct{}
+	findings          []lintFinding
 	// missing explains why cfn-lint could not run at all.
 	missing string
 	err     error
@@ -87,66 +90,150 @@ type lintRun struct {
 // cfnLint holds every run, one per environment.
 var cfnLint []*lintRun
 
-// startCfnLint runs the pinned cfn-lint over every template in one
-// environment's assembly directory in the background.
-func startCfnLint(name, dir, region string) {
-	r := &lintRun{done: make(chan struct{})}
-	cfnLint = append(cfnLint, r)
+// linter is the one cfn-lint process of a test binary
+// (tools/cfn-lint/batch.py), started before the first synthesis: importing
+// cfn-lint and loading its rules happen once, while the app synthesizes,
+// not once per environment. It lints the runs in the order they are
+// queued.
+var linter struct {
+	queue  chan *lintRun
+	end    sync.Once
+	exited chan struct{}
+	// hello is the process's first line, ready once helloDone is closed.
+	helloDone chan struct{}
+	hello     struct {
+		Version string `json:"version"`
+		Package string `json:"package"`
+		Missing string `json:"missing"`
+	}
+	helloErr error
+}
+
+// startLinter starts the linter.
+func startLinter() {
+	linter.queue = make(chan *lintRun, 16)
+	linter.exited, linter.helloDone = make(chan struct{}), make(chan struct{})
 	go func() {
-		defer close(r.done)
-		r.findings, r.missing, r.err = runCfnLint(map[string]string{name: dir}, []string{region})
+		defer close(linter.exited)
+		serveLint()
 	}()
 }
 
-// lintDone waits for every cfn-lint run.
+// startCfnLint queues every template in one environment's assembly
+// directory for the linter.
+func startCfnLint(name, dir, region string) {
+	r := &lintRun{name: name, dir: dir, region: region, done: make(chan struct{})}
+	cfnLint = append(cfnLint, r)
+	linter.queue <- r
+}
+
+// lintDone tells the linter that no environment follows and waits for
+// every run and for the process to exit.
 func lintDone() {
-	for _, r := range cfnLint {
-		<-r.done
+	linter.end.Do(func() { close(linter.queue) })
+	<-linter.exited
+}
+
+// serveLint runs the linter process and answers every queued run.
+func serveLint() {
+	install := "install it with: python3 -m pip install -r " + lintRequirements
+	var stderr bytes.Buffer
+	cmd := exec.Command("python3", filepath.Join("tools", "cfn-lint", "batch.py"))
+	cmd.Stderr = &stderr
+	in, errIn := cmd.StdinPipe()
+	out, errOut := cmd.StdoutPipe()
+	started := errors.Join(errIn, errOut)
+	if started == nil {
+		if err := cmd.Start(); err != nil {
+			linter.hello.Missing = fmt.Sprintf("python3 cannot run (%v)", err)
+		}
+	}
+	lines := bufio.NewReader(out)
+	read := func(v any) error {
+		line, err := lines.ReadBytes('\n')
+		if err == nil {
+			err = json.Unmarshal(line, v)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %v\n%s%s", "tools/cfn-lint/batch.py", err, line, stderr.String())
+		}
+		return nil
+	}
+	linter.helloErr = started
+	if started == nil && linter.hello.Missing == "" {
+		linter.helloErr = read(&linter.hello)
+	}
+	if linter.hello.Missing != "" {
+		linter.hello.Missing += "; " + install
+	}
+	want, err := pinnedLintVersion()
+	if err == nil && linter.helloErr == nil && linter.hello.Missing == "" && linter.hello.Version != want {
+		err = fmt.Errorf("found cfn-lint %s, the project pins cfn-lint %s; %s", linter.hello.Version, want, install)
+	}
+	close(linter.helloDone)
+	for r := range linter.queue {
+		switch {
+		case linter.helloErr != nil:
+			r.err = linter.helloErr
+		case linter.hello.Missing != "":
+			r.missing = linter.hello.Missing
+		case err != nil:
+			r.err = err
+		default:
+			r.findings, r.err = lintEnvironment(r, in, read)
+		}
+		close(r.done)
+	}
+	if in != nil {
+		in.Close()
+	}
+	if cmd.Process != nil {
+		cmd.Wait()
 	}
 }
 
-func runCfnLint(dirs map[string]string, regions []string) ([]lintFinding, string, error) {
-	want, err := pinnedLintVersion()
+// lintEnvironment lints one run's templates in its region, as
+// `cfn-lint --format json --override-spec tools/cfn-lint/override-spec.json
+// --regions REGION -- TEMPLATES` would.
+func lintEnvironment(r *lintRun, in io.Writer, read func(any) error) ([]lintFinding, error) {
+	args := []string{"--format", "json", "--override-spec", filepath.Join("tools", "cfn-lint", "override-spec.json"), "--regions", r.region, "--"}
+	files, _ := filepath.Glob(filepath.Join(r.dir, "*.template.json"))
+	if len(files) == 0 {
+		return nil, errors.New("no template to lint")
+	}
+	stacks := map[string]string{}
+	for _, f := range files {
+		stacks[f] = strings.TrimSuffix(filepath.Base(f), ".template.json")
+	}
+	request, err := json.Marshal(append(args, files...))
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	install := "install it with: python3 -m pip install -r " + lintRequirements
-	version, err := exec.Command("cfn-lint", "--version").Output()
-	if err != nil {
-		return nil, fmt.Sprintf("cfn-lint is not installed (%v); %s", err, install), nil
+	if _, err := in.Write(append(request, '\n')); err != nil {
+		return nil, err
 	}
-	if got := strings.TrimSpace(string(version)); got != "cfn-lint "+want {
-		return nil, "", fmt.Errorf("found %q, the project pins cfn-lint %s; %s", got, want, install)
+	var answer struct {
+		Output *string `json:"output"`
+		Error  string  `json:"error"`
 	}
-	owner := map[string][2]string{}
-	args := []string{"--format", "json", "--override-spec", filepath.Join("tools", "cfn-lint", "override-spec.json"), "--regions"}
-	args = append(args, regions...)
-	args = append(args, "--")
-	for name, dir := range dirs {
-		files, _ := filepath.Glob(filepath.Join(dir, "*.template.json"))
-		for _, f := range files {
-			owner[f] = [2]string{name, strings.TrimSuffix(filepath.Base(f), ".template.json")}
-			args = append(args, f)
-		}
+	if err := read(&answer); err != nil {
+		return nil, err
 	}
-	var stdout, stderr bytes.Buffer
-	cmd := exec.Command("cfn-lint", args...)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	runErr := cmd.Run()
-	// cfn-lint exits non-zero whenever it finds something; only output that
-	// is not its JSON report means it failed.
+	if answer.Output == nil {
+		return nil, fmt.Errorf("cfn-lint %s: %s", r.name, answer.Error)
+	}
 	var findings []lintFinding
-	if err := json.Unmarshal(stdout.Bytes(), &findings); err != nil {
-		return nil, "", fmt.Errorf("cfn-lint: %v, %v\n%s%s", runErr, err, stdout.String(), stderr.String())
-	}
-	if len(owner) == 0 {
-		return nil, "", errors.New("no template to lint")
+	if err := json.Unmarshal([]byte(*answer.Output), &findings); err != nil {
+		return nil, fmt.Errorf("cfn-lint %s: %v\n%s", r.name, err, *answer.Output)
 	}
 	for i := range findings {
-		o := owner[findings[i].Filename]
-		findings[i].config, findings[i].stack = o[0], o[1]
+		stack, ok := stacks[findings[i].Filename]
+		if !ok {
+			return nil, fmt.Errorf("cfn-lint %s: a finding in %q, which was not linted", r.name, findings[i].Filename)
+		}
+		findings[i].config, findings[i].stack = r.name, stack
 	}
-	return findings, "", nil
+	return findings, nil
 }
 
 // pinnedLintVersion reads the cfn-lint version from the requirements file.
@@ -246,12 +333,12 @@ func startAWSLists() {
 }
 
 func readAWSLists() error {
-	out, err := exec.Command("python3", "-c", "import cfnlint, os; print(os.path.dirname(cfnlint.__file__))").Output()
-	if err != nil {
-		awsLists.missing = fmt.Sprintf("python3 cannot import cfnlint (%v); install it with: python3 -m pip install -r %s", err, lintRequirements)
-		return nil
+	<-linter.helloDone
+	if linter.helloErr != nil || linter.hello.Missing != "" {
+		awsLists.missing = linter.hello.Missing
+		return linter.helloErr
 	}
-	data := filepath.Join(strings.TrimSpace(string(out)), "data", "schemas", "extensions")
+	data := filepath.Join(linter.hello.Package, "data", "schemas", "extensions")
 	// Each file is an object keyed by region (besides a description);
 	// engine_version.json is one schema.
 	type schema struct {
