@@ -7,11 +7,12 @@ import (
 
 // Cluster configures the Auto Scaling group of ECS container instances.
 type Cluster struct {
-	// MinInstances is the lower bound of the Auto Scaling group (0-100).
-	// Default 1 in dev, 3 in prod.
+	// MinInstances is the lower bound of the Auto Scaling group (0-100),
+	// enough to hold Service.MinTasks. Default 1 in dev, 3 in prod.
 	MinInstances int
 	// MaxInstances is the upper bound of the Auto Scaling group
-	// (MinInstances-100, at least 1). Default 3 in dev, 12 in prod.
+	// (MinInstances-100, at least 1), enough for what the service runs
+	// during a deployment (capacity.go). Default 3 in dev, 13 in prod.
 	MaxInstances int
 	// InstanceType is the x86_64 EC2 instance type of the container
 	// instances. Default "t3.medium" in dev, "m6i.large" in prod.

@@ -158,6 +158,21 @@ func TestValidateRejects(t *testing.T) {
 		{"container port out of range", "dev", func(c *Config) { c.Service.ContainerPort = 70000 }, []string{"Service.ContainerPort: got 70000"}},
 		{"min tasks above max tasks", "prod", func(c *Config) { c.Service.MinTasks = 5; c.Service.MaxTasks = 4 }, []string{"Service.MaxTasks: got 4, want from Service.MinTasks (5) to 100"}},
 		{"zero tasks", "dev", func(c *Config) { c.Service.MinTasks = 0 }, []string{"Service.MinTasks: got 0, want from 1 to 100"}},
+		// Capacity: what the instances can hold (capacity.go).
+		{"task CPU larger than the instance", "dev", func(c *Config) { c.Service.Cpu = 4096 }, []string{
+			"Service.Cpu: got 4096, want at most 2048 CPU units, what a t3.medium (Cluster.InstanceType, 2 vCPUs) registers"}},
+		{"task memory larger than the instance leaves", "dev", func(c *Config) { c.Service.MemoryMiB = 4096 }, []string{
+			"Service.MemoryMiB: got 4096, want at most 3891 MiB, what a t3.medium (Cluster.InstanceType, 4096 MiB installed) leaves tasks after 5% for the kernel and the ECS agent"}},
+		{"more tasks than one instance can ever hold", "dev", func(c *Config) {
+			c.Service.MinTasks, c.Service.MaxTasks = 4, 4
+			c.Cluster.MaxInstances = 1
+		}, []string{
+			"Cluster.MinInstances: got 1, want at least 2 to hold Service.MinTasks (4) at 2 tasks per t3.medium (by network interfaces 2",
+			"Cluster.MaxInstances: got 1, want at least 3: a ROLLING deployment at Service.MaxTasks (4) starts a new task before it stops an old one: 5 tasks"}},
+		{"a canary without room for two revisions and a replacement", "prod", func(c *Config) { c.Cluster.MaxInstances = 12 }, []string{
+			"Cluster.MaxInstances: got 12, want at least 13: a CANARY deployment at Service.MaxTasks (12) runs both revisions until the bake ends: 24 tasks, with one instance to spare for a replacement, at 2 tasks per m6i.large (by network interfaces 2"}},
+		{"memory, not interfaces, bounds a large task", "prod", func(c *Config) { c.Service.MemoryMiB = 4096; c.Service.MaxTasks = 7 }, []string{
+			"Cluster.MaxInstances: got 13, want at least 15: a CANARY deployment at Service.MaxTasks (7) runs both revisions until the bake ends: 14 tasks, with one instance to spare for a replacement, at 1 tasks per m6i.large (by network interfaces 2: awsvpc gives each task one and the instance keeps one; by CPU 4; by memory 1)"}},
 		{"min instances above max instances", "dev", func(c *Config) { c.Cluster.MinInstances = 4; c.Cluster.MaxInstances = 3 }, []string{"Cluster.MaxInstances: got 3, want from Cluster.MinInstances (4, at least 1) to 100"}},
 		{"negative instances", "dev", func(c *Config) { c.Cluster.MinInstances = -1 }, []string{"Cluster.MinInstances: got -1, want from 0 to 100"}},
 		{"PostgreSQL minor RDS no longer creates", "dev", func(c *Config) { c.Database.EngineVersion = "16.6" }, []string{`Database.EngineVersion: got "16.6", want the major version 16 alone, or 16.11-16.13: RDS no longer creates instances on older minors`}},

@@ -122,7 +122,7 @@ func prodPreset(dev Config) Config {
 	p.Service.LogRetentionDays = 365
 	p.Service.EnableExec = false
 
-	p.Cluster = Cluster{MinInstances: 3, MaxInstances: 12, InstanceType: "m6i.large", RootVolumeGiB: 30, ManagedTerminationProtection: true, ContainerInsights: "enhanced"}
+	p.Cluster = Cluster{MinInstances: 3, MaxInstances: 13, InstanceType: "m6i.large", RootVolumeGiB: 30, ManagedTerminationProtection: true, ContainerInsights: "enhanced"}
 	// A canary: 10% of the traffic for five minutes, with the deployment
 	// alarms watching, before the rest; the old tasks stay ten minutes more.
 	p.Service.Rollout.Strategy = "CANARY"

@@ -16,8 +16,9 @@ type Service struct {
 	// MinTasks is the lower bound of service auto scaling (1-100).
 	// Default 1 in dev, 3 in prod.
 	MinTasks int
-	// MaxTasks is the upper bound of service auto scaling (MinTasks-100).
-	// Default 2 in dev, 12 in prod.
+	// MaxTasks is the upper bound of service auto scaling (MinTasks-100);
+	// Cluster.MaxInstances must hold a deployment at MaxTasks
+	// (capacity.go). Default 2 in dev, 12 in prod.
 	MaxTasks int
 	// ImageTag is the tag of the repository's image to run, committed in the
 	// environment's file: deploying an image is a reviewed change of it.
@@ -31,11 +32,13 @@ type Service struct {
 	// Default false: an environment's committed file turns it on (dev's
 	// does; prod's does for the first deploy only).
 	AllowPlaceholderImage bool
-	// Cpu is the container's CPU units (128-10240). Default 256 in dev,
-	// 512 in prod.
+	// Cpu is the container's CPU units (128-10240, at most what an
+	// instance of Cluster.InstanceType registers: 1024 per vCPU). Default
+	// 256 in dev, 512 in prod.
 	Cpu int
-	// MemoryMiB is the container's hard memory limit (128-30720).
-	// Default 512 in dev, 1024 in prod.
+	// MemoryMiB is the container's hard memory limit (128-30720, at most
+	// what an instance leaves tasks: 95% of its memory). Default 512 in
+	// dev, 1024 in prod.
 	MemoryMiB int
 	// HealthCheckTool is the program the container health check runs to
 	// fetch LoadBalancer.HealthCheckPath on ContainerPort: "wget" or "curl"

@@ -77,6 +77,7 @@ func (c Config) validate(v *validator) {
 	c.validateRegistry(v)
 	c.validateLoadBalancer(v)
 	c.validateMonitoring(v)
+	c.validateCapacity(v)
 	c.keepPromises(v)
 }
 
