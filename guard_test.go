@@ -529,6 +529,33 @@ func guardScenarios(t *testing.T) []guardScenario {
 			func(t scratchT) ([]guard.Stack, []guard.Stack, []guard.Entry) {
 				return golden, withoutExport(t, current, "Network", "ExportsOutputRefVpc"), nil
 			}),
+		scenario("a tag on the production listener rule", []string{"LoadBalancer: reroute AWS::ElasticLoadBalancingV2::ListenerRule ProductionRule",
+			"(changed: Tags): ECS moves the weights of the production listener rule", "sends all traffic to the group without tasks"},
+			func(t scratchT) ([]guard.Stack, []guard.Stack, []guard.Entry) {
+				return golden, mutated(t, current, "LoadBalancer", func(res map[string]any) {
+					propertiesOf(t, res, firstOfType(t, res, "AWS::ElasticLoadBalancingV2::ListenerRule"))["Tags"] = []any{map[string]any{"Key": "Team", "Value": "web"}}
+				}), nil
+			}),
+		scenario("the production rule's target group replaced", []string{"LoadBalancer: reroute AWS::ElasticLoadBalancingV2::ListenerRule ProductionRule", "TargetGroup", " replaced): ECS moves the weights"},
+			func(t scratchT) ([]guard.Stack, []guard.Stack, []guard.Entry) {
+				return golden, mutated(t, current, "LoadBalancer", func(res map[string]any) {
+					propertiesOf(t, res, firstOfType(t, res, "AWS::ElasticLoadBalancingV2::TargetGroup"))["Port"] = 8081.0
+				}), nil
+			}),
+		scenario("the listener's default action changed", []string{"LoadBalancer: reroute AWS::ElasticLoadBalancingV2::Listener", "(changed: DefaultActions)"},
+			func(t scratchT) ([]guard.Stack, []guard.Stack, []guard.Entry) {
+				return golden, mutated(t, current, "LoadBalancer", func(res map[string]any) {
+					rule := propertiesOf(t, res, firstOfType(t, res, "AWS::ElasticLoadBalancingV2::ListenerRule"))
+					listener := propertiesOf(t, res, cfn.RefID(rule["ListenerArn"]))
+					listener["DefaultActions"] = []any{map[string]any{"Type": "fixed-response", "FixedResponseConfig": map[string]any{"StatusCode": "503"}}}
+				}), nil
+			}),
+		scenario("a production rule change, allowed exactly", nil, func(t scratchT) ([]guard.Stack, []guard.Stack, []guard.Entry) {
+			rule := idOfType(t, current, "LoadBalancer", "AWS::ElasticLoadBalancingV2::ListenerRule")
+			return golden, mutated(t, current, "LoadBalancer", func(res map[string]any) {
+				propertiesOf(t, res, rule)["Priority"] = 50.0
+			}), []guard.Entry{{Stack: "LoadBalancer", LogicalID: rule, Change: guard.Reroute, Properties: []string{"Priority"}, Reason: "deployed by the documented procedure, weights read first"}}
+		}),
 		scenario("benign: instance class", nil, func(t scratchT) ([]guard.Stack, []guard.Stack, []guard.Entry) {
 			return golden, database(t, func(_ scratchT, p map[string]any) { p["DBInstanceClass"] = "db.m7g.xlarge" }), nil
 		}),

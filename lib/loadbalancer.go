@@ -92,8 +92,9 @@ func NewLoadBalancerStack(scope constructs.Construct, id string, props *LoadBala
 			Conditions: &[]elbv2.ListenerCondition{elbv2.ListenerCondition_PathPatterns(jsii.Strings("/*"))},
 			// Both groups, weighted 100/0 as AWS's own sample sets them up;
 			// ECS moves the weights. CloudFormation writes this action again
-			// only when the rule's template changes (aws/aws-cdk#36649: it
-			// then resets the weights), so the rule is left alone in code.
+			// whenever it updates the rule (aws/aws-cdk#36649: it then resets
+			// the weights), so the rule carries no tags (platform.go) and the
+			// replacement guard refuses any change of it ("reroute").
 			Action: elbv2.ListenerAction_WeightedForward(&[]*elbv2.WeightedTargetGroup{
 				{TargetGroup: tg, Weight: jsii.Number(100)},
 				{TargetGroup: lbs.GreenTargetGroup, Weight: jsii.Number(0)},

@@ -163,10 +163,15 @@ func NewPlatform(scope constructs.Construct, cfg config.Config) *Platform {
 	// the explicit edge keeps the deploy order the same once a tag is set.
 	p.Service.AddStackDependency(p.Registry.Stack, jsii.String("the application image comes from the repository"))
 
+	// Everything is tagged but listener rules: ECS moves the production
+	// rule's weights live, and any update of the rule, a tag change
+	// included, writes the template's weights back over them
+	// (aws/aws-cdk#36649), so the rule carries nothing that can change.
 	tags := awscdk.Tags_Of(scope)
-	tags.Add(jsii.String("Application"), jsii.String(cfg.AppName), nil)
-	tags.Add(jsii.String("Environment"), jsii.String(cfg.Environment), nil)
-	tags.Add(jsii.String("ManagedBy"), jsii.String("aws-cdk"), nil)
+	untagged := &awscdk.TagProps{ExcludeResourceTypes: jsii.Strings("AWS::ElasticLoadBalancingV2::ListenerRule")}
+	tags.Add(jsii.String("Application"), jsii.String(cfg.AppName), untagged)
+	tags.Add(jsii.String("Environment"), jsii.String(cfg.Environment), untagged)
+	tags.Add(jsii.String("ManagedBy"), jsii.String("aws-cdk"), untagged)
 	awscdk.Aspects_Of(scope).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	return p
 }

@@ -292,15 +292,20 @@ func newService(stack awscdk.Stack, props *ServiceStackProps, taskDef awsecs.Ec2
 		sp.LinearConfiguration = shift
 	}
 	service := awsecs.NewEc2Service(stack, jsii.String("Service"), sp)
+	role := trafficRole(stack, props)
 	target := service.LoadBalancerTarget(&awsecs.LoadBalancerTargetOptions{
 		ContainerName: jsii.String("App"),
 		ContainerPort: jsii.Number(float64(props.Service.ContainerPort)),
 		AlternateTarget: awsecs.NewAlternateTarget(jsii.String("GreenTarget"), &awsecs.AlternateTargetProps{
 			AlternateTargetGroup: props.GreenTargetGroup,
 			ProductionListener:   awsecs.ListenerRuleConfiguration_ApplicationListenerRule(props.ProductionRule),
-			Role:                 trafficRole(stack, props),
+			Role:                 role,
 		}),
 	})
+	// The service names the role, so CloudFormation creates the role
+	// first, but not its policy: without this edge ECS can start the first
+	// deployment, and shift traffic, before the role may modify the rule.
+	service.Node().AddDependency(role)
 	target.AttachToApplicationTargetGroup(props.TargetGroup)
 	return service
 }

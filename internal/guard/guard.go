@@ -32,7 +32,7 @@ const (
 	Move Change = "move"
 )
 
-var changes = []Change{Replace, Destroy, Orphan, Weaken, Move}
+var changes = []Change{Replace, Destroy, Orphan, Weaken, Move, Reroute}
 
 // changeOf maps the diff engine's impact to a Change.
 func changeOf(impact string) Change {
@@ -126,13 +126,16 @@ func (e Entry) Problems() []string {
 		out = append(out, "needs env, stack and logicalId")
 	}
 	if !slices.Contains(changes, e.Change) {
-		out = append(out, fmt.Sprintf("change %q is not one of replace, destroy, orphan, weaken, move", e.Change))
+		out = append(out, fmt.Sprintf("change %q is not one of replace, destroy, orphan, weaken, move, reroute", e.Change))
 	}
 	if e.Change == Replace && len(e.Properties) == 0 {
 		out = append(out, "a replacement names the properties that cause it")
 	}
 	if e.Change == Weaken && len(e.Properties) == 0 {
 		out = append(out, "a weakening names the protections it gives up")
+	}
+	if e.Change == Reroute && len(e.Properties) == 0 {
+		out = append(out, "a rerouting names what changes")
 	}
 	if len(strings.TrimSpace(e.Reason)) < 20 {
 		out = append(out, "needs a reason of a sentence")
@@ -158,6 +161,7 @@ func (e Entry) covers(env, stack, id string, c Change, props ...string) bool {
 type Input struct {
 	Findings   []Finding
 	Weakenings []Weakening
+	Reroutes   []Rerouting
 	Gone       []StackGone
 	// Reviewed counts the reviewed stacks per environment, to tell a move
 	// of the whole environment from one stack's.
@@ -291,6 +295,13 @@ func Judge(in Input) Verdict {
 		}
 		v.Violations = append(v.Violations, fmt.Sprintf("%s; %s", w, allowHint))
 	}
+	for _, r := range in.Reroutes {
+		if why, ok := allowed(r.Env, r.Stack, r.LogicalID, Reroute, r.What...); ok {
+			v.Allowed = append(v.Allowed, fmt.Sprintf("%s/%s: reroute %s %s (changed: %s): allowed by the allow-list: %s", r.Env, r.Stack, r.Type, r.LogicalID, joinComma(r.What), why))
+			continue
+		}
+		v.Violations = append(v.Violations, r.String())
+	}
 	for _, r := range in.RemovedExports {
 		v.Violations = append(v.Violations, fmt.Sprintf("%s/%s: export %s is removed while %s import it in the deployed stacks, "+
 			"so CloudFormation will refuse the deploy (\"Export ... cannot be deleted as it is in use\"); keep it with ExportValue "+
@@ -368,6 +379,8 @@ func holding(g StackGone) string {
 	}
 	return ", holding " + strings.Join(parts, ", ")
 }
+
+func joinComma(s []string) string { return strings.Join(s, ", ") }
 
 func entryEqual(a, b Entry) bool {
 	return a.Env == b.Env && a.Stack == b.Stack && a.LogicalID == b.LogicalID && a.Change == b.Change && slices.Equal(a.Properties, b.Properties)

@@ -37,6 +37,7 @@ type Review struct {
 	Diffs      []Diff
 	Findings   []Finding
 	Weakenings []Weakening
+	Reroutes   []Rerouting
 	// Gone are the reviewed stacks the change takes out of the app; the
 	// engine does not diff them (nothing of them is deleted by a deploy).
 	Gone    []StackGone
@@ -61,6 +62,13 @@ func (e Engine) Review(cs []Comparison, o Options) (Review, error) {
 	shared := map[string][]string{}
 	reviewedCount := map[string]int{}
 	var removed []RemovedExport
+	// Every pair that exists on both sides, for the routing check, which
+	// needs the engine's replacements.
+	type both struct {
+		label              string
+		reviewed, deployed Stack
+	}
+	var pairedStacks []both
 	for _, c := range cs {
 		reviewedCount[c.Label] = len(c.Reviewed)
 		reviewed, deployed := map[string]cfn.Template{}, map[string]cfn.Template{}
@@ -93,6 +101,7 @@ func (e Engine) Review(cs []Comparison, o Options) (Review, error) {
 			paired[d.ID] = true
 			if b.Template != nil {
 				r.Weakenings = append(r.Weakenings, pairWeakenings(c.Label, b, d)...)
+				pairedStacks = append(pairedStacks, both{c.Label, b, d})
 			}
 			if b.Template != nil && reflect.DeepEqual(b.Template, d.Template) {
 				same = append(same, name)
@@ -141,7 +150,16 @@ func (e Engine) Review(cs []Comparison, o Options) (Review, error) {
 			r.Findings = append(r.Findings, f)
 		}
 	}
-	r.Verdict = Judge(Input{Findings: r.Findings, Weakenings: r.Weakenings, Gone: r.Gone, Reviewed: reviewedCount, Guarded: guarded, Shared: shared,
+	for _, p := range pairedStacks {
+		var replaced []string
+		for _, f := range r.Findings {
+			if f.Env == p.label && f.Stack == p.reviewed.ID && f.Change() == Replace {
+				replaced = append(replaced, f.LogicalID)
+			}
+		}
+		r.Reroutes = append(r.Reroutes, pairReroutes(p.label, p.reviewed, p.deployed, replaced)...)
+	}
+	r.Verdict = Judge(Input{Findings: r.Findings, Weakenings: r.Weakenings, Reroutes: r.Reroutes, Gone: r.Gone, Reviewed: reviewedCount, Guarded: guarded, Shared: shared,
 		Allow: o.Allow, BaseAllow: o.BaseAllow, CheckStale: o.CheckStale, RemovedExports: removed})
 	return r, nil
 }
