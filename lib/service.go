@@ -305,7 +305,7 @@ func newService(stack awscdk.Stack, props *ServiceStackProps, taskDef awsecs.Ec2
 	// The service names the role, so CloudFormation creates the role
 	// first, but not its policy: without this edge ECS can start the first
 	// deployment, and shift traffic, before the role may modify the rule.
-	service.Node().AddDependency(role)
+	service.Node().AddDependency(defaultPolicy(role))
 	target.AttachToApplicationTargetGroup(props.TargetGroup)
 	return service
 }
