@@ -47,7 +47,7 @@ func TestClusterStack(t *testing.T) {
 				},
 			})
 		}},
-		{"Auto Scaling group in the private subnets, no desired capacity, rolling replacement", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
+		{"Auto Scaling group in the private subnets, no desired capacity, instances replaced by an instance refresh", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			subnets := []any{}
 			for range cfg.AvailabilityZones {
 				subnets = append(subnets, map[string]any{"Fn::ImportValue": matching("network:.*PrivateSubnet")})
@@ -59,9 +59,16 @@ func TestClusterStack(t *testing.T) {
 					"DesiredCapacity":   assertions.Match_Absent(),
 					"VPCZoneIdentifier": subnets,
 				},
-				"UpdatePolicy": map[string]any{"AutoScalingRollingUpdate": map[string]any{
-					"MaxBatchSize": 1, "MinInstancesInService": cfg.Cluster.MinInstances, "PauseTime": "PT5M",
-				}},
+				// A new instance before an old one goes; protected
+				// instances are replaced (after managed draining), not
+				// waited for; nothing suspends the capacity provider's
+				// scaling alarms.
+				"UpdatePolicy": map[string]any{
+					"AutoScalingInstanceRefresh": map[string]any{"Strategy": "Rolling", "Preferences": map[string]any{
+						"MinHealthyPercentage": 100, "MaxHealthyPercentage": 200, "InstanceWarmup": 300, "ScaleInProtectedInstances": "Refresh",
+					}},
+					"AutoScalingRollingUpdate": assertions.Match_Absent(),
+				},
 			})
 		}},
 		{"capacity provider with managed scaling and draining; termination protection only where configured", func(t *testing.T, tpl assertions.Template, cfg config.Config) {

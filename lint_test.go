@@ -41,6 +41,10 @@ var lintIgnores = []lintIgnore{
 		"the CDK's StateMachine depends on its role construct so the role's DefaultPolicy exists before the machine runs; the role half of that is redundant with the GetAtt"},
 	{"W3010", "Network", "^Vpc(Public|Private)Subnet[0-9]+Subnet", "",
 		"the zones are validated configuration (Config.AvailabilityZones): pinning them keeps a subnet, and everything in it, from moving when the account's zone list changes"},
+	{"E3016", "Cluster", "^InstancesASG[0-9A-F]{8}$", `'AutoScalingInstanceRefresh' was unexpected`,
+		"cfn-lint 1.51.0's UpdatePolicy schema predates CloudFormation's AutoScalingInstanceRefresh update policy, which aws-cdk-lib added in 2.263.0 " +
+			"(CfnAutoScalingInstanceRefresh: \"When properties that trigger an instance refresh change ... CloudFormation starts an instance refresh\"); " +
+			"the CDK's built-in validator accepts it. Drop this entry when the pinned cfn-lint knows the policy"},
 	{"W3691", "Database", "^Database[0-9A-F]{8}$", `^Engine version '[0-9]+' `,
 		"a major version alone is valid: \"If a major version is specified but a minor version is not, Amazon RDS defaults to a recent release\" (RDS User Guide, PostgreSQL.Concepts.General.DBVersions; cfn-lint#3849 fixed E3691 for it). " +
 			"cfn-lint 1.51.0's deprecation data lists each major whose old minors are deprecated; a pinned minor still fails this rule"},

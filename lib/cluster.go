@@ -51,10 +51,23 @@ func NewClusterStack(scope constructs.Construct, id string, props *ClusterStackP
 		MaxCapacity:    jsii.Number(float64(k.MaxInstances)),
 		// No DesiredCapacity: the capacity provider's managed scaling owns
 		// it, and a template value would reset it on every deploy.
-		UpdatePolicy: awsautoscaling.UpdatePolicy_RollingUpdate(&awsautoscaling.RollingUpdateOptions{
-			MaxBatchSize:          jsii.Number(1),
-			MinInstancesInService: jsii.Number(float64(k.MinInstances)),
-			PauseTime:             awscdk.Duration_Minutes(jsii.Number(5)),
+		// A new launch template (an AMI release, a new instance type)
+		// replaces the instances through an instance refresh that
+		// CloudFormation starts and waits for: a new instance starts
+		// before an old one goes (100-200% healthy), and instances the
+		// capacity provider protects from scale-in are replaced too, after
+		// ECS managed draining has moved their tasks ("select Replace for
+		// Scale-in protection ... if you're using managed termination
+		// protection", ECS Developer Guide, managed instance draining). A
+		// rolling update instead suspends the scaling alarms the capacity
+		// provider needs to place the drained tasks, and has been reported
+		// to hang on protected instances (aws/aws-cdk#18179).
+		UpdatePolicy: awsautoscaling.UpdatePolicy_InstanceRefresh(&awsautoscaling.InstanceRefreshOptions{
+			Strategy:                  awsautoscaling.InstanceRefreshStrategy_ROLLING,
+			MinHealthyPercentage:      jsii.Number(100),
+			MaxHealthyPercentage:      jsii.Number(200),
+			InstanceWarmup:            awscdk.Duration_Minutes(jsii.Number(5)),
+			ScaleInProtectedInstances: awsautoscaling.ScaleInProtectedInstances_REFRESH,
 		}),
 	})
 	suppress(asg, "AwsSolutions-AS3",

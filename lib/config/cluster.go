@@ -19,8 +19,8 @@ type Cluster struct {
 	InstanceType string
 	// AmiID pins the ECS-optimized Amazon Linux 2023 AMI (ami-...). Empty
 	// follows AWS's recommended AMI, so a deploy after an AMI release
-	// replaces the instances (one at a time, draining tasks first).
-	// Default "".
+	// replaces the instances by an instance refresh (a new instance first,
+	// then the old one drained of its tasks and terminated). Default "".
 	AmiID string
 	// RootVolumeGiB is the encrypted gp3 root volume (30-1000). Default 30.
 	RootVolumeGiB int
