@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/platform/internal/cdkcontext"
 	"github.com/example/platform/lib"
 	"github.com/example/platform/lib/config"
 )
@@ -49,7 +50,7 @@ func main() {
 // platform's stacks in app. With an invalid configuration it creates
 // nothing and returns every problem.
 func build(app awscdk.App, repo config.Repository) (*lib.Platform, error) {
-	ctx, _ := app.Node().GetAllContext(nil).(map[string]any)
+	ctx, _ := cdkcontext.Plain(app.Node().GetAllContext(nil)).(map[string]any)
 	cfg, err := config.FromContext(ctx, repo)
 	if err != nil {
 		return nil, err

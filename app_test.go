@@ -118,6 +118,7 @@ func TestInvalidConfigurationBuildsNothing(t *testing.T) {
 			prodFile + `: LoadBalancer.CertificateArn: got "arn:aws:acm:eu-west-1:222222222222:certificate/00000000-0000-0000-0000-000000000000", want a certificate of the stacks' account 123456789012`,
 			prodFile + `: Monitoring.AlarmEmails[0]: got "oncall@example.com", want a real address`,
 			"cdk.context.json records no availability zones for account 123456789012 in eu-west-1",
+			"cdk.context.json records no S3 prefix list (com.amazonaws.eu-west-1.s3) for account 123456789012 in eu-west-1",
 		}},
 		{"a feature flag on the command line", map[string]any{"env": "prod", "@aws-cdk/core:defaultCrossStackReferences": "weak"}, []string{
 			"-c @aws-cdk/core:defaultCrossStackReferences: got \"weak\", but cdk.json commits \"strong\""}},
@@ -213,9 +214,7 @@ func TestRunbookReplay(t *testing.T) {
 			dir := scratchCopy(t)
 			editJSON(t, filepath.Join(dir, config.Dir, "prod.json"), rb.edits...)
 			if rb.zones {
-				editJSON(t, filepath.Join(dir, "cdk.context.json"), map[string]any{
-					config.ZonesKey(realAccount, committed.Region): []any{committed.Region + "a", committed.Region + "b", committed.Region + "c"},
-				})
+				editJSON(t, filepath.Join(dir, "cdk.context.json"), realAccountLookups(committed.Region))
 			}
 			for _, step := range [][]string{{"make", "-s", "update-golden"}, {"make", "-s", "test"}} {
 				cmd := exec.Command(step[0], step[1:]...)

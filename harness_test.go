@@ -82,15 +82,30 @@ type variant struct {
 	// edits change the environment's file one after another; a nil value
 	// removes a key.
 	edits []map[string]any
-	// zones are recorded in cdk.context.json for realAccount, as the
-	// first-deploy runbook says.
-	zones []string
+	// realLookups records realAccount's lookups in cdk.context.json (its
+	// zones and the S3 prefix list), as the first-deploy runbook says.
+	realLookups bool
+}
+
+// realAccountLookups are the lookups `cdk synth` with credentials for
+// realAccount writes into cdk.context.json for region: its three zones and
+// the S3 prefix list (pl-6da54004 is eu-west-1's; elsewhere a stand-in of
+// the same shape, for a scratch copy only).
+func realAccountLookups(region string) map[string]any {
+	id := "pl-6da54004"
+	if region != "eu-west-1" {
+		id = "pl-0123abcd"
+	}
+	return map[string]any{
+		config.ZonesKey(realAccount, region):        []any{region + "a", region + "b", region + "c"},
+		config.S3PrefixListKey(realAccount, region): []any{map[string]any{"PrefixListId": id, "Identifier": id}},
+	}
 }
 
 var (
 	// firstRealDeploy is the first-deploy runbook: a real account, a
 	// certificate of that account and region, real alarm addresses (and
-	// the account's zones in cdk.context.json).
+	// the account's lookups in cdk.context.json).
 	firstRealDeploy = map[string]any{
 		"Account":      realAccount,
 		"LoadBalancer": map[string]any{"CertificateArn": "arn:aws:acm:eu-west-1:" + realAccount + ":certificate/11111111-2222-3333-4444-555555555555"},
@@ -106,11 +121,11 @@ var (
 // rollout on a pinned AMI. With the committed prod's CANARY and dev's
 // ROLLING, every strategy is synthesized.
 var variants = []variant{
-	{name: "first-deploy", env: "prod", zones: []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"}, edits: []map[string]any{
+	{name: "first-deploy", env: "prod", realLookups: true, edits: []map[string]any{
 		firstRealDeploy,
 		{"Service": map[string]any{"Rollout": map[string]any{"Strategy": "BLUE_GREEN"}}},
 	}},
-	{name: "release", env: "prod", zones: []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"}, edits: []map[string]any{
+	{name: "release", env: "prod", realLookups: true, edits: []map[string]any{
 		firstRealDeploy,
 		{"Service": map[string]any{"Rollout": map[string]any{"Strategy": "BLUE_GREEN"}}},
 		release,
@@ -169,12 +184,8 @@ func repositoryOf(v variant, fixture config.Repository, tmp string) (config.Repo
 		}
 	}
 	repo.Lookups = merge(fixture.Lookups, nil)
-	if len(v.zones) > 0 {
-		zones := make([]any, len(v.zones))
-		for i, z := range v.zones {
-			zones[i] = z
-		}
-		repo.Lookups[config.ZonesKey(realAccount, "eu-west-1")] = zones
+	if v.realLookups {
+		repo.Lookups = merge(repo.Lookups, realAccountLookups("eu-west-1"))
 	}
 	return repo, nil
 }

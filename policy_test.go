@@ -9,13 +9,14 @@ import (
 	"github.com/example/platform/internal/linediff"
 	"github.com/example/platform/lib/config"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // expectedFlows is the network policy of DESIGN.md written out as the rules
 // it must produce: every ingress and egress rule of every security group of
 // an environment, in a canonical form. cfg decides the container port and
 // whether interface endpoints exist.
-func expectedFlows(cfg config.Config) []string {
+func expectedFlows(t *testing.T, cfg config.Config, lookups map[string]any) []string {
 	app := fmt.Sprint(cfg.Service.ContainerPort)
 	flows := []string{
 		"LoadBalancerSecurityGroup ingress tcp/443 from 0.0.0.0/0",
@@ -41,7 +42,9 @@ func expectedFlows(cfg config.Config) []string {
 		)
 	} else {
 		// AWS only through the interface endpoints and the S3 gateway
-		// endpoint's prefix list.
+		// endpoint's prefix list, the one recorded for the stacks' region.
+		s3, err := config.S3PrefixList(lookups, cfg.Account, cfg.Region)
+		require.NoError(t, err)
 		flows = append(flows,
 			"EndpointSecurityGroup ingress tcp/443 from ServiceSecurityGroup",
 			"ServiceSecurityGroup egress tcp/443 to EndpointSecurityGroup",
@@ -49,8 +52,8 @@ func expectedFlows(cfg config.Config) []string {
 			"InstanceSecurityGroup egress tcp/443 to EndpointSecurityGroup",
 			"EndpointSecurityGroup ingress tcp/443 from RotationSecurityGroup",
 			"RotationSecurityGroup egress tcp/443 to EndpointSecurityGroup",
-			"ServiceSecurityGroup egress tcp/443 to "+cfg.Network.S3PrefixListId,
-			"InstanceSecurityGroup egress tcp/443 to "+cfg.Network.S3PrefixListId,
+			"ServiceSecurityGroup egress tcp/443 to "+s3,
+			"InstanceSecurityGroup egress tcp/443 to "+s3,
 		)
 	}
 	sort.Strings(flows)
@@ -65,7 +68,7 @@ func TestNetworkPolicy(t *testing.T) {
 	for _, env := range synthesized() {
 		t.Run(env, func(t *testing.T) {
 			got := flowsOf(t, env)
-			want := expectedFlows(envs[env].cfg)
+			want := expectedFlows(t, envs[env].cfg, envs[env].repo.Lookups)
 			assert.Equal(t, strings.Join(want, "\n"), strings.Join(got, "\n"), "security-group rules differ from the network policy\n%s",
 				linediff.Diff(strings.Join(want, "\n"), strings.Join(got, "\n")))
 		})

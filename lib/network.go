@@ -106,7 +106,13 @@ func NewNetworkStack(scope constructs.Construct, id string, props *NetworkStackP
 	}
 	if n.InterfaceEndpoints {
 		sgs.Endpoints = addInterfaceEndpoints(stack, vpc)
-		sgs.S3 = awsec2.Peer_PrefixList(jsii.String(n.S3PrefixListId))
+		// The prefix list's ID differs per region: looked up by name for
+		// the stack's account and region, cached in cdk.context.json like
+		// the zones (validation refuses a region without it).
+		s3 := awsec2.PrefixList_FromLookup(stack, jsii.String("S3PrefixList"), &awsec2.PrefixListLookupOptions{
+			PrefixListName: jsii.String(config.S3PrefixListName(*stack.Region())),
+		})
+		sgs.S3 = awsec2.Peer_PrefixList(s3.PrefixListId())
 	}
 	allowFlows(sgs, props.ContainerPort, n.InternetEgress)
 	suppress(sgs.LoadBalancer, "AwsSolutions-EC23",

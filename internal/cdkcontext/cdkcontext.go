@@ -30,3 +30,27 @@ func Read(dir string) (map[string]any, error) {
 	}
 	return ctx, nil
 }
+
+// Plain returns a context value read back from the App through jsii as
+// the JSON it was: jsii hands objects inside an untyped value to Go
+// wrapped as {"$jsii.map": {...}}.
+func Plain(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		if inner, ok := v["$jsii.map"].(map[string]any); ok && len(v) == 1 {
+			return Plain(inner)
+		}
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			out[k] = Plain(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = Plain(e)
+		}
+		return out
+	}
+	return v
+}

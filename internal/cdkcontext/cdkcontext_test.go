@@ -30,3 +30,9 @@ func TestTheRepositoryContextReads(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, true, ctx["@aws-cdk/core:validateAgainstDefaultRules"], "the validator's findings must be errors")
 }
+
+func TestPlainUnwrapsJSIIMaps(t *testing.T) {
+	wrapped := map[string]any{"k": []any{map[string]any{"$jsii.map": map[string]any{"PrefixListId": "pl-1", "Nested": map[string]any{"$jsii.map": map[string]any{"a": "b"}}}}}}
+	assert.Equal(t, map[string]any{"k": []any{map[string]any{"PrefixListId": "pl-1", "Nested": map[string]any{"a": "b"}}}}, Plain(wrapped))
+	assert.Equal(t, "x", Plain("x"))
+}

@@ -140,6 +140,7 @@ func Load(repo Repository, env string, o Overrides) (Config, error) {
 	v := &validator{}
 	cfg.validate(v)
 	cfg.validateZonesIn(v, repo.Lookups)
+	cfg.validatePrefixListIn(v, repo.Lookups)
 	cfg.validateInert(v, set)
 	for _, e := range v.errs {
 		var fe *FieldError

@@ -40,6 +40,7 @@ func fixtureRepo(t *testing.T) Repository {
 	var lookups map[string]any
 	require.NoError(t, json.Unmarshal(raw, &lookups))
 	lookups[ZonesKey(realAccount, "eu-west-1")] = []any{"eu-west-1a", "eu-west-1b", "eu-west-1c"}
+	lookups[S3PrefixListKey(realAccount, "eu-west-1")] = []any{map[string]any{"PrefixListId": "pl-6da54004", "Identifier": "pl-6da54004"}}
 	return Repository{Dir: filepath.Join(fixtureRoot, Dir), Settings: cdkSettings, Lookups: lookups}
 }
 
@@ -258,8 +259,6 @@ func TestValidateRejects(t *testing.T) {
 			c.Network.InternetEgress = []Egress{{CIDR: "203.0.113.0/24", Port: 443, Purpose: "a partner API"}}
 		}, []string{
 			"Network.InternetEgress: got [{203.0.113.0/24 443 a partner API}], want a rule for 0.0.0.0/0 on port 443: without Network.InterfaceEndpoints"}},
-		{"endpoints without the S3 prefix list", "prod", func(c *Config) { c.Network.S3PrefixListId = "s3" }, []string{
-			`Network.S3PrefixListId: got "s3", want the ID (pl-...) of the prefix list com.amazonaws.eu-west-1.s3`}},
 		{"firewall rate limit, rule groups and retention", "prod", func(c *Config) {
 			c.LoadBalancer.Firewall.RateLimitPer5Minutes = 5
 			c.LoadBalancer.Firewall.CountOnly = []string{"SQLiRuleSet", "SQLiRuleSet", "XSS"}

@@ -219,6 +219,65 @@ func (c Config) validateZonesIn(v *validator, lookups map[string]any) {
 	}
 }
 
+// S3PrefixListName is the name of the AWS-managed prefix list of S3 in a
+// region (VPC User Guide, AWS-managed prefix lists); its ID differs per
+// region.
+func S3PrefixListName(region string) string { return "com.amazonaws." + region + ".s3" }
+
+// S3PrefixListKey is the cdk.context.json key under which the CDK caches
+// the lookup of that prefix list (awsec2.PrefixList_FromLookup, the Cloud
+// Control context provider), for an account and region.
+func S3PrefixListKey(account, region string) string {
+	return fmt.Sprintf("cc-api-provider:account=%s:expectedMatchCount=exactly-one:propertiesToReturn.0=PrefixListId:"+
+		"propertyMatch.PrefixListName=%s:region=%s:typeName=AWS$:$:EC2$:$:PrefixList", account, S3PrefixListName(region), region)
+}
+
+// S3PrefixList returns the ID of the S3 prefix list that lookups record
+// for account and region, or why there is none.
+func S3PrefixList(lookups map[string]any, account, region string) (string, error) {
+	key := S3PrefixListKey(account, region)
+	how := fmt.Sprintf("add \"%s\": [{\"PrefixListId\": \"pl-...\", \"Identifier\": \"pl-...\"}] with the ID "+
+		"`aws ec2 describe-managed-prefix-lists --region %s --filters Name=prefix-list-name,Values=%s --query 'PrefixLists[].PrefixListId'` prints in that account",
+		key, region, S3PrefixListName(region))
+	recorded, ok := lookups[key]
+	if !ok {
+		return "", fmt.Errorf("cdk.context.json records no S3 prefix list (%s) for account %s in %s, which the egress to the S3 gateway endpoint names: %s",
+			S3PrefixListName(region), account, region, how)
+	}
+	list := cfnList(recorded)
+	var id string
+	if len(list) == 1 {
+		id, _ = cfnObject(list[0])["PrefixListId"].(string)
+	}
+	if !prefixListID.MatchString(id) {
+		return "", fmt.Errorf("cdk.context.json: %s: got %s, want exactly one prefix list with its PrefixListId (pl-...): %s", key, jsonText(recorded), how)
+	}
+	return id, nil
+}
+
+// validatePrefixListIn checks that the lookups record the S3 prefix list
+// of the stacks' account and region wherever the network closes egress to
+// the endpoints and S3: a region without a recorded list is an error, not
+// another region's ID.
+func (c Config) validatePrefixListIn(v *validator, lookups map[string]any) {
+	if !c.Network.InterfaceEndpoints || !accountPattern.MatchString(c.Account) || !regionPattern.MatchString(c.Region) {
+		return
+	}
+	if _, err := S3PrefixList(lookups, c.Account, c.Region); err != nil {
+		v.errs = append(v.errs, err)
+	}
+}
+
+func cfnList(v any) []any {
+	l, _ := v.([]any)
+	return l
+}
+
+func cfnObject(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}
+
 // Deployable reports why environment env, as committed in repo, cannot be
 // deployed yet: any problem Load finds, or an account that is one of the
 // placeholders offline synthesis runs on. `make deploy` checks it before the

@@ -124,6 +124,12 @@ type decoder struct {
 	errs []error
 }
 
+// retired are fields an environment file may still name from an earlier
+// version, each with what replaced it.
+var retired = map[string]string{
+	"Network.S3PrefixListId": "the S3 prefix list follows the region: cdk.context.json records it per account and region, like the zones",
+}
+
 func (d *decoder) fail(format string, args ...any) bool {
 	d.errs = append(d.errs, fmt.Errorf("%s: "+format, append([]any{d.path}, args...)...))
 	return false
@@ -143,6 +149,8 @@ func (d *decoder) object(prefix string, obj map[string]any, v reflect.Value, com
 		field, found := typ.FieldByName(key)
 		name := prefix + key
 		switch {
+		case retired[name] != "":
+			ok = d.fail("%s was removed: %s; delete the key", name, retired[name])
 		case !found || !field.IsExported():
 			ok = d.fail("unknown field %s%s", name, didYouMean(key, names))
 		case prefix == "" && key == "Environment":

@@ -189,10 +189,14 @@ func TestEveryProblemNamesItsSource(t *testing.T) {
 		{"rollout steps of a rolling deployment", `{"Account": "111111111111", "Service": {"AllowPlaceholderImage": true, "Rollout": {"StepPercent": 20, "BakeMinutes": 3}}}`, nil, []string{
 			"dev.json: Service.Rollout.StepPercent: got 20, want no value: it has no effect while Service.Rollout.Strategy ROLLING shifts no traffic in steps",
 			"dev.json: Service.Rollout.BakeMinutes: got 3, want no value: it has no effect while Service.Rollout.Strategy ROLLING keeps no old tasks to bake"}},
-		{"an S3 prefix list without endpoints, a lag alarm without replicas", `{"Account": "111111111111", "Service": {"AllowPlaceholderImage": true},
+		{"a lag alarm without replicas, a retired field", `{"Account": "111111111111", "Service": {"AllowPlaceholderImage": true},
 			"Network": {"S3PrefixListId": "pl-12345678"}, "Monitoring": {"Thresholds": {"RedisReplicationLagSeconds": 2}}}`, nil, []string{
-			"dev.json: Network.S3PrefixListId: got \"pl-12345678\", want no value: it has no effect while Network.InterfaceEndpoints is off",
+			"dev.json: Network.S3PrefixListId was removed: the S3 prefix list follows the region: cdk.context.json records it per account and region, like the zones; delete the key",
 			"dev.json: Monitoring.Thresholds.RedisReplicationLagSeconds: got 2, want no value: it has no effect while Cache.Replicas is 0"}},
+		{"moved to a region whose S3 prefix list is not recorded", `{"Account": "111111111111", "Region": "eu-central-1", "AvailabilityZones": ["eu-central-1a", "eu-central-1b"],
+			"Network": {"InterfaceEndpoints": true}, "Service": {"AllowPlaceholderImage": true}}`, nil, []string{
+			"cdk.context.json records no availability zones for account 111111111111 in eu-central-1",
+			"cdk.context.json records no S3 prefix list (com.amazonaws.eu-central-1.s3) for account 111111111111 in eu-central-1, which the egress to the S3 gateway endpoint names: add \"cc-api-provider:account=111111111111:"}},
 		{"a zone the region does not have", `{"Account": "111111111111", "Service": {"AllowPlaceholderImage": true}, "AvailabilityZones": ["eu-west-1a", "eu-west-1d"]}`, nil, []string{
 			`dev.json: AvailabilityZones[1]: got "eu-west-1d", want one of the zones cdk.context.json records for account 111111111111 in eu-west-1: eu-west-1a, eu-west-1b, eu-west-1c`}},
 		{"an account and region without recorded zones", `{"Account": "999999999999", "Service": {"AllowPlaceholderImage": true}}`, nil, []string{
@@ -232,6 +236,9 @@ func TestTheCDKsContextIsNoBackDoor(t *testing.T) {
 			"-c @aws-cdk/core:validateAgainstDefaultRule: cdk.json does not set it"}},
 		{"failing synthesis on validation errors, which the CLI turns off", map[string]any{"@aws-cdk/core:failSynthOnValidationErrors": true}, nil, nil, []string{
 			"-c @aws-cdk/core:failSynthOnValidationErrors: cdk.json does not set it"}},
+		{"a prefix-list lookup that found two lists", map[string]any{"env": "prod"}, nil,
+			map[string]any{S3PrefixListKey("222222222222", "eu-west-1"): []any{map[string]any{"PrefixListId": "pl-6da54004"}, map[string]any{"PrefixListId": "pl-12345678"}}}, []string{
+				`cdk.context.json: ` + S3PrefixListKey("222222222222", "eu-west-1") + `: got [{"PrefixListId":"pl-6da54004"},{"PrefixListId":"pl-12345678"}], want exactly one prefix list with its PrefixListId (pl-...)`}},
 		{"a lookup on the command line", map[string]any{"availability-zones:account=111111111111:region=eu-west-1": []any{"eu-west-1a", "eu-west-1d"}}, nil, nil, []string{
 			"-c availability-zones:account=111111111111:region=eu-west-1: lookups are read from the committed cdk.context.json"}},
 		{"the environment in cdk.json", map[string]any{"env": "prod"}, map[string]any{"env": "prod"}, nil, []string{

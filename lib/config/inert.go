@@ -22,7 +22,6 @@ func (c Config) validateInert(v *validator, set origins) {
 		{[]string{"Service.Rollout.StepPercent", "Service.Rollout.StepBakeMinutes"},
 			r.Strategy != "CANARY" && r.Strategy != "LINEAR", fmt.Sprintf("Service.Rollout.Strategy %s shifts no traffic in steps", r.Strategy)},
 		{[]string{"Service.Rollout.BakeMinutes"}, !r.Progressive(), "Service.Rollout.Strategy ROLLING keeps no old tasks to bake"},
-		{[]string{"Network.S3PrefixListId"}, !c.Network.InterfaceEndpoints, "Network.InterfaceEndpoints is off, so no rule names the prefix list"},
 		{[]string{"Monitoring.Thresholds.RedisReplicationLagSeconds"}, c.Cache.Replicas == 0, "Cache.Replicas is 0, so nothing replicates"},
 	} {
 		if !rule.off {

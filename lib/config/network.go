@@ -41,13 +41,6 @@ type Network struct {
 	// promises never to allow 0.0.0.0/0. Default: 0.0.0.0/0 on 443 in dev,
 	// nothing in prod.
 	InternetEgress []Egress
-	// S3PrefixListId is the AWS-managed prefix list of S3 in Region
-	// (com.amazonaws.REGION.s3), which the egress to the S3 gateway endpoint
-	// names; needed with InterfaceEndpoints. Look it up with `aws ec2
-	// describe-managed-prefix-lists --filters
-	// Name=prefix-list-name,Values=com.amazonaws.REGION.s3`. Default
-	// "pl-6da54004" (eu-west-1).
-	S3PrefixListId string
 }
 
 // Egress is one destination on the internet the tasks may open
@@ -109,8 +102,6 @@ func (c Config) validateNetwork(v *validator) {
 		v.check(e.Port >= 1 && e.Port <= 65535, field+".Port", e.Port, "a TCP port from 1 to 65535")
 		v.check(len(e.Purpose) >= 3 && len(e.Purpose) <= 200, field+".Purpose", e.Purpose, "what is there, 3-200 characters (the rule's description)")
 	}
-	v.check(!n.InterfaceEndpoints || prefixListID.MatchString(n.S3PrefixListId), "Network.S3PrefixListId", n.S3PrefixListId,
-		fmt.Sprintf("the ID (pl-...) of the prefix list com.amazonaws.%s.s3: Network.InterfaceEndpoints closes egress to the endpoints and S3", c.Region))
 	v.check(n.InterfaceEndpoints || AllowsAnyHTTPS(n.InternetEgress), "Network.InternetEgress", n.InternetEgress,
 		"a rule for 0.0.0.0/0 on port 443: without Network.InterfaceEndpoints the tasks, the instances and the rotation function reach AWS APIs through the NAT gateways")
 }

@@ -33,7 +33,6 @@ func devPreset() Config {
 			FlowLogRetentionDays: 14,
 			InterfaceEndpoints:   false,
 			InternetEgress:       []Egress{{CIDR: "0.0.0.0/0", Port: 443, Purpose: "AWS APIs and registries"}},
-			S3PrefixListId:       "pl-6da54004",
 		},
 		Service: Service{
 			ContainerPort:           8080,
