@@ -78,7 +78,7 @@ deploy: node_modules/.installed bin/platform
 deploy-image: node_modules/.installed bin/platform
 	@test "$(ENV)" = dev || { echo "make deploy-image hotswaps past CloudFormation, so it is for ENV=dev only; ship $(ENV) by committing Service.ImageTag and running make deploy"; exit 1; }
 	@test -n "$(TAG)" || { echo "usage: make deploy-image ENV=dev TAG=v1.2.3"; exit 1; }
-	bin/platform deployable $(ENV)
+	bin/platform deployable $(ENV) $(TAG)
 	cdk deploy Service --exclusively --hotswap-fallback -c env=$(ENV) -c imageTag=$(TAG) --require-approval never
 
 ## destroy: delete every stack of ENV=dev (prod is protected and refused)

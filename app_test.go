@@ -226,3 +226,19 @@ func TestRunbookReplay(t *testing.T) {
 		})
 	}
 }
+
+// TestPlaceholderNeedsDocker: a deploy that runs the placeholder image
+// builds it with Docker; without Docker it is refused before any stack
+// deploys, and a release tag needs no Docker.
+func TestPlaceholderNeedsDocker(t *testing.T) {
+	var placeholder, release config.Config
+	placeholder.Service.AllowPlaceholderImage = true
+	release.Service.ImageTag = "v1.0.0"
+	noDocker := func(name string, args ...string) error { return fmt.Errorf("%s %v: not found", name, args) }
+	docker := func(string, ...string) error { return nil }
+	err := placeholderCanBeBuilt(placeholder, noDocker)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "cdk deploy builds with Docker (lib/placeholder)")
+	assert.NoError(t, placeholderCanBeBuilt(placeholder, docker))
+	assert.NoError(t, placeholderCanBeBuilt(release, noDocker))
+}

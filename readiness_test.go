@@ -12,6 +12,9 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -65,11 +68,12 @@ var readinessRules = []readinessRule{
 		"https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html (max-buffer-size); " +
 			"https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ec2-security-considerations.html (ECS_AWSVPC_BLOCK_IMDS)",
 		logsAndMetadataAreSafe},
-	{"every container image can be pulled from where its instances can reach",
-		"https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-iam.html; " +
-			"https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-working-pulling.html; " +
+	{"every container image is pinned and can be pulled from where its instances can reach",
+		"https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-tag-mutability.html; " +
+			"https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html (the first pull through a cache rule over PrivateLink needs a NAT path); " +
+			"https://docs.aws.amazon.com/cdk/v2/guide/bootstrapping-env.html (the container-asset repository); " +
 			"https://docs.aws.amazon.com/AmazonECS/latest/developerguide/vpc-endpoints.html",
-		imagesCanBePulled},
+		imagesArePinnedAndPullable},
 	{"every web ACL is associated and logs where WAF can write, with credentials redacted",
 		"https://docs.aws.amazon.com/waf/latest/developerguide/logging-cw-logs.html; " +
 			"https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-wafv2-loggingconfiguration.html",
@@ -533,14 +537,22 @@ func logsAndMetadataAreSafe(t checkT, w world) int {
 	return n
 }
 
-// imagesCanBePulled: an image outside ECR needs the container instances to
-// reach the internet on 443; an image through a pull-through cache needs
-// the rule and an execution role that may create the cached repository,
-// import the upstream image and pull it.
-func imagesCanBePulled(t checkT, w world) int {
-	prefixes := map[string]bool{}
-	w.Each("AWS::ECR::PullThroughCacheRule", func(_ cfn.Ref, props, _ map[string]any) {
-		prefixes[fmt.Sprint(props["EcrRepositoryPrefix"])] = true
+// imagesArePinnedAndPullable: every image a task definition names is pinned
+// (a digest, or a tag its repository cannot move: the platform's
+// repository with immutable tags, or the CDK's container-asset repository,
+// whose bootstrap template makes tags immutable and names each image by its
+// content hash), the execution role may pull it, and an image outside
+// this account's ECR needs instances that reach the internet. No
+// pull-through cache rule: its prefix is account-wide, and its first pull
+// over PrivateLink needs a NAT path.
+func imagesArePinnedAndPullable(t checkT, w world) int {
+	w.Each("AWS::ECR::PullThroughCacheRule", func(r cfn.Ref, props, _ map[string]any) {
+		assert.Fail(t, "pull-through cache rule", "%s: prefix %v is account-wide (another stack or environment with the same prefix fails to create), "+
+			"and the first pull through it over PrivateLink needs a NAT path (ECR User Guide, VPC endpoint considerations)", r, props["EcrRepositoryPrefix"])
+	})
+	immutable := map[string]bool{}
+	w.Each("AWS::ECR::Repository", func(r cfn.Ref, props, _ map[string]any) {
+		immutable[r.String()] = props["ImageTagMutability"] == "IMMUTABLE"
 	})
 	internet := false
 	w.Each("AWS::EC2::LaunchTemplate", func(lt cfn.Ref, props, _ map[string]any) {
@@ -554,34 +566,85 @@ func imagesCanBePulled(t checkT, w world) int {
 			}
 		}
 	})
+	assets := fmt.Sprintf("%s.dkr.ecr.%s.${AWS::URLSuffix}/cdk-hnb659fds-container-assets-%s-%s:", w.account, w.region, w.account, w.region)
 	return w.Each("AWS::ECS::TaskDefinition", func(td cfn.Ref, props, _ map[string]any) {
 		role, hasRole := w.Resolve(td.Stack, props["ExecutionRoleArn"])
 		for _, c := range cfn.List(props["ContainerDefinitions"]) {
-			image := cfn.Flatten(cfn.Object(c)["Image"])
+			raw := cfn.Object(c)["Image"]
+			image := cfn.Flatten(raw)
+			if sub, ok := cfn.Object(raw)["Fn::Sub"].(string); ok {
+				image = sub
+			}
+			var repo string // the ARN the execution role must pull from
+			switch {
+			case strings.Contains(image, "@sha256:"):
+			case strings.HasPrefix(image, assets):
+				assert.Regexp(t, `:[0-9a-f]{64}$`, image, "%s: asset image %s is not named by its content hash", td, image)
+				assert.True(t, bootstrapTagsAreImmutable(t), "%s: the pinned CLI's bootstrap template no longer makes the container-asset repository's tags immutable", td)
+				repo = fmt.Sprintf("arn:aws:ecr:%s:%s:repository/cdk-hnb659fds-container-assets-%s-%s", w.region, w.account, w.account, w.region)
+			default:
+				ref, ok := imageRepository(w, td.Stack, raw)
+				if !assert.True(t, ok, "%s: image %s is neither pinned by digest nor in a repository of this app whose tags cannot change, so a later pull (a scale-out) may run another image", td, image) {
+					continue
+				}
+				assert.True(t, immutable[ref.String()], "%s: image %s is named by a tag that repository %s lets be pushed again", td, image, ref)
+				repo = cfn.JSON(w.Props(ref)["RepositoryName"])
+			}
 			if !strings.Contains(image, ".dkr.ecr.") {
 				assert.True(t, internet, "%s: image %s is outside ECR, but the container instances cannot reach the internet on 443", td, image)
 				continue
 			}
-			path := image[strings.Index(image, "/")+1:]
-			prefix, _, _ := strings.Cut(path, "/")
-			if !prefixes[prefix] {
-				continue // a repository of this app; TestReleaseImageVariant checks its pulls
+			if repo == "" || !strings.HasPrefix(repo, "arn:") || !assert.True(t, hasRole, "%s: no execution role to pull %s", td, image) {
+				continue // the release repository's pull is TestServiceStack's
 			}
-			assert.True(t, strings.HasPrefix(image, w.account+".dkr.ecr."+w.region+"."), "%s: image %s is not in this account's registry", td, image)
-			if !assert.True(t, hasRole, "%s: no execution role to pull %s", td, image) {
-				continue
-			}
-			repo := fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", w.region, w.account, strings.Split(path, ":")[0])
-			for _, action := range []string{"ecr:CreateRepository", "ecr:BatchImportUpstreamImage", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"} {
+			for _, action := range []string{"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"} {
 				may, why := w.roleAllows(role, iampolicy.Request{Action: action, Resource: func(v any) bool {
 					return slices.ContainsFunc(cfn.ListOr(v), func(e any) bool { s, ok := e.(string); return ok && iampolicy.Glob(s, repo) })
 				}})
-				assert.True(t, may, "%s: execution role %s may not %s on %s, which the first pull through the cache needs (%s)", td, role, action, repo, why)
+				assert.True(t, may, "%s: execution role %s may not %s on %s (%s)", td, role, action, repo, why)
 			}
-			may, why := w.roleAllows(role, iampolicy.Request{Action: "ecr:GetAuthorizationToken", Resource: func(v any) bool { return slices.Contains(cfn.ListOr(v), any("*")) }})
-			assert.True(t, may, "%s: execution role %s may not ecr:GetAuthorizationToken (%s)", td, role, why)
 		}
 	})
+}
+
+// imageRepository finds the ECR repository of this app an image names
+// (through an import of the Registry stack's export).
+func imageRepository(w world, stack string, image any) (cfn.Ref, bool) {
+	var visit func(v any) (cfn.Ref, bool)
+	visit = func(v any) (cfn.Ref, bool) {
+		if r, ok := w.Resolve(stack, v); ok && w.Type(r) == "AWS::ECR::Repository" {
+			return r, true
+		}
+		var children []any
+		if m, ok := v.(map[string]any); ok {
+			for _, k := range slices.Sorted(maps.Keys(m)) {
+				children = append(children, m[k])
+			}
+		}
+		children = append(children, cfn.List(v)...)
+		for _, c := range children {
+			if r, ok := visit(c); ok {
+				return r, true
+			}
+		}
+		return cfn.Ref{}, false
+	}
+	return visit(image)
+}
+
+// bootstrapTagsAreImmutable reads the pinned CLI's bootstrap template: the
+// container-asset repository's tags must be immutable.
+func bootstrapTagsAreImmutable(t checkT) bool {
+	raw, err := os.ReadFile(filepath.Join("node_modules", "aws-cdk", "lib", "api", "bootstrap", "bootstrap-template.yaml"))
+	require.NoError(t, err, "run npm ci")
+	_, rest, found := strings.Cut(string(raw), "\n  ContainerAssetsRepository:\n")
+	if !found {
+		return false
+	}
+	if end := regexp.MustCompile(`\n  [A-Za-z]+:\n`).FindStringIndex(rest); end != nil {
+		rest = rest[:end[0]]
+	}
+	return strings.Contains(rest, "ImageTagMutability: IMMUTABLE")
 }
 
 // firewallsLogAndProtect: a web ACL protects only what it is associated

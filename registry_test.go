@@ -14,15 +14,11 @@ import (
 
 func TestRegistryStack(t *testing.T) {
 	runChecks(t, "Registry", []templateCheck{
-		{"repository with scan on push, tag mutability and AES encryption", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
-			mut := "MUTABLE"
-			if cfg.Registry.ImmutableTags {
-				mut = "IMMUTABLE"
-			}
+		{"repository with scan on push, immutable tags and AES encryption", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			tpl.HasResource(jsii.String("AWS::ECR::Repository"), map[string]any{
 				"Properties": map[string]any{
 					"ImageScanningConfiguration": map[string]any{"ScanOnPush": true},
-					"ImageTagMutability":         mut,
+					"ImageTagMutability":         "IMMUTABLE",
 					// Absent means AES256, ECR's default encryption.
 					"EncryptionConfiguration": assertions.Match_Absent(),
 					"EmptyOnDelete":           !cfg.RetainData,

@@ -30,17 +30,12 @@ func TestServiceStack(t *testing.T) {
 				".dkr.ecr.", "/", map[string]any{"Fn::ImportValue": matching("registry:ExportsOutputRefRepository")}, ":" + s.ImageTag,
 			})}}
 			var command any = assertions.Match_Absent()
-			switch {
-			case s.ImageTag != "":
-			case cfg.Network.InterfaceEndpoints:
-				// Without internet egress the placeholder comes through
-				// this account's pull-through cache for ECR Public.
-				image = map[string]any{"Fn::Join": []any{"", []any{
-					cfg.Account + ".dkr.ecr." + cfg.Region + ".", map[string]any{"Ref": "AWS::URLSuffix"}, "/ecr-public/docker/library/busybox:1.37",
-				}}}
-				command = []any{"sh", "-c", matching(fmt.Sprintf("httpd -f -p %d", s.ContainerPort))}
-			default:
-				image = "public.ecr.aws/docker/library/busybox:1.37"
+			if s.ImageTag == "" {
+				// The placeholder: an image asset in this account's CDK
+				// container-asset repository, under its content hash (a tag
+				// that cannot change), pulled like any ECR image.
+				image = map[string]any{"Fn::Sub": matching(fmt.Sprintf(`^%s\.dkr\.ecr\.%s\.\$\{AWS::URLSuffix\}/cdk-hnb659fds-container-assets-%s-%s:[0-9a-f]{64}$`,
+					cfg.Account, cfg.Region, cfg.Account, cfg.Region))}
 				command = []any{"sh", "-c", matching(fmt.Sprintf("httpd -f -p %d", s.ContainerPort))}
 			}
 			var health any = assertions.Match_Absent()
@@ -91,17 +86,14 @@ func TestServiceStack(t *testing.T) {
 		{"execution role reads exactly these secrets and decrypts through Secrets Manager only", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			// The platform's repository, whatever runs, so that switching
 			// to a release changes no permission and no import.
-			statements := []any{
-				map[string]any{"Effect": "Allow", "Action": []any{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"},
-					"Resource": map[string]any{"Fn::ImportValue": matching("registry:ExportsOutputFnGetAttRepository[0-9A-F]{8}Arn")}},
-				map[string]any{"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+			var repositories any = map[string]any{"Fn::ImportValue": matching("registry:ExportsOutputFnGetAttRepository[0-9A-F]{8}Arn")}
+			if cfg.Service.ImageTag == "" {
+				// And the placeholder's asset repository.
+				repositories = []any{fmt.Sprintf("arn:aws:ecr:%s:%s:repository/cdk-hnb659fds-container-assets-%s-%s", cfg.Region, cfg.Account, cfg.Account, cfg.Region), repositories}
 			}
-			if cfg.Network.InterfaceEndpoints && cfg.Service.ImageTag == "" {
-				// The placeholder through the pull-through cache: the first
-				// pull creates the cached repository and imports the image.
-				statements = append(statements,
-					map[string]any{"Effect": "Allow", "Action": []any{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:BatchImportUpstreamImage", "ecr:CreateRepository", "ecr:GetDownloadUrlForLayer"},
-						"Resource": "arn:aws:ecr:" + cfg.Region + ":" + cfg.Account + ":repository/ecr-public/*"})
+			statements := []any{
+				map[string]any{"Effect": "Allow", "Action": []any{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}, "Resource": repositories},
+				map[string]any{"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
 			}
 			statements = append(statements,
 				map[string]any{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": map[string]any{"Fn::ImportValue": matching("secrets:.*Key")},

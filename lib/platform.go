@@ -75,7 +75,6 @@ func NewPlatform(scope constructs.Construct, cfg config.Config) *Platform {
 		Registry:   cfg.Registry,
 		// Instances whose egress is closed to the endpoints pull public
 		// images through the cache.
-		CachePublicImages: cfg.Network.InterfaceEndpoints,
 	})
 	p.Alerts = NewAlertsStack(scope, "Alerts", &AlertsStackProps{
 		StackProps:  d.stackProps("alerts", "encrypted SNS topic every alarm notifies"),
@@ -130,7 +129,6 @@ func NewPlatform(scope constructs.Construct, cfg config.Config) *Platform {
 		CapacityProvider:         p.Cluster.CapacityProvider,
 		SecurityGroup:            p.Network.SecurityGroups.Service,
 		Repository:               p.Registry.Repository,
-		PublicImagePrefix:        p.Registry.PublicImagePrefix,
 		TargetGroup:              p.LoadBalancer.TargetGroup,
 		GreenTargetGroup:         p.LoadBalancer.GreenTargetGroup,
 		ProductionRule:           p.LoadBalancer.ProductionRule,

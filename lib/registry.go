@@ -16,27 +16,13 @@ type RegistryStackProps struct {
 	awscdk.StackProps
 	Deployment Deployment
 	Registry   config.Registry
-	// CachePublicImages adds a pull-through cache rule for ECR Public, so
-	// that container instances without internet egress can pull public
-	// images (the placeholder) through the private ECR endpoints.
-	CachePublicImages bool
 }
 
 // RegistryStack owns the application's ECR repository.
 type RegistryStack struct {
 	awscdk.Stack
 	Repository awsecr.IRepository
-	// PublicImagePrefix is the repository prefix under which this
-	// registry caches ECR Public images, or "" without the cache.
-	PublicImagePrefix string
 }
-
-const (
-	// publicRegistry is ECR Public, where the placeholder image lives.
-	publicRegistry = "public.ecr.aws"
-	// publicImagePrefix is the pull-through cache prefix for ECR Public.
-	publicImagePrefix = "ecr-public"
-)
 
 // NewRegistryStack creates the repository with scan on push and lifecycle
 // rules. It depends on nothing, so images can be pushed before the rest of
@@ -66,18 +52,7 @@ func NewRegistryStack(scope constructs.Construct, id string, props *RegistryStac
 	// the placeholder never removes an export another stack still imports.
 	stack.ExportValue(repo.RepositoryArn(), nil)
 	stack.ExportValue(repo.RepositoryName(), nil)
-	rs := &RegistryStack{Stack: stack, Repository: repo}
-	if props.CachePublicImages {
-		// ECR fetches the upstream image on the first pull of
-		// ACCOUNT.dkr.ecr.REGION.amazonaws.com/ecr-public/...; ECR Public
-		// needs no credentials.
-		awsecr.NewCfnPullThroughCacheRule(stack, jsii.String("PublicImageCache"), &awsecr.CfnPullThroughCacheRuleProps{
-			EcrRepositoryPrefix: jsii.String(publicImagePrefix),
-			UpstreamRegistryUrl: jsii.String(publicRegistry),
-		})
-		rs.PublicImagePrefix = publicImagePrefix
-	}
-	return rs
+	return &RegistryStack{Stack: stack, Repository: repo}
 }
 
 // lifecycleRules expire only images no service can be running: untagged

@@ -2,13 +2,13 @@ package lib
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapplicationautoscaling"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecr"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecrassets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	elbv2 "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -22,10 +22,11 @@ import (
 	"github.com/example/platform/lib/redis"
 )
 
-// PlaceholderImage runs until Config.Service.ImageTag names an image in the
-// repository: a pinned public image that serves the health check, so the
-// first deploy stabilizes while the repository is still empty.
-const PlaceholderImage = publicRegistry + "/docker/library/busybox:1.37"
+// PlaceholderDir is the build context of the image that runs until
+// Config.Service.ImageTag names an image in the repository: a container
+// image asset (its Dockerfile says why), so the first deploy stabilizes
+// while the repository is still empty, with or without internet egress.
+const PlaceholderDir = "lib/placeholder"
 
 // LogBufferMiB is the awslogs driver's non-blocking buffer per container:
 // log lines beyond it are dropped while CloudWatch Logs lags behind.
@@ -50,11 +51,7 @@ type ServiceStackProps struct {
 	// SecurityGroup is attached to the tasks' network interfaces.
 	SecurityGroup awsec2.ISecurityGroup
 	Repository    awsecr.IRepository
-	// PublicImagePrefix, when set, is the registry's pull-through cache
-	// prefix for ECR Public: the placeholder is pulled through it, since the
-	// container instances cannot reach the internet.
-	PublicImagePrefix string
-	TargetGroup       elbv2.ApplicationTargetGroup
+	TargetGroup   elbv2.ApplicationTargetGroup
 	// GreenTargetGroup, ProductionRule and ProductionListener are the
 	// load balancer's parts a progressive rollout shifts traffic with;
 	// nil for rolling deployments.
@@ -91,13 +88,9 @@ func NewServiceStack(scope constructs.Construct, id string, props *ServiceStackP
 	service := newService(stack, props, taskDef, alarms)
 	scale(service, props)
 
-	findings := []string{"Resource::*"}
-	reason := "ecr:GetAuthorizationToken has no resource-level permissions; every other statement names this repository, log group and these secrets."
-	if pullsThroughCache(props) {
-		findings = append(findings, fmt.Sprint("Resource::", stack.Resolve(cacheRepositories(stack, props.PublicImagePrefix))))
-		reason = "ecr:GetAuthorizationToken has no resource-level permissions, and the pull-through cache creates one repository per upstream image under its prefix, so those pull statements name the prefix's repositories; every other statement names this repository, log group and these secrets."
-	}
-	suppress(defaultPolicy(executionRole), "AwsSolutions-IAM5", reason, findings...)
+	suppress(defaultPolicy(executionRole), "AwsSolutions-IAM5",
+		"ecr:GetAuthorizationToken has no resource-level permissions; every other statement names this repository (or the placeholder's asset repository), log group and these secrets.",
+		"Resource::*")
 	if props.Service.EnableExec {
 		suppress(defaultPolicy(taskRole), "AwsSolutions-IAM5",
 			"ECS Exec's ssmmessages channel actions have no resource-level permissions; Exec is on only where Config.Service.EnableExec is set.",
@@ -143,16 +136,16 @@ func addContainer(stack awscdk.Stack, props *ServiceStackProps, taskDef awsecs.E
 	s := props.Service
 	logGroup := newLogGroup(stack, "Logs", props.Deployment, s.LogRetentionDays, "")
 
-	image := awsecs.ContainerImage_FromRegistry(jsii.String(PlaceholderImage), nil)
+	var image awsecs.ContainerImage
 	var command *[]*string
 	if s.ImageTag != "" {
 		image = awsecs.ContainerImage_FromEcrRepository(props.Repository, jsii.String(s.ImageTag))
 	} else {
-		if pullsThroughCache(props) {
-			image = cachedPlaceholder(stack, props.PublicImagePrefix, executionRole)
-		}
+		// Built for the container instances' architecture wherever the
+		// deploy runs; the CDK grants the execution role the pull.
+		image = awsecs.ContainerImage_FromAsset(jsii.String(PlaceholderDir), &awsecs.AssetImageProps{Platform: awsecrassets.Platform_LINUX_AMD64()})
 		command = jsii.Strings("sh", "-c", fmt.Sprintf(
-			`mkdir -p "$(dirname /www%[1]s)" && echo placeholder > /www/index.html && cp /www/index.html /www%[1]s && exec httpd -f -p %[2]d -h /www`,
+			`mkdir -p "$(dirname /tmp/www%[1]s)" && echo placeholder > /tmp/www/index.html && cp /tmp/www/index.html /tmp/www%[1]s && exec httpd -f -p %[2]d -h /tmp/www`,
 			props.HealthCheckPath, s.ContainerPort))
 	}
 	taskDef.AddContainer(jsii.String("App"), &awsecs.ContainerDefinitionOptions{
@@ -359,33 +352,4 @@ func scale(service awsecs.Ec2Service, props *ServiceStackProps) {
 			DisableScaleIn:    jsii.Bool(len(groups) > 1),
 		})
 	}
-}
-
-// pullsThroughCache reports whether the service runs the placeholder
-// pulled through the registry's cache for ECR Public.
-func pullsThroughCache(props *ServiceStackProps) bool {
-	return props.Service.ImageTag == "" && props.PublicImagePrefix != ""
-}
-
-// cachedPlaceholder is the placeholder image pulled through the registry's
-// pull-through cache for ECR Public, with what the execution role needs
-// for it: the first pull creates the cached repository and imports the
-// upstream image, later pulls read it.
-func cachedPlaceholder(stack awscdk.Stack, prefix string, executionRole awsiam.Role) awsecs.ContainerImage {
-	executionRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions: jsii.Strings("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
-			"ecr:BatchImportUpstreamImage", "ecr:CreateRepository"),
-		Resources: &[]*string{cacheRepositories(stack, prefix)},
-	}))
-	uri := awscdk.Fn_Join(jsii.String(""), &[]*string{
-		stack.Account(), jsii.String(".dkr.ecr."), stack.Region(), jsii.String("."), awscdk.Aws_URL_SUFFIX(),
-		jsii.String("/" + prefix + "/" + strings.TrimPrefix(PlaceholderImage, publicRegistry+"/")),
-	})
-	return awsecs.ContainerImage_FromRegistry(uri, nil)
-}
-
-// cacheRepositories are the repositories the pull-through cache creates
-// under prefix.
-func cacheRepositories(stack awscdk.Stack, prefix string) *string {
-	return stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ecr"), Resource: jsii.String("repository"), ResourceName: jsii.String(prefix + "/*")})
 }

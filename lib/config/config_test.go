@@ -295,7 +295,8 @@ func TestValidateRejects(t *testing.T) {
 			`Cluster.InstanceType: got "t3.24xlarge", want a current x86_64 instance type of medium size or larger, such as t3.medium or m6i.large (families c5, c6a, c6i`}},
 		{"cache node type that does not exist", "prod", func(c *Config) { c.Cache.NodeType = "cache.r7g.24xlarge" }, []string{`Cache.NodeType: got "cache.r7g.24xlarge"`}},
 		{"latest in another case", "dev", func(c *Config) { c.Service.ImageTag = "Latest" }, []string{`Service.ImageTag: got "Latest", want a version tag: latest names whatever was pushed last`}},
-		{"latest where tags are mutable", "dev", func(c *Config) { c.Registry.ImmutableTags = false; c.Service.ImageTag = "latest" }, []string{`Service.ImageTag: got "latest", want a version tag`}},
+		{"latest where tags are mutable", "dev", func(c *Config) { c.Registry.ImmutableTags = false; c.Service.ImageTag = "latest" }, []string{
+			`Service.ImageTag: got "latest", want a version tag`, "Registry.ImmutableTags: got false, want true: the service names its image by tag"}},
 		{"scratch prefix in another case", "prod", func(c *Config) { c.Service.ImageTag = "PR-12" }, []string{`Service.ImageTag: got "PR-12", want a release tag: tags starting with "pr-", in any case`}},
 		{"termination protection where make destroy must work", "dev", func(c *Config) { c.TerminationProtection = true }, []string{
 			"TerminationProtection: got true, want false: make destroy must be able to delete dev's stacks (lib/config/presets.go, promises)"}},

@@ -9,7 +9,10 @@ import (
 
 // Registry configures the ECR repository.
 type Registry struct {
-	// ImmutableTags forbids overwriting a pushed tag. Default true.
+	// ImmutableTags forbids overwriting a pushed tag. It must be true: the
+	// service names its image by tag, and a tag pushed again would change
+	// what a scale-out, a replaced instance or a rollback pulls. Default
+	// true.
 	ImmutableTags bool
 	// ScratchTagPrefixes are the tag prefixes of images built for review or
 	// testing (1-5 prefixes of 1-30 tag characters). Lifecycle rules keep
@@ -40,6 +43,8 @@ func (c Config) validateRegistry(v *validator) {
 		v.check(tag == "" || !strings.HasPrefix(strings.ToLower(tag), strings.ToLower(p)), "Service.ImageTag", tag,
 			fmt.Sprintf("a release tag: tags starting with %q, in any case, are scratch images that lifecycle rules expire (Registry.ScratchTagPrefixes)", p))
 	}
+	v.check(r.ImmutableTags, "Registry.ImmutableTags", r.ImmutableTags,
+		"true: the service names its image by tag (Service.ImageTag), and a tag pushed again would change what a scale-out, a replaced instance or a rollback pulls")
 	v.check(r.KeepImages >= 1 && r.KeepImages <= 1000, "Registry.KeepImages", r.KeepImages, "from 1 to 1000")
 	v.check(r.UntaggedExpiryDays >= 1 && r.UntaggedExpiryDays <= 365, "Registry.UntaggedExpiryDays", r.UntaggedExpiryDays, "from 1 to 365")
 }

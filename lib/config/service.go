@@ -22,9 +22,10 @@ type Service struct {
 	MaxTasks int
 	// ImageTag is the tag of the repository's image to run, committed in the
 	// environment's file: deploying an image is a reviewed change of it.
-	// Empty runs a public placeholder that answers the health check, so the
-	// first deploy stabilizes while the repository is still empty; only
-	// where AllowPlaceholderImage is set. Default "".
+	// Empty runs a placeholder that answers the health check (an image
+	// asset the deploy builds with Docker and pushes into the account), so
+	// the first deploy stabilizes while the repository is still empty;
+	// only where AllowPlaceholderImage is set. Default "".
 	ImageTag string
 	// AllowPlaceholderImage lets an empty ImageTag run the placeholder.
 	// Off, an environment refuses to synthesize without a tag, so no
