@@ -38,6 +38,11 @@ DIFF_SOURCES := $(shell find tools/diff internal lib/config -name '*.go' -not -n
 bin/diff: $(DIFF_SOURCES)
 	go build -o $@ ./tools/diff
 
+# The make deploy command: checks, then one or two cdk deploy passes.
+DEPLOY_SOURCES := $(shell find tools/deploy internal/preflight lib/config -name '*.go' -not -name '*_test.go') go.mod go.sum
+bin/deploy: $(DEPLOY_SOURCES)
+	go build -o $@ ./tools/deploy
+
 # The aws-cdk package ships Go init templates; a go.mod of its own keeps
 # node_modules out of ./... for go test, go vet and go mod tidy.
 node_modules/.installed: package.json package-lock.json
@@ -66,11 +71,14 @@ diff: node_modules/.installed bin/diff
 	bin/diff $(ENV) $(GOLDEN) cdk.out/$(ENV)
 
 ## deploy: deploy every stack of ENV as committed (needs AWS credentials);
-## refused while ENV's file holds a placeholder account; IAM and
-## security-group broadening still asks for approval
-deploy: node_modules/.installed bin/platform
-	bin/platform deployable $(ENV)
-	cdk deploy --all -c env=$(ENV) --concurrency $(CONCURRENCY) --require-approval $(APPROVAL)
+## refused while ENV's file holds a placeholder account, while the
+## credentials are another account's, a stack is mid-operation or stuck, or
+## the release image is not pushed; creates the ECS service-linked role if
+## missing; new stacks are created without termination and deletion
+## protection and protected in a second pass; IAM and security-group
+## broadening still asks for approval
+deploy: node_modules/.installed bin/platform bin/deploy
+	bin/deploy -concurrency $(CONCURRENCY) -approval $(APPROVAL) $(ENV)
 
 ## deploy-image: ship TAG to dev in seconds: a hotswap of the task definition
 ## that bypasses CloudFormation, or a normal deploy of the Service stack where

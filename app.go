@@ -8,12 +8,12 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"os/exec"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/platform/internal/cdkcontext"
+	"github.com/example/platform/internal/preflight"
 	"github.com/example/platform/lib"
 	"github.com/example/platform/lib/config"
 )
@@ -60,49 +60,29 @@ func build(app awscdk.App, repo config.Repository) (*lib.Platform, error) {
 	if err != nil {
 		return nil, err
 	}
-	return lib.NewPlatform(app, cfg), nil
+	creating, err := config.FirstCreate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return lib.NewPlatform(app, cfg, creating...), nil
 }
 
-// deployable is `bin/platform deployable ENV [TAG]`, which `make deploy`
-// (and, with the tag it ships, `make deploy-image`) runs first: it exits
-// non-zero, naming the file and field, while ENV as committed cannot be
-// deployed (an invalid value, a placeholder account, the placeholder image
-// without Docker to build it), before the CDK asks for credentials. It
-// needs no Node process.
+// deployable is `bin/platform deployable ENV [TAG]`, which `make
+// deploy-image` runs first (make deploy runs the same checks in bin/deploy):
+// it exits non-zero, naming the file and field, while ENV as committed
+// cannot be deployed (an invalid value, a placeholder account, the
+// placeholder image without Docker to build it), before the CDK asks for
+// credentials. It needs no Node process.
 func deployable(env, tag string) {
 	repo, err := config.ReadRepository(".")
 	if err == nil {
-		err = config.Deployable(repo, env)
-	}
-	if err == nil {
-		var cfg config.Config
-		if cfg, err = config.Load(repo, env, config.Overrides{ImageTag: tag}); err == nil {
-			err = placeholderCanBeBuilt(cfg, runQuietly)
-		}
+		_, err = preflight.Static(repo, env, tag, preflight.RunQuietly)
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s cannot be deployed as committed:\n%v\n", env, err)
 		os.Exit(1)
 	}
 }
-
-// placeholderCanBeBuilt refuses a deploy that runs the placeholder image
-// where Docker cannot build it: `cdk deploy` builds the image asset before
-// it deploys the Service stack, and without Docker it fails halfway
-// through the stacks.
-func placeholderCanBeBuilt(cfg config.Config, run func(name string, args ...string) error) error {
-	if cfg.Service.ImageTag != "" {
-		return nil
-	}
-	if err := run("docker", "info"); err != nil {
-		return fmt.Errorf("Service.ImageTag is empty, so the service runs the placeholder image, which cdk deploy builds with Docker (%s) "+
-			"and pushes into the account's CDK asset repository, but `docker info` failed (%v): install and start Docker, "+
-			"or set Service.ImageTag to a release pushed to the platform's repository", lib.PlaceholderDir, err)
-	}
-	return nil
-}
-
-func runQuietly(name string, args ...string) error { return exec.Command(name, args...).Run() }
 
 // cliContext is the context the CDK CLI hands the app, as the App reads it:
 // the JSON in CDK_CONTEXT_JSON, and what did not fit there in the file that

@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/example/platform/internal/cfn"
 	"github.com/example/platform/internal/guard"
+	"github.com/example/platform/internal/preflight"
+	"github.com/example/platform/lib"
 	"github.com/example/platform/lib/config"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -31,13 +33,16 @@ func TestEveryEnvironmentSynthesizes(t *testing.T) {
 func TestStacksAreNamedAndBoundPerEnvironment(t *testing.T) {
 	for _, env := range synthesized() {
 		s := envs[env]
+		var ids []string
 		for _, stack := range s.platform.Stacks() {
 			id := *stack.ArtifactId()
-			assert.Regexp(t, fmt.Sprintf("^%s-%s-[a-z]+$", s.cfg.AppName, s.cfg.Environment), *stack.StackName(), "%s/%s: stack name", env, id)
+			ids = append(ids, id)
+			assert.Equal(t, s.cfg.StackName(id), *stack.StackName(), "%s/%s: stack name (make deploy looks stacks up by it)", env, id)
 			assert.Equal(t, s.cfg.Account, *stack.Account(), "%s/%s: account", env, id)
 			assert.Equal(t, s.cfg.Region, *stack.Region(), "%s/%s: region", env, id)
-			assert.Equal(t, s.cfg.TerminationProtection, *stack.TerminationProtection(), "%s/%s: termination protection", env, id)
+			assert.Equal(t, protectedIn(env, id, s.cfg.TerminationProtection), *stack.TerminationProtection(), "%s/%s: termination protection", env, id)
 		}
+		assert.ElementsMatch(t, config.StackIDs, ids, "%s: config.StackIDs, which -c firstCreate and make deploy use, lists every stack", env)
 	}
 }
 
@@ -165,9 +170,11 @@ func TestRunbooksKeepTheSuiteGreen(t *testing.T) {
 }
 
 // runbookComparisons are the runbooks' changes as the guard judges them: a
-// release against the first deploy, and the first deploy against prod as
-// committed while that is still the prod the repository ships (after it,
-// the guard scenarios cover a real account replacing the placeholder).
+// release against the first deploy as its first pass created it (the
+// release's deploy also turns the protections on), and both runbooks
+// against prod as committed while that is still the prod the repository
+// ships (after it, the guard scenarios cover a real account replacing the
+// placeholder).
 func runbookComparisons(t *testing.T) []guard.Comparison {
 	t.Helper()
 	committed, err := config.ReadRepository(".")
@@ -178,7 +185,7 @@ func runbookComparisons(t *testing.T) []guard.Comparison {
 	require.NoError(t, err)
 	cs := []guard.Comparison{{Label: "release", Reviewed: synthesizedStacks("first-deploy"), Deployed: synthesizedStacks("release")}}
 	if reflect.DeepEqual(shipped, envs["prod"].cfg) {
-		cs = append(cs, guard.Comparison{Label: "first-deploy", Reviewed: synthesizedStacks("prod"), Deployed: synthesizedStacks("first-deploy")})
+		cs = append(cs, guard.Comparison{Label: "first-release", Reviewed: synthesizedStacks("prod"), Deployed: synthesizedStacks("release")})
 	}
 	return cs
 }
@@ -231,14 +238,15 @@ func TestRunbookReplay(t *testing.T) {
 // builds it with Docker; without Docker it is refused before any stack
 // deploys, and a release tag needs no Docker.
 func TestPlaceholderNeedsDocker(t *testing.T) {
+	assert.Equal(t, lib.PlaceholderDir, preflight.PlaceholderDir)
 	var placeholder, release config.Config
 	placeholder.Service.AllowPlaceholderImage = true
 	release.Service.ImageTag = "v1.0.0"
 	noDocker := func(name string, args ...string) error { return fmt.Errorf("%s %v: not found", name, args) }
 	docker := func(string, ...string) error { return nil }
-	err := placeholderCanBeBuilt(placeholder, noDocker)
+	err := preflight.PlaceholderCanBeBuilt(placeholder, noDocker)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "cdk deploy builds with Docker (lib/placeholder)")
-	assert.NoError(t, placeholderCanBeBuilt(placeholder, docker))
-	assert.NoError(t, placeholderCanBeBuilt(release, noDocker))
+	assert.NoError(t, preflight.PlaceholderCanBeBuilt(placeholder, docker))
+	assert.NoError(t, preflight.PlaceholderCanBeBuilt(release, noDocker))
 }

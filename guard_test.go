@@ -368,13 +368,13 @@ type guardScenario struct {
 }
 
 // guardScenarios are the changes TestReplacementGuardCatches feeds the
-// guard, on known values whatever is committed: the fixture's prod as
-// first deployed, before and after each scenario's edit. Resources are
+// guard, on known values whatever is committed: the fixture's prod after
+// its first release, before and after each scenario's edit. Resources are
 // found by type, so a renamed construct breaks no scenario; one that
 // cannot be built is reported alone.
 func guardScenarios(t *testing.T) []guardScenario {
 	t.Helper()
-	const env = "first-deploy"
+	const env = "release"
 	golden, current := synthesizedStacks(env), synthesizedStacks(env)
 	type build func(t scratchT) guardScenario
 	scenario := func(name string, want []string, b func(t scratchT) ([]guard.Stack, []guard.Stack, []guard.Entry)) build {
@@ -620,7 +620,7 @@ func TestReplacementGuardCatches(t *testing.T) {
 	t.Run("stale allow-list entries", func(t *testing.T) {
 		// The entry for a change that shipped, and the two entries above
 		// that name another property or change type: none matched.
-		stacks := synthesizedStacks("first-deploy")
+		stacks := synthesizedStacks("release")
 		index := func(name string) int {
 			return slices.IndexFunc(judgement.scenarios, func(sc guardScenario) bool { return sc.name == name })
 		}

@@ -43,6 +43,9 @@ type synthesis struct {
 	repo     config.Repository
 	platform *lib.Platform
 	outdir   string
+	// creating are the stacks it was synthesized as creating (the first
+	// pass of a first deploy: -c firstCreate).
+	creating []string
 	// synthErr is what app.Synth panicked with, if anything (the built-in
 	// validator fails synthesis on findings).
 	synthErr any
@@ -85,6 +88,15 @@ type variant struct {
 	// realLookups records realAccount's lookups in cdk.context.json (its
 	// zones and the S3 prefix list), as the first-deploy runbook says.
 	realLookups bool
+	// firstCreate synthesizes it as make deploy's first pass of a first
+	// deploy creates it: every stack new (-c firstCreate).
+	firstCreate bool
+}
+
+// protectedIn is whether a protection configured as on applies to stack
+// id of a synthesized configuration: not while the deploy creates it.
+func protectedIn(env, id string, on bool) bool {
+	return on && !slices.Contains(envs[env].creating, id)
 }
 
 // realAccountLookups are the lookups `cdk synth` with credentials for
@@ -121,7 +133,7 @@ var (
 // rollout on a pinned AMI. With the committed prod's CANARY and dev's
 // ROLLING, every strategy is synthesized.
 var variants = []variant{
-	{name: "first-deploy", env: "prod", realLookups: true, edits: []map[string]any{
+	{name: "first-deploy", env: "prod", realLookups: true, firstCreate: true, edits: []map[string]any{
 		firstRealDeploy,
 		{"Service": map[string]any{"Rollout": map[string]any{"Strategy": "BLUE_GREEN"}}},
 	}},
@@ -240,28 +252,36 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(tmp)
 	type configuration struct {
-		env  string
-		repo config.Repository
+		env      string
+		repo     config.Repository
+		creating []string
 	}
 	configs := map[string]configuration{}
 	for _, name := range config.Names() {
-		configs[name] = configuration{name, committed}
+		configs[name] = configuration{env: name, repo: committed}
 	}
 	for _, v := range variants {
 		repo, err := repositoryOf(v, fixture, tmp)
 		if err != nil {
 			return fail("variant %s: %v", v.name, err)
 		}
-		configs[v.name] = configuration{v.env, repo}
+		c := configuration{env: v.env, repo: repo}
+		if v.firstCreate {
+			c.creating = config.StackIDs
+		}
+		configs[v.name] = c
 	}
 	synth := func(name string) error {
 		c := configs[name]
 		ctx := merge(merge(c.repo.Settings, c.repo.Lookups), map[string]any{"env": c.env})
+		if len(c.creating) > 0 {
+			ctx[config.FirstCreateKey] = strings.Join(c.creating, ",")
+		}
 		s, err := synthesize(ctx, filepath.Join(tmp, name), c.repo)
 		if err != nil {
 			return fmt.Errorf("synthesize %s: %w", name, err)
 		}
-		s.repo = c.repo
+		s.repo, s.creating = c.repo, c.creating
 		envs[name] = s
 		return nil
 	}

@@ -146,7 +146,7 @@ func newDatabaseInstance(stack awscdk.Stack, props *DatabaseStackProps, engine a
 		PreferredBackupWindow:      jsii.String(db.BackupWindow),
 		PreferredMaintenanceWindow: jsii.String(db.MaintenanceWindow),
 		CopyTagsToSnapshot:         jsii.Bool(true),
-		DeletionProtection:         jsii.Bool(db.DeletionProtection),
+		DeletionProtection:         jsii.Bool(props.Deployment.protected("Database", db.DeletionProtection)),
 		// A final snapshot in every environment: dev still tears down, and
 		// an accidental replacement never loses data.
 		RemovalPolicy:                   awscdk.RemovalPolicy_SNAPSHOT,
@@ -165,8 +165,11 @@ func newDatabaseInstance(stack awscdk.Stack, props *DatabaseStackProps, engine a
 	if !db.MultiAZ {
 		suppress(instance, "AwsSolutions-RDS3", "Single-AZ is the documented choice for this environment (Config.Database.MultiAZ=false) to keep it cheap; prod runs Multi-AZ.")
 	}
-	if !db.DeletionProtection {
+	switch {
+	case !db.DeletionProtection:
 		suppress(instance, "AwsSolutions-RDS10", "Deletion protection is off in this environment (Config.Database.DeletionProtection=false) so that cdk destroy completes; a final snapshot is still taken.")
+	case !props.Deployment.protected("Database", true):
+		suppress(instance, "AwsSolutions-RDS10", "The deploy creates this stack: deletion protection comes on in its second pass, once the create has completed, so that a failed create can roll back (make deploy).")
 	}
 	return instance
 }

@@ -2,6 +2,7 @@ package lib
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -28,6 +29,17 @@ type Deployment struct {
 	// RetainData keeps stateful resources when they leave the template or
 	// their stack is deleted.
 	RetainData bool
+	// Creating names the stacks this deploy creates (config.FirstCreate):
+	// they get no termination or deletion protection until the deploy's
+	// second pass, so a create that fails rolls back cleanly and can be
+	// retried.
+	Creating []string
+}
+
+// protected is whether a protection configured as on applies to the
+// stack with construct ID id: not while the deploy creates the stack.
+func (d Deployment) protected(id string, on bool) bool {
+	return on && !slices.ContainsFunc(d.Creating, func(c string) bool { return strings.EqualFold(c, id) })
 }
 
 // DeploymentOf takes the deployment-wide fields of a validated config.
@@ -59,7 +71,7 @@ func (d Deployment) stackProps(layer, purpose string) awscdk.StackProps {
 		StackName:             jsii.String(d.Name(layer)),
 		Description:           jsii.String(fmt.Sprintf("%s (%s): %s", d.App, d.Environment, purpose)),
 		Env:                   &awscdk.Environment{Account: jsii.String(d.Account), Region: jsii.String(d.Region)},
-		TerminationProtection: jsii.Bool(d.TerminationProtection),
+		TerminationProtection: jsii.Bool(d.protected(layer, d.TerminationProtection)),
 	}
 }
 

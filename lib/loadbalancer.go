@@ -66,7 +66,7 @@ func NewLoadBalancerStack(scope constructs.Construct, id string, props *LoadBala
 		VpcSubnets:              &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PUBLIC},
 		SecurityGroup:           lockedSecurityGroup(stack, "LoadBalancerSecurityGroup", props.SecurityGroup),
 		DropInvalidHeaderFields: jsii.Bool(true),
-		DeletionProtection:      jsii.Bool(lb.DeletionProtection),
+		DeletionProtection:      jsii.Bool(dep.protected("LoadBalancer", lb.DeletionProtection)),
 		IdleTimeout:             awscdk.Duration_Seconds(jsii.Number(float64(lb.IdleTimeoutSeconds))),
 	})
 	// The stack is bound to a region, so the bucket policy names that

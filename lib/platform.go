@@ -53,9 +53,12 @@ func (p *Platform) Stacks() []awscdk.Stack {
 // AwsSolutions checks. cfg must have passed Validate. Each stack gets its
 // own config section; every value one layer takes from another is a named
 // prop here. It is long on purpose: the whole wiring, and so every
-// cross-layer dependency, reads in one place.
-func NewPlatform(scope constructs.Construct, cfg config.Config) *Platform {
+// cross-layer dependency, reads in one place. firstCreate names the stacks
+// the deploy creates (config.FirstCreate), which get their protections in
+// the deploy's second pass.
+func NewPlatform(scope constructs.Construct, cfg config.Config, firstCreate ...string) *Platform {
 	d := DeploymentOf(cfg)
+	d.Creating = firstCreate
 	p := &Platform{Config: cfg}
 	p.Network = NewNetworkStack(scope, "Network", &NetworkStackProps{
 		StackProps:        d.stackProps("network", "VPC, subnets, NAT, endpoints and every security group"),
@@ -73,8 +76,6 @@ func NewPlatform(scope constructs.Construct, cfg config.Config) *Platform {
 		StackProps: d.stackProps("registry", "ECR repository of the application image"),
 		Deployment: d,
 		Registry:   cfg.Registry,
-		// Instances whose egress is closed to the endpoints pull public
-		// images through the cache.
 	})
 	p.Alerts = NewAlertsStack(scope, "Alerts", &AlertsStackProps{
 		StackProps:  d.stackProps("alerts", "encrypted SNS topic every alarm notifies"),

@@ -66,6 +66,43 @@ var contextKeys = []struct {
 	{"imageTag", "Service.ImageTag", func(o *Overrides, v string) { o.ImageTag = v }},
 	{"amiId", "Cluster.AmiID", func(o *Overrides, v string) { o.AmiID = v }},
 	{"alarmEmails", "Monitoring.AlarmEmails", func(o *Overrides, v string) { o.AlarmEmails = strings.Split(v, ",") }},
+	{FirstCreateKey, "the stacks this deploy creates (make deploy sets it)", nil},
+}
+
+// FirstCreateKey is the context key (-c firstCreate=Database,LoadBalancer)
+// with which `make deploy` names the stacks that do not exist yet in the
+// account: they are created without termination and deletion protection,
+// so that a create that fails rolls back cleanly and a second deploy can
+// retry it; the deploy then turns the protections on in a second pass.
+const FirstCreateKey = "firstCreate"
+
+// StackIDs are the platform's stacks, by construct ID.
+var StackIDs = []string{"Network", "Secrets", "Registry", "Alerts", "Database", "Cache", "Cluster", "LoadBalancer", "Service", "Monitoring"}
+
+// StackName is the CloudFormation name of stack id in the deployment cfg
+// describes ("webapp-prod-loadbalancer").
+func (c Config) StackName(id string) string {
+	return c.AppName + "-" + c.Environment + "-" + strings.ToLower(id)
+}
+
+// FirstCreate returns the stacks -c firstCreate names, or why they are not
+// stacks of the platform.
+func FirstCreate(ctx map[string]any) ([]string, error) {
+	v, ok := ctx[FirstCreateKey]
+	if !ok {
+		return nil, nil
+	}
+	s, isString := v.(string)
+	if !isString || s == "" {
+		return nil, fmt.Errorf("-c %s: got %s, want stack IDs separated by commas (%s)", FirstCreateKey, jsonText(v), strings.Join(StackIDs, ", "))
+	}
+	ids := strings.Split(s, ",")
+	for _, id := range ids {
+		if !slices.Contains(StackIDs, id) {
+			return nil, fmt.Errorf("-c %s: %q is not a stack of the platform (%s)", FirstCreateKey, id, strings.Join(StackIDs, ", "))
+		}
+	}
+	return ids, nil
 }
 
 func appKeys() []string {
@@ -163,6 +200,10 @@ func FromContext(ctx map[string]any, repo Repository) (Config, error) {
 			errs = append(errs, fmt.Errorf("-c %s (%s): got %v (%T), want a string", key, contextKeys[i].field, value, value))
 		case key == "env":
 			env = s
+		case key == FirstCreateKey:
+			if _, err := FirstCreate(ctx); err != nil {
+				errs = append(errs, err)
+			}
 		case s == "":
 			errs = append(errs, fmt.Errorf("-c %s: got an empty value; leave the key out to keep what the environment's file says", key))
 		default:
