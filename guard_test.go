@@ -398,6 +398,20 @@ func guardScenarios(t *testing.T) []guardScenario {
 		})
 	}
 	same := func(name string) string { return name }
+	// rolling is the scenarios' service as a rolling deployment, without
+	// its alternate target where bare.
+	rolling := func(t scratchT, bare bool) []guard.Stack {
+		return mutated(t, current, "Service", func(res map[string]any) {
+			p := propertiesOf(t, res, firstOfType(t, res, "AWS::ECS::Service"))
+			delete(cfn.Object(p["DeploymentConfiguration"]), "Strategy")
+			if bare {
+				for _, lb := range cfn.List(p["LoadBalancers"]) {
+					delete(cfn.Object(lb), "AdvancedConfiguration")
+				}
+			}
+		})
+	}
+
 	builds := []build{
 		scenario("registry stack renamed", []string{
 			"Registry: stack webapp-prod-registry (account 123456789012, eu-west-1) is renamed or moved to webapp-prod-ecr (account 123456789012, eu-west-1): " +
@@ -555,6 +569,14 @@ func guardScenarios(t *testing.T) []guardScenario {
 			return golden, mutated(t, current, "LoadBalancer", func(res map[string]any) {
 				propertiesOf(t, res, rule)["Priority"] = 50.0
 			}), []guard.Entry{{Stack: "LoadBalancer", LogicalID: rule, Change: guard.Reroute, Properties: []string{"Priority"}, Reason: "deployed by the documented procedure, weights read first"}}
+		}),
+		scenario("a running service switched from rolling to linear in one deploy", []string{
+			"Service: migrate AWS::ECS::Service Service", "from ROLLING to LINEAR in one deploy", "deploy Service.Rollout.AlternateTargetGroup true with the strategy still ROLLING"},
+			func(t scratchT) ([]guard.Stack, []guard.Stack, []guard.Entry) {
+				return rolling(t, true), current, nil
+			}),
+		scenario("the switch to linear after the alternate target group", nil, func(t scratchT) ([]guard.Stack, []guard.Stack, []guard.Entry) {
+			return rolling(t, false), current, nil
 		}),
 		scenario("benign: instance class", nil, func(t scratchT) ([]guard.Stack, []guard.Stack, []guard.Entry) {
 			return golden, database(t, func(_ scratchT, p map[string]any) { p["DBInstanceClass"] = "db.m7g.xlarge" }), nil

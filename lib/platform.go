@@ -114,7 +114,7 @@ func NewPlatform(scope constructs.Construct, cfg config.Config, firstCreate ...s
 		Deployment:    d,
 		LoadBalancer:  cfg.LoadBalancer,
 		ContainerPort: cfg.Service.ContainerPort,
-		Progressive:   cfg.Service.Rollout.Progressive(),
+		Progressive:   cfg.Service.Rollout.TwoTargetGroups(),
 		Vpc:           p.Network.Vpc,
 		SecurityGroup: p.Network.SecurityGroups.LoadBalancer,
 	})

@@ -263,7 +263,7 @@ func newService(stack awscdk.Stack, props *ServiceStackProps, taskDef awsecs.Ec2
 		EnableECSManagedTags:        jsii.Bool(true),
 	}
 	r := props.Service.Rollout
-	if !r.Progressive() {
+	if !r.TwoTargetGroups() {
 		service := awsecs.NewEc2Service(stack, jsii.String("Service"), sp)
 		// Registration only records the target group on the service; the
 		// security groups are locked, so no rule leaves the Network stack.
@@ -274,15 +274,19 @@ func newService(stack awscdk.Stack, props *ServiceStackProps, taskDef awsecs.Ec2
 	// rule's weights to it (a share first for CANARY, in steps for LINEAR,
 	// all at once for BLUE_GREEN), keeps the old tasks through the bake,
 	// and rolls back when a deployment alarm fires or the circuit breaker
-	// trips before the bake ends.
-	sp.DeploymentStrategy = awsecs.DeploymentStrategy(r.Strategy)
-	sp.BakeTime = awscdk.Duration_Minutes(jsii.Number(float64(r.BakeMinutes)))
-	shift := &awsecs.TrafficShiftConfig{StepPercent: jsii.Number(r.StepPercent), StepBakeTime: awscdk.Duration_Minutes(jsii.Number(float64(r.StepBakeMinutes)))}
-	switch r.Strategy {
-	case "CANARY":
-		sp.CanaryConfiguration = shift
-	case "LINEAR":
-		sp.LinearConfiguration = shift
+	// trips before the bake ends. A rolling service that prepares the
+	// switch (Rollout.AlternateTargetGroup) gets the alternate target and
+	// keeps rolling.
+	if r.Progressive() {
+		sp.DeploymentStrategy = awsecs.DeploymentStrategy(r.Strategy)
+		sp.BakeTime = awscdk.Duration_Minutes(jsii.Number(float64(r.BakeMinutes)))
+		shift := &awsecs.TrafficShiftConfig{StepPercent: jsii.Number(r.StepPercent), StepBakeTime: awscdk.Duration_Minutes(jsii.Number(float64(r.StepBakeMinutes)))}
+		switch r.Strategy {
+		case "CANARY":
+			sp.CanaryConfiguration = shift
+		case "LINEAR":
+			sp.LinearConfiguration = shift
+		}
 	}
 	service := awsecs.NewEc2Service(stack, jsii.String("Service"), sp)
 	role := trafficRole(stack, props)

@@ -32,7 +32,7 @@ const (
 	Move Change = "move"
 )
 
-var changes = []Change{Replace, Destroy, Orphan, Weaken, Move, Reroute}
+var changes = []Change{Replace, Destroy, Orphan, Weaken, Move, Reroute, Migrate}
 
 // changeOf maps the diff engine's impact to a Change.
 func changeOf(impact string) Change {
@@ -126,7 +126,7 @@ func (e Entry) Problems() []string {
 		out = append(out, "needs env, stack and logicalId")
 	}
 	if !slices.Contains(changes, e.Change) {
-		out = append(out, fmt.Sprintf("change %q is not one of replace, destroy, orphan, weaken, move, reroute", e.Change))
+		out = append(out, fmt.Sprintf("change %q is not one of replace, destroy, orphan, weaken, move, reroute, migrate", e.Change))
 	}
 	if e.Change == Replace && len(e.Properties) == 0 {
 		out = append(out, "a replacement names the properties that cause it")
@@ -136,6 +136,9 @@ func (e Entry) Problems() []string {
 	}
 	if e.Change == Reroute && len(e.Properties) == 0 {
 		out = append(out, "a rerouting names what changes")
+	}
+	if e.Change == Migrate && len(e.Properties) == 0 {
+		out = append(out, "a migration names the new strategy")
 	}
 	if len(strings.TrimSpace(e.Reason)) < 20 {
 		out = append(out, "needs a reason of a sentence")
@@ -162,6 +165,7 @@ type Input struct {
 	Findings   []Finding
 	Weakenings []Weakening
 	Reroutes   []Rerouting
+	Migrations []Migration
 	Gone       []StackGone
 	// Reviewed counts the reviewed stacks per environment, to tell a move
 	// of the whole environment from one stack's.
@@ -301,6 +305,13 @@ func Judge(in Input) Verdict {
 			continue
 		}
 		v.Violations = append(v.Violations, r.String())
+	}
+	for _, m := range in.Migrations {
+		if why, ok := allowed(m.Env, m.Stack, m.LogicalID, Migrate, m.To); ok {
+			v.Allowed = append(v.Allowed, fmt.Sprintf("%s/%s: migrate AWS::ECS::Service %s to %s: allowed by the allow-list: %s", m.Env, m.Stack, m.LogicalID, m.To, why))
+			continue
+		}
+		v.Violations = append(v.Violations, m.String())
 	}
 	for _, r := range in.RemovedExports {
 		v.Violations = append(v.Violations, fmt.Sprintf("%s/%s: export %s is removed while %s import it in the deployed stacks, "+

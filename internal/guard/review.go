@@ -38,6 +38,7 @@ type Review struct {
 	Findings   []Finding
 	Weakenings []Weakening
 	Reroutes   []Rerouting
+	Migrations []Migration
 	// Gone are the reviewed stacks the change takes out of the app; the
 	// engine does not diff them (nothing of them is deleted by a deploy).
 	Gone    []StackGone
@@ -158,8 +159,9 @@ func (e Engine) Review(cs []Comparison, o Options) (Review, error) {
 			}
 		}
 		r.Reroutes = append(r.Reroutes, pairReroutes(p.label, p.reviewed, p.deployed, replaced)...)
+		r.Migrations = append(r.Migrations, pairMigrations(p.label, p.reviewed, p.deployed)...)
 	}
-	r.Verdict = Judge(Input{Findings: r.Findings, Weakenings: r.Weakenings, Reroutes: r.Reroutes, Gone: r.Gone, Reviewed: reviewedCount, Guarded: guarded, Shared: shared,
+	r.Verdict = Judge(Input{Findings: r.Findings, Weakenings: r.Weakenings, Reroutes: r.Reroutes, Migrations: r.Migrations, Gone: r.Gone, Reviewed: reviewedCount, Guarded: guarded, Shared: shared,
 		Allow: o.Allow, BaseAllow: o.BaseAllow, CheckStale: o.CheckStale, RemovedExports: removed})
 	return r, nil
 }

@@ -118,3 +118,59 @@ func mergeKeys(a, b map[string]any) map[string]bool {
 	}
 	return out
 }
+
+// Migrate is a running ECS service switched from ROLLING to a progressive
+// strategy in one deploy.
+const Migrate Change = "migrate"
+
+// Migration is one service switched from rolling to a progressive
+// strategy without the alternate target group it needs already in place.
+type Migration struct {
+	Env, Stack, LogicalID string
+	// To is the new strategy; an allow-list entry names it in properties.
+	To string
+}
+
+func (m Migration) String() string {
+	return fmt.Sprintf("%s/%s: migrate AWS::ECS::Service %s from ROLLING to %s in one deploy: the ECS Developer Guide (update-rolling-to-bluegreen) switches a running service "+
+		"in two steps, first the alternate target group, the production listener rule and the role with a rolling deployment, then the strategy; "+
+		"deploy Service.Rollout.AlternateTargetGroup true with the strategy still ROLLING, then the new strategy, "+
+		"or allow exactly this change with change \"migrate\" and properties [%q]", m.Env, m.Stack, m.LogicalID, m.To, m.To)
+}
+
+// pairMigrations lists the services of one pair of stacks that a deploy
+// switches from ROLLING to BLUE_GREEN, LINEAR or CANARY while the reviewed
+// service has no alternate target group yet.
+func pairMigrations(label string, reviewed, deployed Stack) []Migration {
+	var out []Migration
+	after := cfn.Object(deployed.Template["Resources"])
+	for _, id := range cfn.IDs(reviewed.Template, "AWS::ECS::Service") {
+		b := cfn.Props(cfn.Object(cfn.Object(reviewed.Template["Resources"])[id]))
+		a := cfn.Object(after[id])
+		if a["Type"] != "AWS::ECS::Service" {
+			continue
+		}
+		from, to := strategyOf(b), strategyOf(cfn.Props(a))
+		if from == "ROLLING" && to != "ROLLING" && !hasAlternateTarget(b) {
+			out = append(out, Migration{Env: label, Stack: reviewed.ID, LogicalID: id, To: to})
+		}
+	}
+	return out
+}
+
+// strategyOf is a service's deployment strategy; ROLLING where unset.
+func strategyOf(props map[string]any) string {
+	if s, ok := cfn.Object(props["DeploymentConfiguration"])["Strategy"].(string); ok {
+		return s
+	}
+	return "ROLLING"
+}
+
+func hasAlternateTarget(props map[string]any) bool {
+	for _, lb := range cfn.List(props["LoadBalancers"]) {
+		if cfn.Object(lb)["AdvancedConfiguration"] != nil {
+			return true
+		}
+	}
+	return false
+}

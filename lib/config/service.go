@@ -83,6 +83,14 @@ type Rollout struct {
 	// BakeMinutes is how long the old tasks stay after all traffic moved,
 	// so a rollback is instant (0-1440). Default 10.
 	BakeMinutes int
+	// AlternateTargetGroup adds the second target group, the production
+	// listener rule and the role ECS shifts traffic with while Strategy is
+	// still ROLLING: the first of the two deploys that switch a running
+	// service to BLUE_GREEN, LINEAR or CANARY, as the ECS Developer Guide
+	// describes it (update-rolling-to-bluegreen); the second changes
+	// Strategy. The replacement guard refuses the switch in one deploy.
+	// Default false.
+	AlternateTargetGroup bool
 }
 
 // Strategies are the rollout strategies ECS offers.
@@ -91,6 +99,11 @@ var Strategies = []string{"ROLLING", "BLUE_GREEN", "LINEAR", "CANARY"}
 // Progressive reports whether the strategy shifts traffic between two
 // target groups (anything but ROLLING).
 func (r Rollout) Progressive() bool { return r.Strategy != "ROLLING" }
+
+// TwoTargetGroups reports whether the service has the alternate target
+// group and the production rule: with a progressive strategy, or while a
+// rolling service prepares the switch to one.
+func (r Rollout) TwoTargetGroups() bool { return r.Progressive() || r.AlternateTargetGroup }
 
 // Ports the platform listens on besides the container: the ALB's
 // listeners, the database and the cache.
