@@ -109,7 +109,8 @@ func TestDeployReadiness(t *testing.T) {
 	}
 }
 
-// TestRulesSurviveUnexpectedShapes feeds every rule a world whose every
+// TestRulesSurviveUnexpectedShapes feeds every rule (and every lifecycle
+// transition's check) a world whose every
 // resource property has another shape than CloudFormation gives it (lists
 // for objects, objects for strings, strings for lists): each rule must
 // report what it cannot read, never panic and stop the others.
@@ -142,6 +143,11 @@ func TestRulesSurviveUnexpectedShapes(t *testing.T) {
 	for _, rule := range readinessRules {
 		r, panicked := record(func(r *recorder) { rule.check(r, w) })
 		assert.Nil(t, panicked, "%s panicked on an unexpected shape", rule.name)
+		reported += len(r.errors)
+	}
+	for _, tr := range transitions {
+		r, panicked := record(func(r *recorder) { tr.check(r, w) })
+		assert.Nil(t, panicked, "transition %q panicked on an unexpected shape", tr.name)
 		reported += len(r.errors)
 	}
 	assert.Positive(t, reported, "no rule reported the garbled templates")

@@ -71,21 +71,21 @@ func TestStatefulLogicalIDsArePinned(t *testing.T) {
 }
 
 // manifestArtifacts reads the cloud assembly manifest of an environment.
-func manifestArtifacts(t *testing.T, env string) map[string]struct {
-	Type       string         `json:"type"`
-	Properties map[string]any `json:"properties"`
-} {
+func manifestArtifacts(t checkT, env string) map[string]manifestArtifact {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(envs[env].outdir, "manifest.json"))
 	require.NoError(t, err)
 	var m struct {
-		Artifacts map[string]struct {
-			Type       string         `json:"type"`
-			Properties map[string]any `json:"properties"`
-		} `json:"artifacts"`
+		Artifacts map[string]manifestArtifact `json:"artifacts"`
 	}
 	require.NoError(t, json.Unmarshal(raw, &m))
 	return m.Artifacts
+}
+
+// manifestArtifact is one artifact of an assembly's manifest.
+type manifestArtifact struct {
+	Type       string         `json:"type"`
+	Properties map[string]any `json:"properties"`
 }
 
 // TestProdIsProtected audits every prod template (as committed, and as the
