@@ -12,7 +12,7 @@ CONCURRENCY ?= 6
 # changes. The deploy workflow, gated by its GitHub environment, sets never.
 APPROVAL ?= broadening
 
-.PHONY: synth test diff deploy deploy-image destroy fmt update-golden docs bench runbooks
+.PHONY: synth test diff deploy lookups deploy-image destroy fmt update-golden docs bench runbooks
 
 # Says, before $(1) starts, when it must first download or compile
 # aws-cdk-go (a fresh machine, a new Go version, a cleaned build cache):
@@ -79,6 +79,12 @@ diff: node_modules/.installed bin/diff
 ## broadening still asks for approval
 deploy: node_modules/.installed bin/platform bin/deploy
 	bin/deploy -concurrency $(CONCURRENCY) -approval $(APPROVAL) $(ENV)
+
+## lookups: record in cdk.context.json what validation needs of ENV's account
+## and region (its availability zones, S3's prefix list), read with the
+## account's credentials; commit the result
+lookups: bin/deploy
+	bin/deploy lookups $(ENV)
 
 ## deploy-image: ship TAG to dev in seconds: a hotswap of the task definition
 ## that bypasses CloudFormation, or a normal deploy of the Service stack where

@@ -246,8 +246,9 @@ func (c Config) validateZonesIn(v *validator, lookups map[string]any) {
 	recorded, ok := lookups[key].([]any)
 	if !ok {
 		v.errs = append(v.errs, fmt.Errorf("cdk.context.json records no availability zones for account %s in %s, where the stacks are bound: "+
-			"add \"%s\": [...] with the zone names `aws ec2 describe-availability-zones --region %s --query 'AvailabilityZones[].ZoneName'` prints in that account",
-			c.Account, c.Region, key, c.Region))
+			"run `make lookups ENV=%s` with the account's credentials, or add \"%s\": [...] with the zone names "+
+			"`aws ec2 describe-availability-zones --region %s --query 'AvailabilityZones[].ZoneName'` prints in that account",
+			c.Account, c.Region, c.Environment, key, c.Region))
 		return
 	}
 	var zones []string
@@ -277,7 +278,7 @@ func S3PrefixListKey(account, region string) string {
 // for account and region, or why there is none.
 func S3PrefixList(lookups map[string]any, account, region string) (string, error) {
 	key := S3PrefixListKey(account, region)
-	how := fmt.Sprintf("add \"%s\": [{\"PrefixListId\": \"pl-...\", \"Identifier\": \"pl-...\"}] with the ID "+
+	how := fmt.Sprintf("run `make lookups ENV=...` with the account's credentials, or add \"%s\": [{\"PrefixListId\": \"pl-...\", \"Identifier\": \"pl-...\"}] with the ID "+
 		"`aws ec2 describe-managed-prefix-lists --region %s --filters Name=prefix-list-name,Values=%s --query 'PrefixLists[].PrefixListId'` prints in that account",
 		key, region, S3PrefixListName(region))
 	recorded, ok := lookups[key]

@@ -49,6 +49,18 @@ func (o origins) of(field string) string {
 // preset's value, so the rest can still be validated. ok is false when
 // there is nothing to validate (an unknown environment, no file, or a file
 // that is not a JSON object).
+// Peek returns environment env as its preset and committed file in repo
+// describe it, not validated: for tools that must read the account and
+// region before the lookups that validation needs exist. The error lists
+// what could not be read.
+func Peek(repo Repository, env string) (Config, error) {
+	cfg, _, errs, ok := loadEnvironment(repo.Dir, env)
+	if !ok {
+		return Config{}, errors.Join(errs...)
+	}
+	return cfg, errors.Join(errs...)
+}
+
 func loadEnvironment(dir, env string) (cfg Config, set origins, errs []error, ok bool) {
 	cfg, known := Presets()[env]
 	if !known {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -52,6 +53,18 @@ func (f *fakeAWS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	action := form.Get("Action")
 	f.calls = append(f.calls, action+" "+form.Get("RoleName")+form.Get("StackName")+form.Get("AWSServiceName"))
 	switch action {
+	case "DescribeAvailabilityZones":
+		var items strings.Builder
+		for _, z := range []struct{ name, state string }{{"eu-west-1a", "available"}, {"eu-west-1b", "available"}, {"eu-west-1c", "available"}, {"eu-west-1d", "unavailable"}} {
+			fmt.Fprintf(&items, "<item><zoneName>%s</zoneName><zoneState>%s</zoneState><regionName>eu-west-1</regionName><zoneType>availability-zone</zoneType></item>", z.name, z.state)
+		}
+		ec2Result(w, action, "<availabilityZoneInfo>"+items.String()+"</availabilityZoneInfo>")
+	case "DescribeManagedPrefixLists":
+		var items string
+		if form.Get("Filter.1.Name") == "prefix-list-name" && form.Get("Filter.1.Value.1") == "com.amazonaws.eu-west-1.s3" {
+			items = "<item><prefixListId>pl-6da54004</prefixListId><prefixListName>com.amazonaws.eu-west-1.s3</prefixListName><addressFamily>IPv4</addressFamily><ownerId>AWS</ownerId></item>"
+		}
+		ec2Result(w, action, "<prefixListSet>"+items+"</prefixListSet>")
 	case "GetCallerIdentity":
 		queryResult(w, "https://sts.amazonaws.com/doc/2011-06-15/", action,
 			fmt.Sprintf("<Arn>arn:aws:iam::%s:user/deployer</Arn><UserId>AIDAEXAMPLE</UserId><Account>%s</Account>", f.account, f.account))
@@ -134,22 +147,29 @@ func queryResult(w http.ResponseWriter, ns, action, result string) {
 	fmt.Fprintf(w, `<%[1]sResponse xmlns="%[2]s"><%[1]sResult>%[3]s</%[1]sResult><ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata></%[1]sResponse>`, action, ns, result)
 }
 
+func ec2Result(w http.ResponseWriter, action, body string) {
+	w.Header().Set("Content-Type", "text/xml")
+	fmt.Fprintf(w, `<%[1]sResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>req-1</requestId>%[2]s</%[1]sResponse>`, action, body)
+}
+
 func queryError(w http.ResponseWriter, status int, ns, code, message string) {
 	w.Header().Set("Content-Type", "text/xml")
 	w.WriteHeader(status)
 	fmt.Fprintf(w, `<ErrorResponse xmlns="%s"><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>req-1</RequestId></ErrorResponse>`, ns, code, message)
 }
 
-// account serves f and returns the deploy's view of it through the SDK.
-func (f *fakeAWS) serve(t *testing.T) Account {
+// serve serves f and returns the deploy's view of it through the SDK.
+func (f *fakeAWS) serve(t *testing.T) Account { return newAWSAccount(f.config(t)) }
+
+func (f *fakeAWS) config(t *testing.T) aws.Config {
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
-	return newAWSAccount(aws.Config{
+	return aws.Config{
 		Region:           "eu-west-1",
 		Credentials:      credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
 		BaseEndpoint:     aws.String(srv.URL),
 		RetryMaxAttempts: 1,
-	})
+	}
 }
 
 // prod is prod bound to account 123456789012, with tag as its image.
@@ -166,6 +186,7 @@ func complete() map[string]fakeStack {
 	for _, id := range config.StackIDs {
 		out[prod("").StackName(id)] = fakeStack{status: "UPDATE_COMPLETE", protected: true}
 	}
+	out[toolkitStack] = fakeStack{status: "UPDATE_COMPLETE"}
 	out["webapp-prod-registry"] = fakeStack{status: "CREATE_COMPLETE", protected: true,
 		outputs: map[string]string{"RepositoryUrl": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/webapp-prod-registry-repository22e53bbd-abc"}}
 	return out
@@ -176,6 +197,7 @@ func TestFirstDeployIntoANewAccount(t *testing.T) {
 	p, err := MakePlan(context.Background(), prod(""), f.serve(t))
 	require.NoError(t, err)
 	assert.Equal(t, config.StackIDs, p.Creating, "every stack is created, first without protection")
+	assert.True(t, p.Bootstrap, "the account and region were never bootstrapped")
 	assert.True(t, f.ecsRole, "the ECS service-linked role was created")
 	assert.Contains(t, f.calls, "CreateServiceLinkedRole ecs.amazonaws.com")
 	assert.Contains(t, p.Notes, "created the ECS service-linked role AWSServiceRoleForECS (this account had never used ECS)")
@@ -188,6 +210,7 @@ func TestUpdateOfADeployedEnvironment(t *testing.T) {
 	p, err := MakePlan(context.Background(), prod("v1.2.0"), f.serve(t))
 	require.NoError(t, err)
 	assert.Empty(t, p.Creating)
+	assert.False(t, p.Bootstrap)
 	assert.Equal(t, [][]string{nil}, p.Passes(), "one pass, protections as committed")
 	assert.NotContains(t, strings.Join(f.calls, "\n"), "CreateServiceLinkedRole")
 }
@@ -236,4 +259,27 @@ func TestDeploysThatAWSWouldRefuse(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLookupsRecordWhatValidationNeeds: make lookups writes the zones the
+// region has available and S3's prefix list under the keys the CDK and
+// validation read.
+func TestLookupsRecordWhatValidationNeeds(t *testing.T) {
+	f := &fakeAWS{account: "123456789012"}
+	cfg := prod("")
+	cfg.Network.InterfaceEndpoints = true
+	lookups := map[string]any{"availability-zones:account=111111111111:region=eu-west-1": []any{"eu-west-1a"}}
+	keys, err := lookup(context.Background(), cfg, ec2Lookups{ec2.NewFromConfig(f.config(t))}, lookups)
+	require.NoError(t, err)
+	assert.Equal(t, []string{config.ZonesKey("123456789012", "eu-west-1"), config.S3PrefixListKey("123456789012", "eu-west-1")}, keys)
+	assert.Equal(t, []any{"eu-west-1a", "eu-west-1b", "eu-west-1c"}, lookups[config.ZonesKey("123456789012", "eu-west-1")], "only available zones")
+	id, err := config.S3PrefixList(lookups, "123456789012", "eu-west-1")
+	require.NoError(t, err)
+	assert.Equal(t, "pl-6da54004", id)
+	assert.Contains(t, lookups, "availability-zones:account=111111111111:region=eu-west-1", "other lookups stay")
+
+	cfg.Region = "eu-central-1"
+	_, err = lookup(context.Background(), cfg, ec2Lookups{ec2.NewFromConfig(f.config(t))}, lookups)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "found 0 prefix lists named com.amazonaws.eu-central-1.s3, want exactly one")
 }

@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"github.com/example/platform/internal/preflight"
 	"github.com/example/platform/lib/config"
@@ -27,19 +28,64 @@ func main() {
 	concurrency := flag.Int("concurrency", 6, "stacks deployed side by side")
 	approval := flag.String("approval", "broadening", "cdk deploy --require-approval")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: deploy [-concurrency N] [-approval broadening|never|any-change] ENV")
+		fmt.Fprintln(os.Stderr, "usage: deploy [-concurrency N] [-approval broadening|never|any-change] ENV\n       deploy lookups ENV")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	if flag.NArg() != 1 {
+	switch {
+	case flag.NArg() == 2 && flag.Arg(0) == "lookups":
+		if err := recordLookups(context.Background(), flag.Arg(1)); err != nil {
+			fmt.Fprintf(os.Stderr, "lookups of %s: %v\n", flag.Arg(1), err)
+			os.Exit(1)
+		}
+	case flag.NArg() == 1:
+		if err := deploy(context.Background(), flag.Arg(0), *concurrency, *approval); err != nil {
+			fmt.Fprintf(os.Stderr, "%s cannot be deployed:\n%v\n", flag.Arg(0), err)
+			os.Exit(1)
+		}
+	default:
 		flag.Usage()
 		os.Exit(2)
 	}
-	env := flag.Arg(0)
-	if err := deploy(context.Background(), env, *concurrency, *approval); err != nil {
-		fmt.Fprintf(os.Stderr, "%s cannot be deployed:\n%v\n", env, err)
-		os.Exit(1)
+}
+
+// recordLookups is `make lookups ENV=...`: it reads what validation needs
+// of the environment's account and region (its zones, S3's prefix list)
+// with the environment's credentials and records it in cdk.context.json.
+func recordLookups(ctx context.Context, env string) error {
+	repo, err := config.ReadRepository(".")
+	if err != nil {
+		return err
 	}
+	cfg, err := config.Peek(repo, env)
+	if err != nil {
+		return err
+	}
+	if !cfg.RealAccount() {
+		return fmt.Errorf("environments/%s.json names the placeholder account %s: set the real account first", env, cfg.Account)
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(cfg.Region))
+	if err != nil {
+		return fmt.Errorf("AWS credentials: %w", err)
+	}
+	caller, err := newAWSAccount(awsCfg).CallerAccount(ctx)
+	if err != nil {
+		return err
+	}
+	if caller != cfg.Account {
+		return fmt.Errorf("the credentials are for account %s, but %s is bound to account %s", caller, env, cfg.Account)
+	}
+	keys, err := lookup(ctx, cfg, ec2Lookups{ec2.NewFromConfig(awsCfg)}, repo.Lookups)
+	if err != nil {
+		return err
+	}
+	if err := writeLookups("cdk.context.json", repo.Lookups); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		fmt.Fprintf(os.Stderr, ">> cdk.context.json: %s\n", k)
+	}
+	return nil
 }
 
 func deploy(ctx context.Context, env string, concurrency int, approval string) error {
@@ -65,14 +111,28 @@ func deploy(ctx context.Context, env string, concurrency int, approval string) e
 	if len(plan.Creating) > 0 {
 		fmt.Fprintf(os.Stderr, ">> Creating %s: first without termination and deletion protection, then a second pass turns them on.\n", strings.Join(plan.Creating, ", "))
 	}
+	if plan.Bootstrap {
+		target := fmt.Sprintf("aws://%s/%s", cfg.Account, cfg.Region)
+		if err := runCDK(ctx, "bootstrap", target); err != nil {
+			return err
+		}
+	}
 	for _, pass := range plan.Passes() {
 		args := append([]string{"deploy", "--all", "-c", "env=" + env, "--concurrency", fmt.Sprint(concurrency), "--require-approval", approval}, pass...)
-		cmd := exec.CommandContext(ctx, "cdk", args...)
-		cmd.Stdout, cmd.Stderr, cmd.Stdin = os.Stdout, os.Stderr, os.Stdin
-		fmt.Fprintln(os.Stderr, ">> cdk "+strings.Join(args, " "))
-		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("cdk %s: %w", strings.Join(args, " "), err)
+		if err := runCDK(ctx, args...); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// runCDK runs the pinned CLI (make puts node_modules/.bin first on PATH).
+func runCDK(ctx context.Context, args ...string) error {
+	cmd := exec.CommandContext(ctx, "cdk", args...)
+	cmd.Stdout, cmd.Stderr, cmd.Stdin = os.Stdout, os.Stderr, os.Stdin
+	fmt.Fprintln(os.Stderr, ">> cdk "+strings.Join(args, " "))
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("cdk %s: %w", strings.Join(args, " "), err)
 	}
 	return nil
 }

@@ -40,9 +40,16 @@ type Plan struct {
 	// them without termination and deletion protection, the second turns
 	// those on. Empty: one pass.
 	Creating []string
+	// Bootstrap is set where the account and region have no CDK toolkit
+	// stack yet: `cdk bootstrap` runs first.
+	Bootstrap bool
 	// Notes say what the plan did or found on the way.
 	Notes []string
 }
+
+// toolkitStack is the CDK's bootstrap stack (cdk bootstrap's default
+// name): the asset bucket and repository and the deploy roles.
+const toolkitStack = "CDKToolkit"
 
 // Passes are the context arguments of each `cdk deploy --all` the plan
 // runs, in order.
@@ -84,6 +91,13 @@ func MakePlan(ctx context.Context, cfg config.Config, a Account) (Plan, error) {
 		p.Notes = append(p.Notes, "created the ECS service-linked role AWSServiceRoleForECS (this account had never used ECS)")
 	}
 	var errs []error
+	switch toolkit, found, err := a.Stack(ctx, toolkitStack); {
+	case err != nil:
+		errs = append(errs, fmt.Errorf("reading the CDK toolkit stack: %w", err))
+	case !found || toolkit.Status == "REVIEW_IN_PROGRESS" || toolkit.Status == "ROLLBACK_COMPLETE":
+		p.Bootstrap = true
+		p.Notes = append(p.Notes, fmt.Sprintf("account %s has no CDK toolkit stack in %s: cdk bootstrap runs first", cfg.Account, cfg.Region))
+	}
 	states := map[string]StackState{}
 	for _, id := range config.StackIDs {
 		name := cfg.StackName(id)
