@@ -200,7 +200,7 @@ func TestEveryProblemNamesItsSource(t *testing.T) {
 		{"a zone the region does not have", `{"Account": "111111111111", "Service": {"AllowPlaceholderImage": true}, "AvailabilityZones": ["eu-west-1a", "eu-west-1d"]}`, nil, []string{
 			`dev.json: AvailabilityZones[1]: got "eu-west-1d", want one of the zones cdk.context.json records for account 111111111111 in eu-west-1: eu-west-1a, eu-west-1b, eu-west-1c`}},
 		{"an account and region without recorded zones", `{"Account": "999999999999", "Service": {"AllowPlaceholderImage": true}}`, nil, []string{
-			`cdk.context.json records no availability zones for account 999999999999 in eu-west-1, where the stacks are bound: run `+"`make lookups ENV=dev`"+` with the account's credentials, or add "availability-zones:account=999999999999:region=eu-west-1": [...]`}},
+			`cdk.context.json records no availability zones for account 999999999999 in eu-west-1, where the stacks are bound: run ` + "`make lookups ENV=dev`" + ` with the account's credentials, or add "availability-zones:account=999999999999:region=eu-west-1": [...]`}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
