@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -29,6 +30,9 @@ type Deployment struct {
 	// RetainData keeps stateful resources when they leave the template or
 	// their stack is deleted.
 	RetainData bool
+	// LogsKey encrypts every log group (newLogsKey, in the Network stack,
+	// which every stack with a log group follows).
+	LogsKey awskms.IKey
 	// Creating names the stacks this deploy creates (config.FirstCreate):
 	// they get no termination or deletion protection until the deploy's
 	// second pass, so a create that fails rolls back cleanly and can be
@@ -91,13 +95,45 @@ func (d Deployment) removalPolicy() awscdk.RemovalPolicy {
 // newKey creates a customer-managed KMS key with yearly rotation whose
 // lifetime follows the deployment's policy for stateful resources; a
 // deleted key waits the longest pending window before it is gone.
+//
+// Grants of the key are for AWS services only (Control Tower CT.KMS.PR.3):
+// a grant lets its grantee use the key outside the key policy, and the
+// services that use these keys (RDS, Secrets Manager, CloudWatch Logs, SNS)
+// create theirs as AWS services.
 func newKey(scope constructs.Construct, id string, d Deployment, purpose string) awskms.Key {
-	return awskms.NewKey(scope, jsii.String(id), &awskms.KeyProps{
+	key := awskms.NewKey(scope, jsii.String(id), &awskms.KeyProps{
 		Description:       jsii.String(d.Title() + ": " + purpose),
 		EnableKeyRotation: jsii.Bool(true),
 		RemovalPolicy:     d.removalPolicy(),
 		PendingWindow:     awscdk.Duration_Days(jsii.Number(30)),
 	})
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("GrantsOnlyForAWSServices"),
+		Effect:     awsiam.Effect_DENY,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("kms:CreateGrant"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"BoolIfExists": map[string]any{"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"}},
+	}), nil)
+	return key
+}
+
+// newLogsKey is the key every log group of the deployment is encrypted
+// with: CloudWatch Logs may use it only for this account's log groups in
+// this region (CloudWatch Logs User Guide, encrypt-log-data-kms: the
+// kms:EncryptionContext:aws:logs:arn condition).
+func newLogsKey(scope constructs.Construct, d Deployment) awskms.Key {
+	key := newKey(scope, "LogsKey", d, "CloudWatch Logs log groups")
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("CloudWatchLogsOfThisAccount"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("logs."+d.Region+".amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"ArnLike": map[string]any{
+			"kms:EncryptionContext:aws:logs:arn": fmt.Sprintf("arn:aws:logs:%s:%s:log-group:*", d.Region, d.Account),
+		}},
+	}), nil)
+	return key
 }
 
 // retentionByDays maps the day counts config.RetentionDays allows to the
@@ -126,7 +162,7 @@ func retention(days int) awslogs.RetentionDays {
 // follows the deployment's policy for stateful resources; name is a
 // physical name, or "" to let CloudFormation choose one.
 func newLogGroup(scope constructs.Construct, id string, d Deployment, days int, name string) awslogs.LogGroup {
-	props := &awslogs.LogGroupProps{Retention: retention(days), RemovalPolicy: d.removalPolicy()}
+	props := &awslogs.LogGroupProps{Retention: retention(days), RemovalPolicy: d.removalPolicy(), EncryptionKey: d.LogsKey}
 	if name != "" {
 		props.LogGroupName = jsii.String(name)
 	}

@@ -3,6 +3,7 @@ package lib
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -61,6 +62,9 @@ type NetworkStack struct {
 	awscdk.Stack
 	Vpc            awsec2.IVpc
 	SecurityGroups SecurityGroups
+	// LogsKey encrypts every log group of the deployment; it lives here
+	// because every stack with a log group follows this one.
+	LogsKey awskms.IKey
 }
 
 // NewNetworkStack creates the VPC with public and private subnets in each
@@ -69,6 +73,8 @@ type NetworkStack struct {
 func NewNetworkStack(scope constructs.Construct, id string, props *NetworkStackProps) *NetworkStack {
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
 	n := props.Network
+	logsKey := newLogsKey(stack, props.Deployment)
+	props.Deployment.LogsKey = logsKey
 
 	vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{
 		IpAddresses:       awsec2.IpAddresses_Cidr(jsii.String(n.VpcCidr)),
@@ -129,7 +135,7 @@ func NewNetworkStack(scope constructs.Construct, id string, props *NetworkStackP
 	output(stack, "PrivateSubnetsCidr", "private_subnets_cidr: comma-separated private subnet CIDR blocks",
 		awscdk.Fn_Join(jsii.String(","), &cidrs))
 
-	return &NetworkStack{Stack: stack, Vpc: vpc, SecurityGroups: sgs}
+	return &NetworkStack{Stack: stack, Vpc: vpc, SecurityGroups: sgs, LogsKey: logsKey}
 }
 
 // allowFlows is the complete network policy of the platform (DESIGN.md,

@@ -67,6 +67,9 @@ func NewPlatform(scope constructs.Construct, cfg config.Config, firstCreate ...s
 		AvailabilityZones: cfg.AvailabilityZones,
 		ContainerPort:     cfg.Service.ContainerPort,
 	})
+	// Every log group from here on is encrypted with the Network stack's
+	// logs key.
+	d.LogsKey = p.Network.LogsKey
 	p.Secrets = NewSecretsStack(scope, "Secrets", &SecretsStackProps{
 		StackProps:       d.stackProps("secrets", "KMS key, database credentials and Redis AUTH token"),
 		Deployment:       d,
