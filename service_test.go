@@ -50,13 +50,20 @@ func TestServiceStack(t *testing.T) {
 					"Memory":       s.MemoryMiB,
 					"PortMappings": []any{map[string]any{"ContainerPort": s.ContainerPort, "Protocol": "tcp"}},
 					"HealthCheck":  health,
+					// Not root, a read-only root filesystem, a tmpfs at /tmp.
+					"User":                   s.User,
+					"ReadonlyRootFilesystem": true,
+					"LinuxParameters": map[string]any{"Capabilities": map[string]any{}, "Tmpfs": []any{map[string]any{
+						"ContainerPath": "/tmp", "Size": s.ScratchMiB, "MountOptions": []any{"rw", "nosuid", "nodev"},
+					}}},
 					"LogConfiguration": map[string]any{"LogDriver": "awslogs", "Options": assertions.Match_ObjectLike(&map[string]any{
 						"awslogs-group": map[string]any{"Ref": matching("^Logs")}, "mode": "non-blocking", "max-buffer-size": "26214400b",
 					})},
 				})},
 			})
 			tpl.HasResource(jsii.String("AWS::Logs::LogGroup"), map[string]any{
-				"Properties": map[string]any{"RetentionInDays": s.LogRetentionDays}, "DeletionPolicy": policyFor(cfg, "RetainExceptOnCreate"),
+				"Properties":     map[string]any{"RetentionInDays": s.LogRetentionDays, "KmsKeyId": map[string]any{"Fn::ImportValue": matching("network:.*LogsKey")}},
+				"DeletionPolicy": policyFor(cfg, "RetainExceptOnCreate"),
 			})
 		}},
 		{"credentials arrive as ECS secrets; only plain values in the environment", func(t *testing.T, tpl assertions.Template, cfg config.Config) {

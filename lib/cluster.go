@@ -125,12 +125,13 @@ func newLaunchTemplate(stack awscdk.Stack, props *ClusterStackProps) (awsec2.Lau
 	// service and take the instance role's credentials.
 	userData.AddCommands(jsii.String("echo ECS_AWSVPC_BLOCK_IMDS=true >> /etc/ecs/ecs.config"))
 	launchTemplate := awsec2.NewLaunchTemplate(stack, jsii.String("LaunchTemplate"), &awsec2.LaunchTemplateProps{
-		MachineImage:  image,
-		InstanceType:  awsec2.NewInstanceType(jsii.String(k.InstanceType)),
-		Role:          role,
-		SecurityGroup: lockedSecurityGroup(stack, "InstanceSecurityGroup", props.SecurityGroup),
-		UserData:      userData,
-		RequireImdsv2: jsii.Bool(true),
+		MachineImage:       image,
+		InstanceType:       awsec2.NewInstanceType(jsii.String(k.InstanceType)),
+		Role:               role,
+		SecurityGroup:      lockedSecurityGroup(stack, "InstanceSecurityGroup", props.SecurityGroup),
+		UserData:           userData,
+		RequireImdsv2:      jsii.Bool(true),
+		DetailedMonitoring: jsii.Bool(k.DetailedMonitoring),
 		// Tasks use awsvpc networking and get credentials from the agent,
 		// so nothing inside a container needs the instance's metadata.
 		HttpPutResponseHopLimit: jsii.Number(1),

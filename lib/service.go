@@ -148,10 +148,20 @@ func addContainer(stack awscdk.Stack, props *ServiceStackProps, taskDef awsecs.E
 			`mkdir -p "$(dirname /tmp/www%[1]s)" && echo placeholder > /tmp/www/index.html && cp /tmp/www/index.html /tmp/www%[1]s && exec httpd -f -p %[2]d -h /tmp/www`,
 			props.HealthCheckPath, s.ContainerPort))
 	}
+	// The root filesystem is read-only and the process runs as
+	// Service.User, never root (Control Tower CT.ECS.PR.9 and PR.10); the
+	// only writable place is a tmpfs at /tmp (mode 1777, counted against
+	// the container's memory).
+	scratch := awsecs.NewLinuxParameters(stack, jsii.String("LinuxParameters"), &awsecs.LinuxParametersProps{})
+	scratch.AddTmpfs(&awsecs.Tmpfs{ContainerPath: jsii.String("/tmp"), Size: jsii.Number(float64(s.ScratchMiB)),
+		MountOptions: &[]awsecs.TmpfsMountOption{awsecs.TmpfsMountOption_RW, awsecs.TmpfsMountOption_NOSUID, awsecs.TmpfsMountOption_NODEV}})
 	taskDef.AddContainer(jsii.String("App"), &awsecs.ContainerDefinitionOptions{
-		Image:          image,
-		Command:        command,
-		Essential:      jsii.Bool(true),
+		Image:                  image,
+		Command:                command,
+		User:                   jsii.String(s.User),
+		ReadonlyRootFilesystem: jsii.Bool(true),
+		LinuxParameters:        scratch,
+		Essential:              jsii.Bool(true),
 		Cpu:            jsii.Number(float64(s.Cpu)),
 		MemoryLimitMiB: jsii.Number(float64(s.MemoryMiB)),
 		PortMappings:   &[]*awsecs.PortMapping{{ContainerPort: jsii.Number(float64(s.ContainerPort)), Protocol: awsecs.Protocol_TCP}},

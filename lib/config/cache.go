@@ -27,7 +27,7 @@ type Cache struct {
 	// ddd:hh:mm-ddd:hh:mm, at least 60 minutes. Default "sun:05:00-sun:06:00".
 	MaintenanceWindow string
 	// LogRetentionDays keeps the slow and engine logs; one of the values
-	// CloudWatch Logs accepts. Default 14 in dev, 90 in prod.
+	// CloudWatch Logs accepts. Default 14 in dev, 365 in prod (Control Tower CT.CLOUDWATCH.PR.2).
 	LogRetentionDays int
 }
 

@@ -30,6 +30,12 @@ type Cluster struct {
 	// `cdk destroy` must complete, which dev promises. Default false in dev,
 	// true in prod.
 	ManagedTerminationProtection bool
+	// DetailedMonitoring sends the instances' EC2 metrics every minute
+	// instead of every five (Control Tower CT.EC2.PR.5), at a charge per
+	// instance. Turning it on or off changes the launch template, so the
+	// next deploy replaces the instances (an instance refresh). Default
+	// false in dev, true in prod.
+	DetailedMonitoring bool
 	// ContainerInsights is "enabled" (service and cluster metrics) or
 	// "enhanced" (also task and container metrics, and the new
 	// deployment's health, at a higher CloudWatch cost). Default "enabled"

@@ -159,6 +159,10 @@ func TestValidateRejects(t *testing.T) {
 		{"container port out of range", "dev", func(c *Config) { c.Service.ContainerPort = 70000 }, []string{"Service.ContainerPort: got 70000"}},
 		{"min tasks above max tasks", "prod", func(c *Config) { c.Service.MinTasks = 5; c.Service.MaxTasks = 4 }, []string{"Service.MaxTasks: got 4, want from Service.MinTasks (5) to 100"}},
 		{"zero tasks", "dev", func(c *Config) { c.Service.MinTasks = 0 }, []string{"Service.MinTasks: got 0, want from 1 to 100"}},
+		{"a container that runs as root", "prod", func(c *Config) { c.Service.User = "0:0" }, []string{`Service.User: got "0:0", want a user other than root`}},
+		{"root by name", "dev", func(c *Config) { c.Service.User = "root" }, []string{`Service.User: got "root"`}},
+		{"a scratch tmpfs as large as the container", "dev", func(c *Config) { c.Service.ScratchMiB = 512 }, []string{
+			"Service.ScratchMiB: got 512, want from 1 to 1024 MiB and less than Service.MemoryMiB (512)"}},
 		// Capacity: what the instances can hold (capacity.go).
 		{"task CPU larger than the instance", "dev", func(c *Config) { c.Service.Cpu = 4096 }, []string{
 			"Service.Cpu: got 4096, want at most 2048 CPU units, what a t3.medium (Cluster.InstanceType, 2 vCPUs) registers"}},

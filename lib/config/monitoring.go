@@ -24,7 +24,7 @@ type Monitoring struct {
 	// FunctionLogRetentionDays keeps the logs of the platform's own
 	// functions (custom resources, credential rotation, the redeploy state
 	// machine); one of the values CloudWatch Logs accepts. Default 14 in dev,
-	// 90 in prod.
+	// 365 in prod (Control Tower CT.CLOUDWATCH.PR.2).
 	FunctionLogRetentionDays int
 	// Thresholds of the alarms.
 	Thresholds Thresholds

@@ -40,6 +40,8 @@ func devPreset() Config {
 			MaxTasks:                2,
 			Cpu:                     256,
 			MemoryMiB:               512,
+			User:                    "65534:65534",
+			ScratchMiB:              64,
 			HealthCheckTool:         "wget",
 			HealthCheckGraceSeconds: 60,
 			CPUTargetPercent:        60,
@@ -121,7 +123,7 @@ func prodPreset(dev Config) Config {
 	p.Service.LogRetentionDays = 365
 	p.Service.EnableExec = false
 
-	p.Cluster = Cluster{MinInstances: 3, MaxInstances: 13, InstanceType: "m6i.large", RootVolumeGiB: 30, ManagedTerminationProtection: true, ContainerInsights: "enhanced"}
+	p.Cluster = Cluster{MinInstances: 3, MaxInstances: 13, InstanceType: "m6i.large", RootVolumeGiB: 30, ManagedTerminationProtection: true, DetailedMonitoring: true, ContainerInsights: "enhanced"}
 	// A canary: 10% of the traffic for five minutes, with the deployment
 	// alarms watching, before the rest; the old tasks stay ten minutes more.
 	p.Service.Rollout.Strategy = "CANARY"
@@ -137,7 +139,7 @@ func prodPreset(dev Config) Config {
 
 	p.Monitoring = Monitoring{
 		RequireAlarmDestination:  true,
-		FunctionLogRetentionDays: 90,
+		FunctionLogRetentionDays: 365,
 		Thresholds: Thresholds{
 			ALB5xxPercent: 1, Target5xxCount: 5, UnhealthyTargets: 1, P95ResponseSeconds: 1, P99ResponseSeconds: 3,
 			ServiceCPUPercent: 80, ServiceMemoryPercent: 80, ClusterCPUReservationPercent: 90, ClusterMemoryReservationPercent: 90,
@@ -158,7 +160,7 @@ func prodPreset(dev Config) Config {
 	p.Cache.NodeType = "cache.r7g.large"
 	p.Cache.Replicas = 1
 	p.Cache.SnapshotRetentionDays = 7
-	p.Cache.LogRetentionDays = 90
+	p.Cache.LogRetentionDays = 365
 	return p
 }
 

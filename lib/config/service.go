@@ -41,6 +41,14 @@ type Service struct {
 	// what an instance leaves tasks: 95% of its memory). Default 512 in
 	// dev, 1024 in prod.
 	MemoryMiB int
+	// User is the user (NAME, UID or UID:GID) the container runs as, never
+	// root; the image must let it run the application. Default
+	// "65534:65534" (nobody), which the placeholder runs as.
+	User string
+	// ScratchMiB is the size of the tmpfs at /tmp, the only place the
+	// container can write: its root filesystem is read-only (1-1024, and
+	// counted against MemoryMiB). Default 64.
+	ScratchMiB int
 	// HealthCheckTool is the program the container health check runs to
 	// fetch LoadBalancer.HealthCheckPath on ContainerPort: "wget" or "curl"
 	// (the image needs /bin/sh and that program), or "none" for images
@@ -118,6 +126,9 @@ var (
 	reservedPorts    = []int{HTTPPort, HTTPSPort, PostgresPort, RedisPort}
 	imageTag         = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 	healthCheckTools = []string{"wget", "curl", "none"}
+	containerUser    = regexp.MustCompile(`^([a-z_][a-z0-9_-]{0,31}|[0-9]{1,10})(:([a-z_][a-z0-9_-]{0,31}|[0-9]{1,10}))?$`)
+	// rootUser matches root by name or UID, with any group.
+	rootUser = regexp.MustCompile(`^(root|0+)(:.*)?$`)
 )
 
 func (c Config) validateService(v *validator) {
@@ -134,6 +145,10 @@ func (c Config) validateService(v *validator) {
 		"a version tag: latest names whatever was pushed last, so review cannot see what runs (and with Registry.ImmutableTags it can be pushed only once)")
 	v.check(s.Cpu >= 128 && s.Cpu <= 10240, "Service.Cpu", s.Cpu, "from 128 to 10240 CPU units")
 	v.check(s.MemoryMiB >= 128 && s.MemoryMiB <= 30720, "Service.MemoryMiB", s.MemoryMiB, "from 128 to 30720 MiB")
+	v.check(containerUser.MatchString(s.User) && !rootUser.MatchString(s.User), "Service.User", s.User,
+		"a user other than root that the image can run the application as: a name, a UID or UID:GID, such as 65534:65534 (nobody)")
+	v.check(s.ScratchMiB >= 1 && s.ScratchMiB <= 1024 && (s.MemoryMiB < 128 || s.ScratchMiB < s.MemoryMiB), "Service.ScratchMiB", s.ScratchMiB,
+		fmt.Sprintf("from 1 to 1024 MiB and less than Service.MemoryMiB (%d): the tmpfs at /tmp counts against the container's memory", s.MemoryMiB))
 	v.check(slices.Contains(healthCheckTools, s.HealthCheckTool), "Service.HealthCheckTool", s.HealthCheckTool,
 		fmt.Sprintf("one of %v (none for images without a shell)", healthCheckTools))
 	v.check(s.HealthCheckGraceSeconds >= 0 && s.HealthCheckGraceSeconds <= 600, "Service.HealthCheckGraceSeconds", s.HealthCheckGraceSeconds, "from 0 to 600")
