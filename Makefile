@@ -55,7 +55,7 @@ node_modules/.installed: package.json package-lock.json
 synth: node_modules/.installed
 	cdk synth --strict --no-lookups --quiet -c env=$(ENV)
 
-## test: every gate: unit, template, golden, guard, cdk-nag, validation, cfn-lint, readiness, network policy, CLI synth
+## test: every gate: unit, template, golden, guard, cdk-nag, validation, cfn-lint, Control Tower controls, readiness, lifecycle, network policy, CLI synth
 test: node_modules/.installed
 	$(call first_compile_note,make test)
 	go test ./...

@@ -315,6 +315,7 @@ func TestGeneratedDocsAreCurrent(t *testing.T) {
 	for file, sections := range map[string]map[string]string{
 		"docs/configuration.md": {"config": configTable(t), "outputs": outputsTable(), "capacity": capacityTable()},
 		"docs/network.md":       {"cost": costTable()},
+		"docs/governance.md":    {"controls": controlsTable(t)},
 	} {
 		doc, err := os.ReadFile(file)
 		require.NoError(t, err)

@@ -292,6 +292,7 @@ func run(m *testing.M) int {
 	// The temporary assemblies go when run returns; the linter must be done.
 	startLinter()
 	defer lintDone()
+	defer controlsDone()
 	startAWSLists()
 	defer earlyRuns.Wait()
 	cliRejects = startCLIRejects(tmp)
@@ -301,6 +302,7 @@ func run(m *testing.M) int {
 			return fail("%v", err)
 		}
 		startCfnLint(name, envs[name].outdir, envs[name].cfg.Region)
+		startControls(name, envs[name].outdir, envs[name].templates)
 		cliStrict[name] = startCLIStrict(envs[name].outdir)
 	}
 	for _, v := range variants {

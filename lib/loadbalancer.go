@@ -116,7 +116,7 @@ func accessLogBucket(stack awscdk.Stack, dep Deployment, days int) awss3.Bucket 
 		EnforceSSL:        jsii.Bool(true),
 		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
 		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		// Versioned (Control Tower CT.S3.PR.2): an overwritten or deleted
+		// Versioned (Control Tower CT.S3.PR.11): an overwritten or deleted
 		// log object stays recoverable until its noncurrent version expires.
 		Versioned: jsii.Bool(true),
 		LifecycleRules: &[]*awss3.LifecycleRule{{

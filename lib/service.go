@@ -149,7 +149,7 @@ func addContainer(stack awscdk.Stack, props *ServiceStackProps, taskDef awsecs.E
 			props.HealthCheckPath, s.ContainerPort))
 	}
 	// The root filesystem is read-only and the process runs as
-	// Service.User, never root (Control Tower CT.ECS.PR.9 and PR.10); the
+	// Service.User, never root (Control Tower CT.ECS.PR.3 and PR.6); the
 	// only writable place is a tmpfs at /tmp (mode 1777, counted against
 	// the container's memory).
 	scratch := awsecs.NewLinuxParameters(stack, jsii.String("LinuxParameters"), &awsecs.LinuxParametersProps{})

@@ -31,7 +31,7 @@ type Cluster struct {
 	// true in prod.
 	ManagedTerminationProtection bool
 	// DetailedMonitoring sends the instances' EC2 metrics every minute
-	// instead of every five (Control Tower CT.EC2.PR.5), at a charge per
+	// instead of every five (Control Tower CT.EC2.PR.10), at a charge per
 	// instance. Turning it on or off changes the launch template, so the
 	// next deploy replaces the instances (an instance refresh). Default
 	// false in dev, true in prod.
