@@ -45,6 +45,9 @@ func expectedFlows(t *testing.T, cfg config.Config, lookups map[string]any) []st
 		// endpoint's prefix list, the one recorded for the stacks' region.
 		s3, err := config.S3PrefixList(lookups, cfg.Account, cfg.Region)
 		require.NoError(t, err)
+		if len(cfg.Network.ApplicationBuckets) > 0 {
+			flows = append(flows, "ServiceSecurityGroup egress tcp/443 to "+s3)
+		}
 		flows = append(flows,
 			"EndpointSecurityGroup ingress tcp/443 from ServiceSecurityGroup",
 			"ServiceSecurityGroup egress tcp/443 to EndpointSecurityGroup",
@@ -52,7 +55,6 @@ func expectedFlows(t *testing.T, cfg config.Config, lookups map[string]any) []st
 			"InstanceSecurityGroup egress tcp/443 to EndpointSecurityGroup",
 			"EndpointSecurityGroup ingress tcp/443 from RotationSecurityGroup",
 			"RotationSecurityGroup egress tcp/443 to EndpointSecurityGroup",
-			"ServiceSecurityGroup egress tcp/443 to "+s3,
 			"InstanceSecurityGroup egress tcp/443 to "+s3,
 		)
 	}

@@ -74,6 +74,11 @@ var readinessRules = []readinessRule{
 			"https://docs.aws.amazon.com/cdk/v2/guide/bootstrapping-env.html (the container-asset repository); " +
 			"https://docs.aws.amazon.com/AmazonECS/latest/developerguide/vpc-endpoints.html",
 		imagesArePinnedAndPullable},
+	{"every VPC endpoint of a closed network is a data perimeter: this account's principals only, and S3 only for the buckets the instances and the application need",
+		"https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html; " +
+			"https://github.com/aws-samples/data-perimeter-policy-examples (vpc_endpoint_policies); " +
+			"https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html (minimum Amazon S3 bucket permissions)",
+		endpointsAreAPerimeter},
 	{"every web ACL is associated and logs where WAF can write, with credentials redacted",
 		"https://docs.aws.amazon.com/waf/latest/developerguide/logging-cw-logs.html; " +
 			"https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-wafv2-loggingconfiguration.html",
@@ -819,4 +824,82 @@ func noPlaceholdersInRealAccounts(t checkT, w world) int {
 		assert.Empty(t, placeholderValues.FindAllString(raw, 3), "%s/%s (account %s) still holds placeholders", w.name, stack, w.account)
 	}
 	return n
+}
+
+// noEndpointPolicy are the interface endpoint services whose
+// documentation describes no endpoint policy: EC2 refuses any policy but
+// full access for such a service ("only supports the full-access endpoint
+// policy"), so these endpoints keep it.
+var noEndpointPolicy = map[string]string{
+	"ecs-agent":     "the ECS agent's control channel; endpoint policies are documented for ecs, not ecs-agent",
+	"ecs-telemetry": "the ECS agent's metrics channel; endpoint policies are documented for ecs, not ecs-telemetry",
+	"ssmmessages":   "Session Manager's data channel; no endpoint policy documented",
+	"ec2messages":   "the SSM agent's message channel; no endpoint policy documented",
+}
+
+// endpointsAreAPerimeter: where egress is closed to the endpoints, every
+// endpoint has a policy (but those of noEndpointPolicy); no statement lets
+// any principal in without this account or an AWS service acting for it,
+// except reads of named AWS-owned S3 buckets; another account's
+// credentials get nothing, and the platform's own calls still pass.
+func endpointsAreAPerimeter(t checkT, w world) int {
+	if !w.cfg.Network.InterfaceEndpoints {
+		return 0
+	}
+	other := map[string]string{"aws:PrincipalAccount": "999999999999", "aws:PrincipalIsAWSService": "false"}
+	own := map[string]string{"aws:PrincipalAccount": w.account, "aws:PrincipalIsAWSService": "false"}
+	return w.Each("AWS::EC2::VPCEndpoint", func(ep cfn.Ref, props, _ map[string]any) {
+		name := strings.ReplaceAll(cfn.Flatten(props["ServiceName"]), `{"Ref":"AWS::Region"}`, w.region)
+		_, service, found := strings.Cut(name, "."+w.region+".")
+		if !assert.True(t, found, "%s: service %s is not one of %s", ep, name, w.region) {
+			return
+		}
+		doc := props["PolicyDocument"]
+		if doc == nil {
+			_, exempt := noEndpointPolicy[service]
+			assert.True(t, exempt, "%s: the %s endpoint has no policy: any credentials reach %s through the VPC", ep, service, service)
+			return
+		}
+		gateway := props["VpcEndpointType"] == "Gateway"
+		for _, st := range cfn.List(cfn.Object(doc)["Statement"]) {
+			s := cfn.Object(st)
+			if s["Effect"] != "Allow" {
+				continue
+			}
+			cond := cfn.JSON(s["Condition"])
+			scoped := strings.Contains(cond, `"aws:PrincipalAccount":"`+w.account+`"`) || strings.Contains(cond, `"aws:PrincipalIsAWSService":"true"`)
+			if gateway && !scoped {
+				for _, r := range iampolicy.Strings(s["Resource"]) {
+					assert.Regexp(t, `^arn:aws:s3:::[a-z0-9][a-z0-9.-]*[a-z0-9*]/\*$`, r, "%s: statement %v lets any principal reach %s", ep, s["Sid"], r)
+					assert.NotEqual(t, "arn:aws:s3:::*/*", r)
+				}
+				continue
+			}
+			assert.True(t, scoped, "%s: statement %v lets any principal in without an account condition", ep, s["Sid"])
+		}
+		if gateway {
+			layer := fmt.Sprintf("arn:aws:s3:::prod-%s-starport-layer-bucket/sha256/0", w.region)
+			ok, why := iampolicy.Evaluate(doc, iampolicy.Request{Action: "s3:GetObject", Resource: globs(layer)})
+			assert.True(t, ok, "%s: ECR's image layers cannot be read through the S3 endpoint (%s)", ep, why)
+			ok, _ = iampolicy.Evaluate(doc, iampolicy.Request{Action: "s3:GetObject", Resource: globs("arn:aws:s3:::someone-elses-bucket/data"), Context: own})
+			assert.False(t, ok, "%s: the S3 endpoint lets the VPC read any bucket", ep)
+			for _, b := range w.cfg.Network.ApplicationBuckets {
+				ok, why := iampolicy.Evaluate(doc, iampolicy.Request{Action: "s3:PutObject", Resource: globs("arn:aws:s3:::" + b + "/x"), Context: own})
+				assert.True(t, ok, "%s: the application cannot reach its bucket %s (%s)", ep, b, why)
+			}
+			return
+		}
+		action := strings.SplitN(service, ".", 2)[0] + ":Describe"
+		ok, why := iampolicy.Evaluate(doc, iampolicy.Request{Action: action, Context: own})
+		assert.True(t, ok, "%s: this account's principals cannot call %s through the endpoint (%s)", ep, service, why)
+		ok, _ = iampolicy.Evaluate(doc, iampolicy.Request{Action: action, Context: other})
+		assert.False(t, ok, "%s: another account's credentials reach %s through the endpoint", ep, service)
+	})
+}
+
+// globs covers a statement Resource value that matches arn.
+func globs(arn string) func(v any) bool {
+	return func(v any) bool {
+		return slices.ContainsFunc(cfn.ListOr(v), func(e any) bool { s, ok := e.(string); return ok && iampolicy.Glob(s, arn) })
+	}
 }

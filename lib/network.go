@@ -3,6 +3,7 @@ package lib
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -97,7 +98,7 @@ func NewNetworkStack(scope constructs.Construct, id string, props *NetworkStackP
 	})
 
 	// ECR image layers and other S3 traffic bypass the NAT gateways for free.
-	vpc.AddGatewayEndpoint(jsii.String("S3Endpoint"), &awsec2.GatewayVpcEndpointOptions{
+	s3Endpoint := vpc.AddGatewayEndpoint(jsii.String("S3Endpoint"), &awsec2.GatewayVpcEndpointOptions{
 		Service: awsec2.GatewayVpcEndpointAwsService_S3(),
 		Subnets: &[]*awsec2.SubnetSelection{privateSubnets},
 	})
@@ -111,6 +112,13 @@ func NewNetworkStack(scope constructs.Construct, id string, props *NetworkStackP
 		Rotation:     newSecurityGroup(stack, vpc, "RotationSecurityGroup", "Secrets Manager rotation of the database credentials"),
 	}
 	if n.InterfaceEndpoints {
+		// Closed egress makes the endpoints the only way to AWS, and their
+		// policies the data perimeter. (With open egress, dev, S3's
+		// gateway endpoint keeps full access: the tasks reach S3 as they
+		// reach the internet.)
+		for _, st := range s3Perimeter(*stack.Region(), *stack.Account(), n.ApplicationBuckets) {
+			s3Endpoint.AddToPolicy(st)
+		}
 		sgs.Endpoints = addInterfaceEndpoints(stack, vpc)
 		// The prefix list's ID differs per region: looked up by name for
 		// the stack's account and region, cached in cdk.context.json like
@@ -120,7 +128,7 @@ func NewNetworkStack(scope constructs.Construct, id string, props *NetworkStackP
 		})
 		sgs.S3 = awsec2.Peer_PrefixList(s3.PrefixListId())
 	}
-	allowFlows(sgs, props.ContainerPort, n.InternetEgress)
+	allowFlows(sgs, props.ContainerPort, n.InternetEgress, len(n.ApplicationBuckets) > 0)
 	suppress(sgs.LoadBalancer, "AwsSolutions-EC23",
 		"The internet-facing ALB must accept 80 and 443 from anywhere; those two ports are its only ingress.")
 
@@ -142,7 +150,7 @@ func NewNetworkStack(scope constructs.Construct, id string, props *NetworkStackP
 // "Allowed network flows"). Each line opens one flow, adding the ingress rule
 // on the receiver and the matching egress rule on the sender. Every group was
 // created without outbound access, so what is not here is denied.
-func allowFlows(sg SecurityGroups, containerPort int, internet []config.Egress) {
+func allowFlows(sg SecurityGroups, containerPort int, internet []config.Egress, applicationS3 bool) {
 	app := awsec2.Port_Tcp(jsii.Number(float64(containerPort)))
 	tcp := func(p int) awsec2.Port { return awsec2.Port_Tcp(jsii.Number(float64(p))) }
 
@@ -170,9 +178,13 @@ func allowFlows(sg SecurityGroups, containerPort int, internet []config.Egress) 
 	sg.Endpoints.Connections().AllowFrom(sg.Service, tcp(HTTPSPort), jsii.String("Application to interface endpoints"))
 	sg.Endpoints.Connections().AllowFrom(sg.Instances, tcp(HTTPSPort), jsii.String("ECS instances to interface endpoints"))
 	sg.Endpoints.Connections().AllowFrom(sg.Rotation, tcp(HTTPSPort), jsii.String("Credential rotation to interface endpoints"))
-	s3 := sg.S3
-	sg.Service.Connections().AllowTo(s3, tcp(HTTPSPort), jsii.String("Application to S3 through the gateway endpoint"))
-	sg.Instances.Connections().AllowTo(s3, tcp(HTTPSPort), jsii.String("Image layers and AL2023 packages from S3 through the gateway endpoint"))
+	// The tasks reach S3 only where the application names its buckets
+	// (Network.ApplicationBuckets); image layers are pulled by the
+	// instances' agent, not the tasks.
+	if applicationS3 {
+		sg.Service.Connections().AllowTo(sg.S3, tcp(HTTPSPort), jsii.String("Application to its S3 buckets through the gateway endpoint"))
+	}
+	sg.Instances.Connections().AllowTo(sg.S3, tcp(HTTPSPort), jsii.String("Image layers and AL2023 packages from S3 through the gateway endpoint"))
 }
 
 func newSecurityGroup(scope constructs.Construct, vpc awsec2.IVpc, id, description string) awsec2.ISecurityGroup {
@@ -192,24 +204,28 @@ func addInterfaceEndpoints(stack awscdk.Stack, vpc awsec2.Vpc) awsec2.ISecurityG
 	for _, ep := range []struct {
 		id      string
 		service awsec2.InterfaceVpcEndpointAwsService
+		// policy: the service documents endpoint policies. Where it does
+		// not, EC2 refuses any policy but full access ("only supports the
+		// full-access endpoint policy"), so the endpoint keeps it.
+		policy bool
 	}{
-		{"EcrApiEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECR()},
-		{"EcrDockerEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECR_DOCKER()},
-		{"LogsEndpoint", awsec2.InterfaceVpcEndpointAwsService_CLOUDWATCH_LOGS()},
-		{"SecretsManagerEndpoint", awsec2.InterfaceVpcEndpointAwsService_SECRETS_MANAGER()},
+		{"EcrApiEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECR(), true},
+		{"EcrDockerEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECR_DOCKER(), true},
+		{"LogsEndpoint", awsec2.InterfaceVpcEndpointAwsService_CLOUDWATCH_LOGS(), true},
+		{"SecretsManagerEndpoint", awsec2.InterfaceVpcEndpointAwsService_SECRETS_MANAGER(), true},
 		// The ECS agent: control plane, task and container events, and
 		// Container Insights metrics.
-		{"EcsEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECS()},
-		{"EcsAgentEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECS_AGENT()},
-		{"EcsTelemetryEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECS_TELEMETRY()},
+		{"EcsEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECS(), true},
+		{"EcsAgentEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECS_AGENT(), false},
+		{"EcsTelemetryEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECS_TELEMETRY(), false},
 		// Session Manager instead of SSH, and the SSM agent.
-		{"SsmEndpoint", awsec2.InterfaceVpcEndpointAwsService_SSM()},
-		{"SsmMessagesEndpoint", awsec2.InterfaceVpcEndpointAwsService_SSM_MESSAGES()},
-		{"Ec2MessagesEndpoint", awsec2.InterfaceVpcEndpointAwsService_EC2_MESSAGES()},
+		{"SsmEndpoint", awsec2.InterfaceVpcEndpointAwsService_SSM(), true},
+		{"SsmMessagesEndpoint", awsec2.InterfaceVpcEndpointAwsService_SSM_MESSAGES(), false},
+		{"Ec2MessagesEndpoint", awsec2.InterfaceVpcEndpointAwsService_EC2_MESSAGES(), false},
 		// Regional STS for SDKs that assume roles or use web identity.
-		{"StsEndpoint", awsec2.InterfaceVpcEndpointAwsService_STS()},
+		{"StsEndpoint", awsec2.InterfaceVpcEndpointAwsService_STS(), true},
 	} {
-		vpc.AddInterfaceEndpoint(jsii.String(ep.id), &awsec2.InterfaceVpcEndpointOptions{
+		endpoint := vpc.AddInterfaceEndpoint(jsii.String(ep.id), &awsec2.InterfaceVpcEndpointOptions{
 			Service:           ep.service,
 			Subnets:           privateSubnets,
 			SecurityGroups:    &[]awsec2.ISecurityGroup{sg},
@@ -218,6 +234,73 @@ func addInterfaceEndpoints(stack awscdk.Stack, vpc awsec2.Vpc) awsec2.ISecurityG
 			// only the tasks and the instances.
 			Open: jsii.Bool(false),
 		})
+		if ep.policy {
+			for _, st := range thisAccountOnly(*stack.Account()) {
+				endpoint.AddToPolicy(st)
+			}
+		}
 	}
 	return sg
+}
+
+// thisAccountOnly is an interface endpoint's policy as a data perimeter:
+// any action, by this account's principals, or by AWS services acting for
+// it (the default endpoint policy of AWS's data-perimeter examples, for one
+// account). Credentials of another account, stolen or not, get nothing
+// through the VPC. Resources are not limited to the account: ECR's
+// GetAuthorizationToken and SSM's AWS-owned parameters and documents have
+// no resource in it.
+func thisAccountOnly(account string) []awsiam.PolicyStatement {
+	statement := func(sid string, condition map[string]any) awsiam.PolicyStatement {
+		return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String(sid),
+			Principals: &[]awsiam.IPrincipal{awsiam.NewStarPrincipal()},
+			Actions:    jsii.Strings("*"),
+			Resources:  jsii.Strings("*"),
+			Conditions: &condition,
+		})
+	}
+	return []awsiam.PolicyStatement{
+		statement("ThisAccountsPrincipals", map[string]any{"StringEquals": map[string]any{"aws:PrincipalAccount": account}}),
+		statement("AWSServicesForThisAccount", map[string]any{"Bool": map[string]any{"aws:PrincipalIsAWSService": "true"}}),
+	}
+}
+
+// s3Perimeter is the S3 gateway endpoint's policy: reading the buckets AWS
+// serves the instances from (ECR's image layers, the Amazon Linux 2023
+// repositories and the SSM agent's buckets of the region: AWS's
+// data-perimeter s3_endpoint_policy.json; ECR User Guide, VPC endpoints,
+// minimum S3 permissions), whose requests are presigned by ECR's account or
+// anonymous, so no account condition applies; and the application's own
+// buckets, for this account's principals.
+func s3Perimeter(region, account string, buckets []string) []awsiam.PolicyStatement {
+	aws := []string{"prod-" + region + "-starport-layer-bucket", "al2023-repos-" + region + "-*", "al2023-" + region,
+		"amazon-ssm-" + region, "aws-ssm-" + region, "amazon-ssm-packages-" + region, region + "-birdwatcher-prod", "aws-ssm-document-attachments-" + region}
+	objects := func(names []string) *[]*string {
+		var out []*string
+		for _, n := range names {
+			out = append(out, jsii.String("arn:aws:s3:::"+n+"/*"))
+		}
+		return &out
+	}
+	out := []awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AWSOwnedBucketsTheInstancesRead"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewStarPrincipal()},
+		Actions:    jsii.Strings("s3:GetObject"),
+		Resources:  objects(aws),
+	})}
+	if len(buckets) > 0 {
+		resources := *objects(buckets)
+		for _, b := range buckets {
+			resources = append(resources, jsii.String("arn:aws:s3:::"+b))
+		}
+		out = append(out, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("ApplicationBuckets"),
+			Principals: &[]awsiam.IPrincipal{awsiam.NewStarPrincipal()},
+			Actions:    jsii.Strings("s3:*"),
+			Resources:  &resources,
+			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:PrincipalAccount": account}},
+		}))
+	}
+	return out
 }

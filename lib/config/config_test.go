@@ -163,6 +163,8 @@ func TestValidateRejects(t *testing.T) {
 		{"root by name", "dev", func(c *Config) { c.Service.User = "root" }, []string{`Service.User: got "root"`}},
 		{"a scratch tmpfs as large as the container", "dev", func(c *Config) { c.Service.ScratchMiB = 512 }, []string{
 			"Service.ScratchMiB: got 512, want from 1 to 1024 MiB and less than Service.MemoryMiB (512)"}},
+		{"an application bucket that is not a bucket name", "prod", func(c *Config) { c.Network.ApplicationBuckets = []string{"My_Bucket"} }, []string{
+			`Network.ApplicationBuckets[0]: got "My_Bucket", want an S3 bucket name`}},
 		// Capacity: what the instances can hold (capacity.go).
 		{"task CPU larger than the instance", "dev", func(c *Config) { c.Service.Cpu = 4096 }, []string{
 			"Service.Cpu: got 4096, want at most 2048 CPU units, what a t3.medium (Cluster.InstanceType, 2 vCPUs) registers"}},

@@ -189,6 +189,8 @@ func TestEveryProblemNamesItsSource(t *testing.T) {
 		{"rollout steps of a rolling deployment", `{"Account": "111111111111", "Service": {"AllowPlaceholderImage": true, "Rollout": {"StepPercent": 20, "BakeMinutes": 3}}}`, nil, []string{
 			"dev.json: Service.Rollout.StepPercent: got 20, want no value: it has no effect while Service.Rollout.Strategy ROLLING shifts no traffic in steps",
 			"dev.json: Service.Rollout.BakeMinutes: got 3, want no value: it has no effect while Service.Rollout.Strategy ROLLING keeps no old tasks to bake"}},
+		{"application buckets without endpoints", `{"Account": "111111111111", "Service": {"AllowPlaceholderImage": true}, "Network": {"ApplicationBuckets": ["acme-uploads"]}}`, nil, []string{
+			`dev.json: Network.ApplicationBuckets: got ["acme-uploads"], want no value: it has no effect while Network.InterfaceEndpoints is off`}},
 		{"a lag alarm without replicas, a retired field", `{"Account": "111111111111", "Service": {"AllowPlaceholderImage": true},
 			"Network": {"S3PrefixListId": "pl-12345678"}, "Monitoring": {"Thresholds": {"RedisReplicationLagSeconds": 2}}}`, nil, []string{
 			"dev.json: Network.S3PrefixListId was removed: the S3 prefix list follows the region: cdk.context.json records it per account and region, like the zones; delete the key",

@@ -23,6 +23,7 @@ func (c Config) validateInert(v *validator, set origins) {
 			r.Strategy != "CANARY" && r.Strategy != "LINEAR", fmt.Sprintf("Service.Rollout.Strategy %s shifts no traffic in steps", r.Strategy)},
 		{[]string{"Service.Rollout.BakeMinutes"}, !r.Progressive(), "Service.Rollout.Strategy ROLLING keeps no old tasks to bake"},
 		{[]string{"Monitoring.Thresholds.RedisReplicationLagSeconds"}, c.Cache.Replicas == 0, "Cache.Replicas is 0, so nothing replicates"},
+		{[]string{"Network.ApplicationBuckets"}, !c.Network.InterfaceEndpoints, "Network.InterfaceEndpoints is off (the tasks reach S3 through NAT, by Network.InternetEgress)"},
 	} {
 		if !rule.off {
 			continue

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"regexp"
 	"slices"
+	"strings"
 )
 
 // Network configures the VPC and its subnets.
@@ -41,6 +42,12 @@ type Network struct {
 	// promises never to allow 0.0.0.0/0. Default: 0.0.0.0/0 on 443 in dev,
 	// nothing in prod.
 	InternetEgress []Egress
+	// ApplicationBuckets are the S3 buckets (names) the application's tasks
+	// may reach through the S3 gateway endpoint, with InterfaceEndpoints:
+	// the endpoint's policy allows them besides what ECR and the instances
+	// need, and the tasks get egress to S3 only when the list is not
+	// empty. Default: none.
+	ApplicationBuckets []string
 }
 
 // Egress is one destination on the internet the tasks may open
@@ -62,6 +69,7 @@ func AllowsAnyHTTPS(rules []Egress) bool {
 
 var (
 	prefixListID = regexp.MustCompile(`^pl-[0-9a-f]{8,17}$`)
+	bucketName   = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 	// dockerBridge is the address range of docker0 on ECS-optimized AMIs; a
 	// VPC overlapping it makes part of the VPC unreachable from containers.
 	dockerBridge = netip.MustParsePrefix("172.17.0.0/16")
@@ -101,6 +109,10 @@ func (c Config) validateNetwork(v *validator) {
 		v.check(err == nil && p.Addr().Is4() && p.Masked() == p, field+".CIDR", e.CIDR, "an IPv4 network such as 203.0.113.0/24 or 0.0.0.0/0")
 		v.check(e.Port >= 1 && e.Port <= 65535, field+".Port", e.Port, "a TCP port from 1 to 65535")
 		v.check(len(e.Purpose) >= 3 && len(e.Purpose) <= 200, field+".Purpose", e.Purpose, "what is there, 3-200 characters (the rule's description)")
+	}
+	for i, b := range n.ApplicationBuckets {
+		v.check(bucketName.MatchString(b) && !strings.Contains(b, ".."), fmt.Sprintf("Network.ApplicationBuckets[%d]", i), b,
+			"an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit")
 	}
 	v.check(n.InterfaceEndpoints || AllowsAnyHTTPS(n.InternetEgress), "Network.InternetEgress", n.InternetEgress,
 		"a rule for 0.0.0.0/0 on port 443: without Network.InterfaceEndpoints the tasks, the instances and the rotation function reach AWS APIs through the NAT gateways")
