@@ -203,6 +203,8 @@ func TestValidateRejects(t *testing.T) {
 		{"malformed maintenance window", "dev", func(c *Config) { c.Database.MaintenanceWindow = "sunday 4am" }, []string{`Database.MaintenanceWindow: got "sunday 4am", want a weekly UTC window`}},
 		{"enhanced monitoring interval", "prod", func(c *Config) { c.Database.MonitoringIntervalSeconds = 20 }, []string{"Database.MonitoringIntervalSeconds: got 20, want one of [1 5 10 15 30 60]"}},
 		{"database log retention", "dev", func(c *Config) { c.Database.LogRetentionDays = 0 }, []string{"Database.LogRetentionDays: got 0"}},
+		{"the application user is the master user", "dev", func(c *Config) { c.Database.AppUsername = c.Database.Username }, []string{`Database.AppUsername: got "app_admin"`}},
+		{"an application user RDS reserves", "prod", func(c *Config) { c.Database.AppUsername = "rdsadmin" }, []string{`Database.AppUsername: got "rdsadmin"`}},
 		{"reserved master user", "dev", func(c *Config) { c.Database.Username = "postgres" }, []string{`Database.Username: got "postgres"`}},
 		{"database name with hyphen", "dev", func(c *Config) { c.Database.DatabaseName = "my-app" }, []string{`Database.DatabaseName: got "my-app"`}},
 		{"rotation never", "dev", func(c *Config) { c.Database.RotationDays = 0 }, []string{"Database.RotationDays: got 0, want from 1 to 365"}},

@@ -48,13 +48,21 @@ type Database struct {
 	// LogRetentionDays keeps the exported PostgreSQL logs; one of the values
 	// CloudWatch Logs accepts. Default 14 in dev, 365 in prod.
 	LogRetentionDays int
-	// RotationDays rotates the master password this often (1-365).
+	// RotationDays rotates the master and the application passwords this
+	// often (1-365).
 	// Default 30.
 	RotationDays int
 	// DatabaseName is the database created on the instance. Default "app".
 	DatabaseName string
-	// Username is the master user name. Default "app_admin".
+	// Username is the master user name, for rotation and for people; the
+	// application never receives it. Default "app_admin".
 	Username string
+	// AppUsername is the application's own user: a custom resource creates
+	// it owning the schema of the same name in DatabaseName and nothing
+	// else, and Secrets Manager rotates its password by alternating it
+	// with AppUsername_clone, so the credentials running tasks hold stay
+	// valid until the next rotation. Default "app".
+	AppUsername string
 }
 
 var (
@@ -119,4 +127,7 @@ func (c Config) validateDatabase(v *validator) {
 	v.check(identifier.MatchString(d.DatabaseName), "Database.DatabaseName", d.DatabaseName, "1-63 lowercase letters, digits or underscores, starting with a letter")
 	v.check(identifier.MatchString(d.Username) && len(d.Username) <= 16 && !slices.Contains(reservedUsers, d.Username), "Database.Username", d.Username,
 		fmt.Sprintf("1-16 lowercase letters, digits or underscores, starting with a letter, not one of %v", reservedUsers))
+	v.check(identifier.MatchString(d.AppUsername) && len(d.AppUsername) <= 57 && !slices.Contains(reservedUsers, d.AppUsername) &&
+		!strings.HasPrefix(d.AppUsername, "pg_") && !strings.HasPrefix(d.AppUsername, "rds") && d.AppUsername != d.Username, "Database.AppUsername", d.AppUsername,
+		fmt.Sprintf("1-57 lowercase letters, digits or underscores (the rotation adds _clone), starting with a letter, not pg_... or rds..., not one of %v, and not Database.Username", reservedUsers))
 }

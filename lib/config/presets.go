@@ -87,6 +87,7 @@ func devPreset() Config {
 			RotationDays:              30,
 			DatabaseName:              "app",
 			Username:                  "app_admin",
+			AppUsername:               "app",
 		},
 		Cache: Cache{
 			EngineVersion:         "7.1",
