@@ -84,6 +84,25 @@ var controlAcks = []controlAck{
 	{"lambda_inside_vpc_check", nil, "(Network|LoadBalancer)", "^Custom(VpcRestrictDefaultSG|S3AutoDeleteObjects)CustomResourceProviderHandler$",
 		"the CDK's own custom-resource provider (restricting the default security group; emptying dev's bucket) runs only while CloudFormation deploys and " +
 			"calls only EC2 or S3 APIs; in the VPC it would need those endpoints in dev too", nil, nil},
+	{"lambda_inside_vpc_check", nil, "Database", "^DatabaseUserFunction$", "the database-user function runs in the private subnets behind the rotation " +
+		"security group, both imported from the Network stack with Fn::ImportValue, which the rule cannot follow (it accepts a string or a local " +
+		"Ref/GetAtt); the hook sees the resolved IDs; the test follows the imports to the subnets and the group",
+		func(t checkT, w world, r cfn.Ref) {
+			vpc := cfn.Object(w.Props(r)["VpcConfig"])
+			for key, typ := range map[string]string{"SubnetIds": "AWS::EC2::Subnet", "SecurityGroupIds": "AWS::EC2::SecurityGroup"} {
+				ids := cfn.List(vpc[key])
+				assert.NotEmpty(t, ids, "%s: VpcConfig.%s", r, key)
+				for _, id := range ids {
+					target, ok := w.Resolve(r.Stack, id)
+					if assert.True(t, ok, "%s: %s %s is not a resource of this app", r, key, cfn.JSON(id)) {
+						assert.Equal(t, typ, w.Type(target))
+					}
+				}
+			}
+		}, nil},
+	{"lambda_inside_vpc_check", nil, "Database", "^DatabaseUserProviderframeworkonEvent$", "the CDK's provider framework answers CloudFormation " +
+		"at a pre-signed S3 URL, which prod's closed network does not reach; it runs only while CloudFormation deploys and only invokes the " +
+		"database-user function, which runs in the VPC", nil, nil},
 	{"s3_bucket_default_encryption_kms_check", nil, "LoadBalancer", "^AccessLogs$", "ALB access logs can be delivered only to a bucket with SSE-S3 " +
 		"(Elastic Load Balancing User Guide, enable-access-logging: \"The only server-side encryption option that's supported is Amazon S3-managed keys (SSE-S3)\")", nil, nil},
 	{"s3_bucket_logging_enabled_check", nil, "LoadBalancer", "^AccessLogs$", "this bucket receives the load balancer's access logs; logging its own " +

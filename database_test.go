@@ -100,6 +100,40 @@ func TestDatabaseStack(t *testing.T) {
 				"RotationRules": map[string]any{"ScheduleExpression": fmt.Sprintf("rate(%d days)", cfg.Database.RotationDays)},
 			})
 		}},
+		{"application credentials attached and rotated by alternating users, once the user exists", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
+			tpl.HasResourceProperties(jsii.String("AWS::SecretsManager::SecretTargetAttachment"), map[string]any{
+				"SecretId": map[string]any{"Fn::ImportValue": matching("secrets:.*ApplicationCredentials")},
+				"TargetId": map[string]any{"Ref": matching("^Database")},
+			})
+			tpl.HasResource(jsii.String("AWS::SecretsManager::RotationSchedule"), map[string]any{
+				"Properties": map[string]any{
+					"SecretId": map[string]any{"Ref": matching("^ApplicationCredentialsAttachment")},
+					"HostedRotationLambda": assertions.Match_ObjectLike(&map[string]any{
+						"RotationType":        "PostgreSQLMultiUser",
+						"MasterSecretArn":     map[string]any{"Ref": matching("^CredentialsAttachment")},
+						"RotationLambdaName":  fmt.Sprintf("webapp-%s-db-app-rotation", cfg.Environment),
+						"VpcSecurityGroupIds": map[string]any{"Fn::ImportValue": matching("network:.*RotationSecurityGroup")},
+					}),
+					"RotationRules": map[string]any{"ScheduleExpression": fmt.Sprintf("rate(%d days)", cfg.Database.RotationDays)},
+				},
+				"DependsOn": assertions.Match_ArrayWith(&[]any{"DatabaseUser"}),
+			})
+		}},
+		{"the application's user is created by a Go function in the VPC, which the delete leaves alone", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
+			tpl.HasResourceProperties(jsii.String("Custom::DatabaseUser"), map[string]any{
+				"UserName":        cfg.Database.AppUsername,
+				"MasterSecretArn": map[string]any{"Ref": matching("^CredentialsAttachment")},
+				"AppSecretArn":    map[string]any{"Ref": matching("^ApplicationCredentialsAttachment")},
+				"Definition":      matching("^[0-9a-f]{64}$"),
+			})
+			tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
+				"Runtime": "provided.al2023", "Architectures": []any{"arm64"}, "Handler": "bootstrap",
+				"VpcConfig": map[string]any{
+					"SecurityGroupIds": []any{map[string]any{"Fn::ImportValue": matching("network:.*RotationSecurityGroup")}},
+					"SubnetIds":        assertions.Match_AnyValue(),
+				},
+			})
+		}},
 		{"outputs rds_endpoint and the secret ARN", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			tpl.HasOutput(jsii.String("RdsEndpoint"), map[string]any{
 				"Description": matching("^rds_endpoint: "),
@@ -109,6 +143,7 @@ func TestDatabaseStack(t *testing.T) {
 				}}},
 			})
 			tpl.HasOutput(jsii.String("DatabaseSecretArn"), map[string]any{"Value": map[string]any{"Ref": matching("^CredentialsAttachment")}})
+			tpl.HasOutput(jsii.String("ApplicationSecretArn"), map[string]any{"Value": map[string]any{"Ref": matching("^ApplicationCredentialsAttachment")}})
 		}},
 	})
 }

@@ -37,6 +37,8 @@ var lintIgnores = []lintIgnore{
 		"the CDK's custom-resource provider always adds DependsOn on its role (needed when the role ARN is a formatted string); redundant with the GetAtt, harmless (aws/aws-cdk#24578)"},
 	{"W3005", "LoadBalancer", "^CustomS3AutoDeleteObjectsCustomResourceProviderHandler", "",
 		"the CDK's custom-resource provider always adds DependsOn on its role (needed when the role ARN is a formatted string); redundant with the GetAtt, harmless (aws/aws-cdk#24578)"},
+	{"W3005", "Database", "^DatabaseUser(Function|ProviderframeworkonEvent)[0-9A-F]{8}$", "",
+		"the CDK's Function depends on its role construct so the role's DefaultPolicy (secrets, key, invoke) exists before the function runs; the role half of that is redundant with the GetAtt"},
 	{"W3005", "Service", "^RedeployOnRotation[0-9A-F]{8}$", "",
 		"the CDK's StateMachine depends on its role construct so the role's DefaultPolicy exists before the machine runs; the role half of that is redundant with the GetAtt"},
 	{"W3010", "Network", "^Vpc(Public|Private)Subnet[0-9]+Subnet", "",

@@ -75,11 +75,11 @@ func TestServiceStack(t *testing.T) {
 			tpl.HasResourceProperties(jsii.String("AWS::ECS::TaskDefinition"), map[string]any{
 				"ContainerDefinitions": []any{assertions.Match_ObjectLike(&map[string]any{
 					"Secrets": []any{
-						secret("DB_HOST", "database:.*CredentialsAttachment", "host"),
-						secret("DB_NAME", "database:.*CredentialsAttachment", "dbname"),
-						secret("DB_PASSWORD", "database:.*CredentialsAttachment", "password"),
-						secret("DB_PORT", "database:.*CredentialsAttachment", "port"),
-						secret("DB_USERNAME", "database:.*CredentialsAttachment", "username"),
+						secret("DB_HOST", "database:.*ApplicationCredentialsAttachment", "host"),
+						secret("DB_NAME", "database:.*ApplicationCredentialsAttachment", "dbname"),
+						secret("DB_PASSWORD", "database:.*ApplicationCredentialsAttachment", "password"),
+						secret("DB_PORT", "database:.*ApplicationCredentialsAttachment", "port"),
+						secret("DB_USERNAME", "database:.*ApplicationCredentialsAttachment", "username"),
 						secret("REDIS_AUTH_TOKEN", "secrets:.*RedisAuthToken", "token"),
 					},
 					"Environment": assertions.Match_ArrayWith(&[]any{
@@ -108,7 +108,7 @@ func TestServiceStack(t *testing.T) {
 			statements = append(statements,
 				map[string]any{"Effect": "Allow", "Action": []any{"logs:CreateLogStream", "logs:PutLogEvents"}, "Resource": map[string]any{"Fn::GetAtt": []any{matching("^Logs"), "Arn"}}},
 				map[string]any{"Effect": "Allow", "Action": []any{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"}, "Resource": []any{
-					map[string]any{"Fn::ImportValue": matching("database:.*CredentialsAttachment")},
+					map[string]any{"Fn::ImportValue": matching("database:.*ApplicationCredentialsAttachment")},
 					map[string]any{"Fn::ImportValue": matching("secrets:.*RedisAuthToken")},
 				}},
 			)
@@ -193,7 +193,7 @@ func TestRotationRedeploysTheService(t *testing.T) {
 				"EventPattern": map[string]any{
 					"source":      []any{"aws.secretsmanager"},
 					"detail-type": []any{"Secret Label Updated"},
-					"resources":   []any{map[string]any{"Fn::ImportValue": matching("database:.*CredentialsAttachment")}},
+					"resources":   []any{map[string]any{"Fn::ImportValue": matching("database:.*ApplicationCredentialsAttachment")}},
 					"detail":      map[string]any{"labelUpdated": []any{"AWSCURRENT"}},
 				},
 				"State":   "ENABLED",

@@ -29,8 +29,9 @@ type DatabaseStackProps struct {
 	RotationSecurityGroup awsec2.ISecurityGroup
 	// Key encrypts storage and Performance Insights.
 	Key awskms.IKey
-	// Credentials is the master secret from the Secrets stack.
-	Credentials awssecretsmanager.ISecret
+	// Credentials is the master secret from the Secrets stack;
+	// ApplicationCredentials the application user's.
+	Credentials, ApplicationCredentials awssecretsmanager.ISecret
 }
 
 // DatabaseStack owns the PostgreSQL instance and what only it uses.
@@ -40,6 +41,9 @@ type DatabaseStack struct {
 	// Credentials is the master secret attached to the instance: besides
 	// username and password it holds host, port, engine and dbname.
 	Credentials awssecretsmanager.ISecret
+	// ApplicationCredentials is the application user's secret, attached
+	// the same way: what the tasks read.
+	ApplicationCredentials awssecretsmanager.ISecret
 }
 
 // NewDatabaseStack creates RDS PostgreSQL in the private subnets, attaches
@@ -56,17 +60,27 @@ func NewDatabaseStack(scope constructs.Construct, id string, props *DatabaseStac
 	instance := newDatabaseInstance(stack, props, engine, identifier, exportedLogGroups(stack, dep, db, identifier))
 
 	// Attaching here, not in the Secrets stack, keeps the dependency one
-	// way: the secret learns host and port from the instance.
-	attached := awssecretsmanager.NewSecretTargetAttachment(stack, jsii.String("CredentialsAttachment"), &awssecretsmanager.SecretTargetAttachmentProps{
-		Secret: props.Credentials,
-		Target: instance,
-	})
-	rotate(stack, props, attached)
+	// way: the secrets learn host and port from the instance.
+	attach := func(id string, secret awssecretsmanager.ISecret) awssecretsmanager.ISecret {
+		return awssecretsmanager.NewSecretTargetAttachment(stack, jsii.String(id), &awssecretsmanager.SecretTargetAttachmentProps{Secret: secret, Target: instance})
+	}
+	master, app := attach("CredentialsAttachment", props.Credentials), attach("ApplicationCredentialsAttachment", props.ApplicationCredentials)
+	// The Service stack imported the master secret's ARN before it read the
+	// application's secret: the export stays until every environment has
+	// deployed the Service stack that no longer imports it (CloudFormation
+	// refuses to remove an export in use).
+	stack.ExportValue(master.SecretArn(), nil)
+
+	rotationGroup := lockedSecurityGroup(stack, "RotationSecurityGroup", props.RotationSecurityGroup)
+	rotate(stack, props, master, rotationGroup)
+	user := newDatabaseUser(stack, props, instance, master, app, rotationGroup)
+	rotateApplication(stack, props, app, master, rotationGroup).Node().AddDependency(user)
 
 	output(stack, "RdsEndpoint", "rds_endpoint: PostgreSQL address:port",
 		awscdk.Fn_Join(jsii.String(":"), &[]*string{instance.DbInstanceEndpointAddress(), instance.DbInstanceEndpointPort()}))
-	output(stack, "DatabaseSecretArn", "database_secret_arn: the master credentials (username, password, host, port, dbname)", attached.SecretArn())
-	return &DatabaseStack{Stack: stack, Instance: instance, Credentials: attached}
+	output(stack, "DatabaseSecretArn", "database_secret_arn: the master credentials (username, password, host, port, dbname), for rotation and people", master.SecretArn())
+	output(stack, "ApplicationSecretArn", "application_secret_arn: the application user's credentials (username, password, host, port, dbname), what the tasks read", app.SecretArn())
+	return &DatabaseStack{Stack: stack, Instance: instance, Credentials: master, ApplicationCredentials: app}
 }
 
 // logExports are the PostgreSQL logs exported to CloudWatch Logs, with the
@@ -174,23 +188,46 @@ func newDatabaseInstance(stack awscdk.Stack, props *DatabaseStackProps, engine a
 	return instance
 }
 
-// rotate schedules hosted rotation of the attached secret. The function
-// runs in the private subnets and reaches PostgreSQL and Secrets Manager
-// through RotationSecurityGroup. It is named so that its log group can
-// exist, with a retention, before the Secrets Manager transform creates it.
-func rotate(stack awscdk.Stack, props *DatabaseStackProps, secret awssecretsmanager.ISecret) {
-	dep := props.Deployment
-	function := dep.Name("db-rotation")
-	logs := newLogGroup(stack, "RotationLogs", dep, props.FunctionLogRetentionDays, "/aws/lambda/"+function)
-	rotation := awssecretsmanager.NewRotationSchedule(stack, jsii.String("CredentialsRotation"), &awssecretsmanager.RotationScheduleProps{
-		Secret: secret,
-		HostedRotation: awssecretsmanager.HostedRotation_PostgreSqlSingleUser(&awssecretsmanager.SingleUserHostedRotationOptions{
-			FunctionName:   jsii.String(function),
-			Vpc:            props.Vpc,
-			VpcSubnets:     privateSubnets,
-			SecurityGroups: &[]awsec2.ISecurityGroup{lockedSecurityGroup(stack, "RotationSecurityGroup", props.RotationSecurityGroup)},
-		}),
+// rotate schedules single-user hosted rotation of the master secret. The
+// function runs in the private subnets and reaches PostgreSQL and Secrets
+// Manager through the rotation security group. It is named so that its log
+// group can exist, with a retention, before the Secrets Manager transform
+// creates it.
+func rotate(stack awscdk.Stack, props *DatabaseStackProps, secret awssecretsmanager.ISecret, group awsec2.ISecurityGroup) {
+	function := props.Deployment.Name("db-rotation")
+	schedule(stack, props, "CredentialsRotation", "RotationLogs", function, secret, awssecretsmanager.HostedRotation_PostgreSqlSingleUser(&awssecretsmanager.SingleUserHostedRotationOptions{
+		FunctionName:   jsii.String(function),
+		Vpc:            props.Vpc,
+		VpcSubnets:     privateSubnets,
+		SecurityGroups: &[]awsec2.ISecurityGroup{group},
+	}))
+}
+
+// rotateApplication schedules alternating-users rotation of the
+// application's secret: the function, logged in as the master user,
+// changes the password of whichever of the user and its clone is not
+// current and moves AWSCURRENT to it, so the credentials running tasks
+// hold stay valid until the rotation after next (Secrets Manager User
+// Guide, rotating-secrets_strategies#rotating-secrets-two-users). The
+// tasks started by the redeploy after it log in with the new ones.
+func rotateApplication(stack awscdk.Stack, props *DatabaseStackProps, secret, master awssecretsmanager.ISecret, group awsec2.ISecurityGroup) awssecretsmanager.RotationSchedule {
+	function := props.Deployment.Name("db-app-rotation")
+	return schedule(stack, props, "ApplicationCredentialsRotation", "ApplicationRotationLogs", function, secret, awssecretsmanager.HostedRotation_PostgreSqlMultiUser(&awssecretsmanager.MultiUserHostedRotationOptions{
+		MasterSecret:   master,
+		FunctionName:   jsii.String(function),
+		Vpc:            props.Vpc,
+		VpcSubnets:     privateSubnets,
+		SecurityGroups: &[]awsec2.ISecurityGroup{group},
+	}))
+}
+
+func schedule(stack awscdk.Stack, props *DatabaseStackProps, id, logsID, function string, secret awssecretsmanager.ISecret, hosted awssecretsmanager.HostedRotation) awssecretsmanager.RotationSchedule {
+	logs := newLogGroup(stack, logsID, props.Deployment, props.FunctionLogRetentionDays, "/aws/lambda/"+function)
+	rotation := awssecretsmanager.NewRotationSchedule(stack, jsii.String(id), &awssecretsmanager.RotationScheduleProps{
+		Secret:             secret,
+		HostedRotation:     hosted,
 		AutomaticallyAfter: awscdk.Duration_Days(jsii.Number(float64(props.Database.RotationDays))),
 	})
 	rotation.Node().AddDependency(logs)
+	return rotation
 }

@@ -44,10 +44,14 @@ func newDeploymentAlarms(scope constructs.Construct, props *ServiceStackProps) [
 }
 
 // redeployOnRotation makes a rotated database password reach the running
-// tasks, which read their secrets only when they start: when Secrets
-// Manager moves this secret's AWSCURRENT label to a new version, a state machine
-// calls ecs:UpdateService with forceNewDeployment on this service only. It
-// needs no function code, and its role may update exactly this service.
+// tasks, which read their secrets only when they start. The rotation
+// alternates users, so the tasks it replaces still log in (their user's
+// password is only changed by the rotation after next) and a progressive
+// rollout finds the old revision healthy, never a reason to roll back.
+// When Secrets Manager moves this secret's AWSCURRENT label to a new
+// version, a state machine calls ecs:UpdateService with forceNewDeployment
+// on this service only. It needs no function code, and its role may update
+// exactly this service.
 func redeployOnRotation(scope constructs.Construct, props *ServiceStackProps, service awsecs.Ec2Service) {
 	force := awsstepfunctionstasks.NewCallAwsService(scope, jsii.String("ForceNewDeployment"), &awsstepfunctionstasks.CallAwsServiceProps{
 		Service:      jsii.String("ecs"),

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -23,6 +24,10 @@ func giveFunctionsLogGroups(stacks []awscdk.Stack, d Deployment, days int) {
 			// everything that is not a CloudFormation resource.
 			fn, ok := c.(awscdk.CfnResource)
 			if !ok || *fn.CfnResourceType() != "AWS::Lambda::Function" {
+				continue
+			}
+			// Functions of this app are given theirs where they are made.
+			if own, ok := c.(awslambda.CfnFunction); ok && own.LoggingConfig() != nil {
 				continue
 			}
 			// Named after the provider, which is unique in its stack.

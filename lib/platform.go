@@ -71,9 +71,10 @@ func NewPlatform(scope constructs.Construct, cfg config.Config, firstCreate ...s
 	// logs key.
 	d.LogsKey = p.Network.LogsKey
 	p.Secrets = NewSecretsStack(scope, "Secrets", &SecretsStackProps{
-		StackProps:       d.stackProps("secrets", "KMS key, database credentials and Redis AUTH token"),
-		Deployment:       d,
-		DatabaseUsername: cfg.Database.Username,
+		StackProps:          d.stackProps("secrets", "KMS key, database credentials and Redis AUTH token"),
+		Deployment:          d,
+		DatabaseUsername:    cfg.Database.Username,
+		ApplicationUsername: cfg.Database.AppUsername,
 	})
 	p.Registry = NewRegistryStack(scope, "Registry", &RegistryStackProps{
 		StackProps: d.stackProps("registry", "ECR repository of the application image"),
@@ -95,6 +96,7 @@ func NewPlatform(scope constructs.Construct, cfg config.Config, firstCreate ...s
 		RotationSecurityGroup:    p.Network.SecurityGroups.Rotation,
 		Key:                      p.Secrets.Key,
 		Credentials:              p.Secrets.DatabaseCredentials,
+		ApplicationCredentials:   p.Secrets.ApplicationCredentials,
 	})
 	p.Cache = NewCacheStack(scope, "Cache", &CacheStackProps{
 		StackProps:    d.stackProps("cache", "ElastiCache Redis"),
@@ -137,7 +139,7 @@ func NewPlatform(scope constructs.Construct, cfg config.Config, firstCreate ...s
 		GreenTargetGroup:         p.LoadBalancer.GreenTargetGroup,
 		ProductionRule:           p.LoadBalancer.ProductionRule,
 		ProductionListener:       p.LoadBalancer.ProductionListener,
-		DatabaseCredentials:      p.Database.Credentials,
+		DatabaseCredentials:      p.Database.ApplicationCredentials,
 		RedisAuthToken:           p.Secrets.RedisAuthToken,
 		SecretsKey:               p.Secrets.Key,
 		AlarmTopic:               p.Alerts.Topic,

@@ -15,6 +15,8 @@ type SecretsStackProps struct {
 	Deployment Deployment
 	// DatabaseUsername is the master user the credentials are generated for.
 	DatabaseUsername string
+	// ApplicationUsername is the application's own database user.
+	ApplicationUsername string
 }
 
 // SecretsStack owns the customer-managed key of the data layer and the
@@ -26,9 +28,17 @@ type SecretsStack struct {
 	// Key encrypts the secrets, the database storage, Performance Insights
 	// and the Redis data at rest. Rotated yearly by KMS.
 	Key awskms.IKey
-	// DatabaseCredentials holds {"username", "password"}; the Database
-	// stack attaches it to the instance, which adds host, port and dbname.
+	// DatabaseCredentials holds the master user's {"username",
+	// "password"}; the Database stack attaches it to the instance, which
+	// adds host, port and dbname. Rotation and people use it; the tasks
+	// never receive it.
 	DatabaseCredentials awssecretsmanager.ISecret
+	// ApplicationCredentials holds the application user's {"username",
+	// "password", "masterarn"}: masterarn names DatabaseCredentials, with
+	// which the alternating-users rotation changes the password of whichever
+	// of the user and its clone is not current. The Database stack attaches
+	// it too; it is the only database secret the tasks read.
+	ApplicationCredentials awssecretsmanager.ISecret
 	// RedisAuthToken holds {"token"}: 64 letters and digits, a character
 	// set Redis AUTH accepts.
 	RedisAuthToken awssecretsmanager.ISecret
@@ -52,6 +62,19 @@ func NewSecretsStack(scope constructs.Construct, id string, props *SecretsStackP
 	suppress(dbCreds, "AwsSolutions-SMG4",
 		"Rotated every Config.Database.RotationDays by the RotationSchedule in the Database stack, which cdk-nag cannot see from this stack.")
 
+	// MasterSecret adds masterarn to the secret, which the hosted
+	// PostgreSQLMultiUser rotation reads (Secrets Manager User Guide,
+	// reference_secret_json_structure: Amazon RDS PostgreSQL, alternating
+	// users).
+	appCreds := awsrds.NewDatabaseSecret(stack, jsii.String("ApplicationCredentials"), &awsrds.DatabaseSecretProps{
+		Username:      jsii.String(props.ApplicationUsername),
+		EncryptionKey: key,
+		MasterSecret:  dbCreds,
+	})
+	appCreds.ApplyRemovalPolicy(d.removalPolicy())
+	suppress(appCreds, "AwsSolutions-SMG4",
+		"Rotated every Config.Database.RotationDays by the alternating-users RotationSchedule in the Database stack, which cdk-nag cannot see from this stack.")
+
 	redisToken := awssecretsmanager.NewSecret(stack, jsii.String("RedisAuthToken"), &awssecretsmanager.SecretProps{
 		Description:   jsii.String(d.Title() + ": Redis AUTH token"),
 		EncryptionKey: key,
@@ -67,5 +90,5 @@ func NewSecretsStack(scope constructs.Construct, id string, props *SecretsStackP
 	suppress(redisToken, "AwsSolutions-SMG4",
 		"Rotating the Redis AUTH token needs the ElastiCache ROTATE/SET token strategy coordinated with every client; it is rotated by a runbook, not by a Lambda.")
 
-	return &SecretsStack{Stack: stack, Key: key, DatabaseCredentials: dbCreds, RedisAuthToken: redisToken}
+	return &SecretsStack{Stack: stack, Key: key, DatabaseCredentials: dbCreds, ApplicationCredentials: appCreds, RedisAuthToken: redisToken}
 }

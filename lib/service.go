@@ -58,8 +58,10 @@ type ServiceStackProps struct {
 	GreenTargetGroup   elbv2.ApplicationTargetGroup
 	ProductionRule     elbv2.ApplicationListenerRule
 	ProductionListener elbv2.IApplicationListener
-	// DatabaseCredentials is the attached master secret (host, port,
-	// dbname, username, password); RedisAuthToken holds the AUTH token.
+	// DatabaseCredentials is the application user's attached secret (host,
+	// port, dbname, username, password), never the master's: the
+	// alternating-users rotation keeps what running tasks hold valid.
+	// RedisAuthToken holds the AUTH token.
 	DatabaseCredentials awssecretsmanager.ISecret
 	RedisAuthToken      awssecretsmanager.ISecret
 	// SecretsKey encrypts both secrets.

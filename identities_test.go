@@ -1,0 +1,302 @@
+package main
+
+// The application's own identities, as readiness rules: the tasks hold only
+// the application user's credentials, a rotation leaves what they hold
+// valid, and the custom resource that creates the user can reach the
+// database and the secrets it reads.
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/example/platform/internal/cfn"
+	"github.com/example/platform/internal/iampolicy"
+	"github.com/stretchr/testify/assert"
+)
+
+// identityRules are appended to readinessRules.
+var identityRules = []readinessRule{
+	{"no task receives the database master secret, and no task role may read it",
+		"https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.MasterAccounts.html (the master user's privileges); " +
+			"https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotating-secrets_strategies.html (alternating users: \"the superuser secret\")",
+		tasksNeverHoldTheMasterSecret},
+	{"every rotated secret a task holds rotates by alternating users, so the redeploy after it finds the old tasks working",
+		"https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotating-secrets_strategies.html#rotating-secrets-two-users; " +
+			"https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_available-rotation-templates.html#sar-template-postgre-multiuser; " +
+			"https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-alarm-failure.html (alarms roll a deployment back)",
+		rotatedSecretsAlternateUsers},
+	{"every database-user custom resource reaches its database (subnets, security groups) and Secrets Manager, and may read its secrets",
+		"https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html; " +
+			"https://docs.aws.amazon.com/secretsmanager/latest/userguide/vpc-endpoint-overview.html; " +
+			"https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html (kms:Decrypt through Secrets Manager)",
+		databaseUsersCanBeCreated},
+}
+
+func init() { readinessRules = append(readinessRules, identityRules...) }
+
+// secretOf follows v (in stack) to the secret it names, through a
+// SecretTargetAttachment (whose Ref is the secret's ARN).
+func (w world) secretOf(stack string, v any) (cfn.Ref, bool) {
+	r, ok := w.Resolve(stack, v)
+	if !ok {
+		return r, false
+	}
+	if w.Type(r) == "AWS::SecretsManager::SecretTargetAttachment" {
+		return w.secretOf(r.Stack, w.Props(r)["SecretId"])
+	}
+	return r, w.Type(r) == "AWS::SecretsManager::Secret"
+}
+
+// refsIn lists every resource v references anywhere inside it (a Ref, a
+// GetAtt or an import in a Fn::Join, for example).
+func (w world) refsIn(stack string, v any) []cfn.Ref {
+	if r, ok := w.Resolve(stack, v); ok {
+		return []cfn.Ref{r}
+	}
+	var refs []cfn.Ref
+	switch v := v.(type) {
+	case map[string]any:
+		for _, k := range sortedKeys(v) {
+			refs = append(refs, w.refsIn(stack, v[k])...)
+		}
+	case []any:
+		for _, e := range v {
+			refs = append(refs, w.refsIn(stack, e)...)
+		}
+	}
+	return refs
+}
+
+// masterSecrets are the secrets that hold a database's master password (the
+// instance's MasterUserPassword resolves them) or that a rotation uses as
+// its superuser secret, each with why.
+func (w world) masterSecrets() map[cfn.Ref]string {
+	masters := map[cfn.Ref]string{}
+	w.Each("AWS::RDS::DBInstance", func(db cfn.Ref, props, _ map[string]any) {
+		for _, r := range w.refsIn(db.Stack, props["MasterUserPassword"]) {
+			if s, ok := w.secretOf(r.Stack, map[string]any{"Ref": r.ID}); ok {
+				masters[s] = fmt.Sprintf("the master password of %s", db)
+			}
+		}
+	})
+	w.Each("AWS::SecretsManager::RotationSchedule", func(rs cfn.Ref, props, _ map[string]any) {
+		if s, ok := w.secretOf(rs.Stack, cfn.Object(props["HostedRotationLambda"])["MasterSecretArn"]); ok {
+			masters[s] = fmt.Sprintf("the superuser secret of %s", rs)
+		}
+	})
+	return masters
+}
+
+// coversSecret reports whether a policy's Resource value, read in stack,
+// covers secret s: "*", any ARN pattern with a wildcard (counted as covering:
+// the rule would rather fail than miss one), or a reference to s or to an
+// attachment of it.
+func (w world) coversSecret(stack string, s cfn.Ref) func(v any) bool {
+	return func(v any) bool {
+		for _, e := range cfn.ListOr(v) {
+			if str, ok := e.(string); ok && strings.Contains(str, "*") {
+				return true
+			}
+			if got, ok := w.secretOf(stack, e); ok && got == s {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// containerSecrets lists, per task definition, the secrets its containers
+// read.
+func (w world) containerSecrets() map[cfn.Ref][]cfn.Ref {
+	read := map[cfn.Ref][]cfn.Ref{}
+	w.Each("AWS::ECS::TaskDefinition", func(td cfn.Ref, props, _ map[string]any) {
+		for _, c := range cfn.List(props["ContainerDefinitions"]) {
+			for _, s := range cfn.List(cfn.Object(c)["Secrets"]) {
+				if sec, ok := w.secretOf(td.Stack, secretArnOf(cfn.Object(s)["ValueFrom"])); ok && !slices.Contains(read[td], sec) {
+					read[td] = append(read[td], sec)
+				}
+			}
+		}
+	})
+	return read
+}
+
+// tasksNeverHoldTheMasterSecret: the master user may create roles and
+// databases; the application needs neither, and single-user rotation of the
+// master password breaks every task that logs in with it.
+func tasksNeverHoldTheMasterSecret(t checkT, w world) int {
+	masters := w.masterSecrets()
+	if w.Each("AWS::RDS::DBInstance", func(cfn.Ref, map[string]any, map[string]any) {}) > 0 {
+		assert.NotEmpty(t, masters, "no database's master password resolves to a secret of this app")
+	}
+	n := 0
+	for td, secrets := range w.containerSecrets() {
+		for _, s := range secrets {
+			n++
+			if why, ok := masters[s]; ok {
+				assert.Fail(t, "a task receives the master secret", "%s reads %s, %s: give the application its own user", td, s, why)
+			}
+		}
+		for _, key := range []string{"ExecutionRoleArn", "TaskRoleArn"} {
+			role, ok := w.Resolve(td.Stack, w.Props(td)[key])
+			if !ok {
+				continue
+			}
+			for m, why := range masters {
+				may, _ := w.roleAllows(role, iampolicy.Request{Action: "secretsmanager:GetSecretValue", Resource: w.coversSecret(role.Stack, m)})
+				assert.False(t, may, "%s: %s %s may read %s, %s", td, key, role, m, why)
+			}
+		}
+	}
+	return n
+}
+
+// rotatedSecretsAlternateUsers: single-user rotation changes the password
+// running tasks log in with at its setSecret step; the redeploy that
+// follows the rotation then sees the old tasks fail, and a progressive
+// rollout's alarms roll it back to the revision that holds the stale
+// password. With alternating users the old tasks' user keeps its password
+// until the rotation after next.
+func rotatedSecretsAlternateUsers(t checkT, w world) int {
+	readers := map[cfn.Ref][]cfn.Ref{}
+	for td, secrets := range w.containerSecrets() {
+		for _, s := range secrets {
+			readers[s] = append(readers[s], td)
+		}
+	}
+	strategies := map[cfn.Ref]string{}
+	w.Each("AWS::ECS::Service", func(svc cfn.Ref, props, _ map[string]any) {
+		if td, ok := w.Resolve(svc.Stack, props["TaskDefinition"]); ok {
+			strategy, _ := cfn.Object(props["DeploymentConfiguration"])["Strategy"].(string)
+			if strategy == "" {
+				strategy = "ROLLING"
+			}
+			strategies[td] = strategy
+		}
+	})
+	return w.Each("AWS::SecretsManager::RotationSchedule", func(rs cfn.Ref, props, _ map[string]any) {
+		s, ok := w.secretOf(rs.Stack, props["SecretId"])
+		if !assert.True(t, ok, "%s rotates %s, not a secret of this app", rs, cfn.JSON(props["SecretId"])) || len(readers[s]) == 0 {
+			return
+		}
+		var how []string
+		for _, td := range readers[s] {
+			how = append(how, fmt.Sprintf("%s deployed %s", td, strategies[td]))
+		}
+		hosted, ok := props["HostedRotationLambda"].(map[string]any)
+		if !assert.True(t, ok, "%s: tasks (%s) read %s, rotated by a function this rule cannot judge; use a hosted rotation", rs, strings.Join(how, ", "), s) {
+			return
+		}
+		typ := fmt.Sprint(hosted["RotationType"])
+		assert.True(t, strings.HasSuffix(typ, "MultiUser"),
+			"%s rotates %s, which tasks hold (%s), with %s: the rotation changes the password they log in with, the redeploy after it sees them fail "+
+				"and its alarms roll it back to the stale password; rotate by alternating users (a MultiUser rotation with a superuser secret)",
+			rs, s, strings.Join(how, ", "), typ)
+		if strings.HasSuffix(typ, "MultiUser") {
+			_, ok := w.secretOf(rs.Stack, hosted["MasterSecretArn"])
+			assert.True(t, ok, "%s: alternating users needs the superuser secret (MasterSecretArn) of this app", rs)
+		}
+	})
+}
+
+// databaseUsersCanBeCreated follows each Custom::DatabaseUser to the
+// function that creates the user (through the provider framework's
+// USER_ON_EVENT_FUNCTION_ARN) and checks what it needs at run time: the
+// database's VPC, a security-group path to the database's port both ways,
+// HTTPS to Secrets Manager (its endpoint where the VPC has one, else the
+// internet through NAT), and the right to read both secrets and decrypt
+// them through Secrets Manager.
+func databaseUsersCanBeCreated(t checkT, w world) int {
+	flows, err := cfn.Flows(w.Templates)
+	assert.NoError(t, err)
+	endpointGroups := []string{}
+	w.Each("AWS::EC2::VPCEndpoint", func(ep cfn.Ref, props, _ map[string]any) {
+		if strings.HasSuffix(fmt.Sprint(props["ServiceName"]), ".secretsmanager") {
+			for _, g := range cfn.List(props["SecurityGroupIds"]) {
+				if r, ok := w.Resolve(ep.Stack, g); ok {
+					endpointGroups = append(endpointGroups, cfn.Unhashed(r.ID))
+				}
+			}
+		}
+	})
+	return w.Each("Custom::DatabaseUser", func(cr cfn.Ref, props, _ map[string]any) {
+		framework, ok := w.Resolve(cr.Stack, props["ServiceToken"])
+		if !assert.True(t, ok, "%s: ServiceToken %s is not a function of this app", cr, cfn.JSON(props["ServiceToken"])) {
+			return
+		}
+		handler, ok := w.Resolve(framework.Stack, cfn.Object(cfn.Object(w.Props(framework)["Environment"])["Variables"])["USER_ON_EVENT_FUNCTION_ARN"])
+		if !assert.True(t, ok && w.Type(handler) == "AWS::Lambda::Function", "%s: the provider %s names no onEvent function of this app", cr, framework) {
+			return
+		}
+		master, okM := w.secretOf(cr.Stack, props["MasterSecretArn"])
+		app, okA := w.secretOf(cr.Stack, props["AppSecretArn"])
+		if !assert.True(t, okM && okA, "%s: MasterSecretArn and AppSecretArn must be secrets of this app", cr) {
+			return
+		}
+		// The database is the attachment's target.
+		attachment, _ := w.Resolve(cr.Stack, props["MasterSecretArn"])
+		db, ok := w.Resolve(attachment.Stack, w.Props(attachment)["TargetId"])
+		if !assert.True(t, ok && w.Type(db) == "AWS::RDS::DBInstance", "%s: MasterSecretArn must be a secret attached to a database instance of this app", cr) {
+			return
+		}
+		dbProps := w.Props(db)
+		vpcOf := func(stack string, subnets []any) map[string]bool {
+			vpcs := map[string]bool{}
+			for _, s := range subnets {
+				if r, ok := w.Resolve(stack, s); ok {
+					vpcs[cfn.JSON(w.Props(r)["VpcId"])] = true
+				}
+			}
+			return vpcs
+		}
+		vpc := cfn.Object(w.Props(handler)["VpcConfig"])
+		group, _ := w.Resolve(db.Stack, dbProps["DBSubnetGroupName"])
+		fnVPCs, dbVPCs := vpcOf(handler.Stack, cfn.List(vpc["SubnetIds"])), vpcOf(group.Stack, cfn.List(w.Props(group)["SubnetIds"]))
+		assert.True(t, len(fnVPCs) == 1 && len(dbVPCs) == 1 && cfn.JSON(fnVPCs) == cfn.JSON(dbVPCs),
+			"%s: function %s runs in %v, database %s in %v: it must run in the database's VPC", cr, handler, sortedKeys(fnVPCs), db, sortedKeys(dbVPCs))
+		port := fmt.Sprint(dbProps["Port"])
+		var fnGroups []string
+		for _, g := range cfn.List(vpc["SecurityGroupIds"]) {
+			if r, ok := w.Resolve(handler.Stack, g); ok {
+				fnGroups = append(fnGroups, cfn.Unhashed(r.ID))
+			}
+		}
+		reaches := func(to []string, port string) bool {
+			for _, from := range fnGroups {
+				for _, g := range to {
+					if (g == "0.0.0.0/0" || slices.Contains(flows, fmt.Sprintf("%s ingress tcp/%s from %s", g, port, from))) &&
+						slices.Contains(flows, fmt.Sprintf("%s egress tcp/%s to %s", from, port, g)) {
+						return true
+					}
+				}
+			}
+			return false
+		}
+		var dbGroups []string
+		for _, g := range cfn.List(dbProps["VPCSecurityGroups"]) {
+			if r, ok := w.Resolve(db.Stack, g); ok {
+				dbGroups = append(dbGroups, cfn.Unhashed(r.ID))
+			}
+		}
+		assert.True(t, reaches(dbGroups, port), "%s: function %s (groups %v) has no path to %s (groups %v) on port %s", cr, handler, fnGroups, db, dbGroups, port)
+		if len(endpointGroups) > 0 {
+			assert.True(t, reaches(endpointGroups, "443"), "%s: function %s (groups %v) cannot reach the Secrets Manager endpoint (groups %v) on 443", cr, handler, fnGroups, endpointGroups)
+		} else {
+			assert.True(t, reaches([]string{"0.0.0.0/0"}, "443"), "%s: function %s (groups %v) cannot reach Secrets Manager: no endpoint and no HTTPS egress", cr, handler, fnGroups)
+		}
+		role, ok := w.Resolve(handler.Stack, w.Props(handler)["Role"])
+		if !assert.True(t, ok, "%s: function %s has no role of this app", cr, handler) {
+			return
+		}
+		for _, s := range []cfn.Ref{master, app} {
+			may, why := w.roleAllows(role, iampolicy.Request{Action: "secretsmanager:GetSecretValue", Resource: w.coversSecret(role.Stack, s)})
+			assert.True(t, may, "%s: role %s may not read %s (%s)", cr, role, s, why)
+			if key, ok := w.Resolve(s.Stack, w.Props(s)["KmsKeyId"]); ok {
+				may, why := w.roleAllows(role, iampolicy.Request{Action: "kms:Decrypt", Resource: w.Covers(role.Stack, key),
+					Context: map[string]string{"kms:ViaService": "secretsmanager." + w.region + ".amazonaws.com"}})
+				assert.True(t, may, "%s: role %s may not decrypt %s with %s through Secrets Manager (%s)", cr, role, s, key, why)
+			}
+		}
+	})
+}
