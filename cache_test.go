@@ -32,15 +32,31 @@ func TestCacheStack(t *testing.T) {
 				"Port":                     6379,
 			})
 		}},
-		{"TLS required, encrypted at rest with the key, AUTH from the secret", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
+		{"TLS required, encrypted at rest with the key, RBAC users instead of an AUTH token", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			tpl.HasResourceProperties(jsii.String("AWS::ElastiCache::ReplicationGroup"), map[string]any{
 				"TransitEncryptionEnabled": true,
 				"TransitEncryptionMode":    "required",
 				"AtRestEncryptionEnabled":  true,
 				"KmsKeyId":                 map[string]any{"Fn::ImportValue": matching("secrets:.*Key")},
-				"AuthToken": map[string]any{"Fn::Join": []any{"", []any{
-					"{{resolve:secretsmanager:", map[string]any{"Fn::ImportValue": matching("secrets:.*RedisAuthToken")}, ":SecretString:token::}}",
-				}}},
+				"UserGroupIds":             []any{map[string]any{"Ref": "RedisUsers"}},
+				"AuthToken":                assertions.Match_Absent(),
+			})
+			tpl.HasResourceProperties(jsii.String("AWS::ElastiCache::UserGroup"), map[string]any{
+				"Engine": "redis", "UserGroupId": "webapp-" + cfg.Environment,
+				"UserIds": []any{map[string]any{"Ref": matching("^RedisDefaultUser")}, map[string]any{"Ref": matching("^RedisAppUser")}},
+			})
+			password := func(secret, key string) map[string]any {
+				return map[string]any{"Fn::Join": []any{"", []any{
+					"{{resolve:secretsmanager:", map[string]any{"Fn::ImportValue": matching("secrets:.*" + secret)}, ":SecretString:" + key + "::}}",
+				}}}
+			}
+			tpl.HasResourceProperties(jsii.String("AWS::ElastiCache::User"), map[string]any{
+				"UserName": "default", "AccessString": config.RedisDisabledAccess,
+				"AuthenticationMode": map[string]any{"Type": "password", "Passwords": []any{password("RedisAuthToken", "token")}},
+			})
+			tpl.HasResourceProperties(jsii.String("AWS::ElastiCache::User"), map[string]any{
+				"UserName": cfg.Cache.AppUsername, "AccessString": config.RedisAppAccess,
+				"AuthenticationMode": map[string]any{"Type": "password", "Passwords": []any{password("RedisCredentials", "password")}},
 			})
 		}},
 		{"subnet group, security group and parameter group", func(t *testing.T, tpl assertions.Template, cfg config.Config) {

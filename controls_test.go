@@ -111,8 +111,6 @@ var controlAcks = []controlAck{
 		"and are versioned; object lock can only be set on a new bucket and would keep objects the retention must delete", nil, nil},
 	{"s3_event_notifications_enabled_check", nil, "LoadBalancer", "^AccessLogs$", "nothing consumes events of the access logs; a notification " +
 		"without a consumer adds a topic or queue and no protection", nil, nil},
-	{"elasticache_repl_grp_rbac_auth_enabled_check", nil, "Cache", "^Redis$", "Redis authenticates with an AUTH token from Secrets Manager, in transit over " +
-		"TLS; RBAC user groups are the application-identities work (issue 21), which replaces the token", nil, nil},
 	// Dev: cheap and destroyable on purpose (docs/configuration.md).
 	{"cloudwatch_log_group_retention_period_check", []string{"dev"}, "", "", "dev keeps logs for 14 days to stay cheap; prod keeps a year", nil, nil},
 	{"ec2_launch_template_monitoring_enabled_check", []string{"dev"}, "Cluster", "^LaunchTemplate$", "detailed monitoring is charged per instance; dev does without (Cluster.DetailedMonitoring)", nil, nil},

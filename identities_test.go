@@ -31,6 +31,11 @@ var identityRules = []readinessRule{
 			"https://docs.aws.amazon.com/secretsmanager/latest/userguide/vpc-endpoint-overview.html; " +
 			"https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html (kms:Decrypt through Secrets Manager)",
 		databaseUsersCanBeCreated},
+	{"every Redis group authenticates by RBAC: its default user is off, and its other users run the data commands, never the administrative ones, with a password a task reads",
+		"https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/Clusters.RBAC.html (a user named default must be included; replace it with one that is not enabled; access strings); " +
+			"https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/auth.html (AUTH has been superseded by RBAC); " +
+			"https://redis.io/docs/latest/operate/oss_and_stack/management/security/acl/ (ACL rules and categories)",
+		redisGroupsUseRBAC},
 }
 
 func init() { readinessRules = append(readinessRules, identityRules...) }
@@ -297,6 +302,121 @@ func databaseUsersCanBeCreated(t checkT, w world) int {
 					Context: map[string]string{"kms:ViaService": "secretsmanager." + w.region + ".amazonaws.com"}})
 				assert.True(t, may, "%s: role %s may not decrypt %s with %s through Secrets Manager (%s)", cr, role, s, key, why)
 			}
+		}
+	})
+}
+
+// redisCategories are the Redis 7 ACL categories of the commands the RBAC
+// rule judges (Redis command reference, "ACL categories" of each command;
+// from the reference as of Redis 7.2, not checked against a server here).
+var redisCategories = map[string][]string{
+	// What the application needs.
+	"get": {"read", "string", "fast"}, "set": {"write", "string", "slow"}, "del": {"keyspace", "write", "slow"},
+	"expire": {"keyspace", "write", "fast"}, "scan": {"keyspace", "read", "slow"}, "hset": {"write", "hash", "fast"},
+	"eval": {"slow", "scripting"}, "publish": {"pubsub", "fast"}, "subscribe": {"pubsub", "slow"},
+	"hello": {"fast", "connection"}, "ping": {"fast", "connection"}, "info": {"slow", "dangerous"},
+	// What it must never run: the issue's list and what else Redis marks
+	// administrative or dangerous.
+	"flushall": {"keyspace", "write", "slow", "dangerous"}, "flushdb": {"keyspace", "write", "slow", "dangerous"},
+	"keys": {"keyspace", "read", "slow", "dangerous"}, "config|set": {"admin", "slow", "dangerous"},
+	"config|get": {"admin", "slow", "dangerous"}, "debug": {"admin", "slow", "dangerous"}, "shutdown": {"admin", "slow", "dangerous"},
+	"acl|setuser": {"admin", "slow", "dangerous"}, "acl|deluser": {"admin", "slow", "dangerous"}, "monitor": {"admin", "slow", "dangerous"},
+	"replicaof": {"admin", "slow", "dangerous"}, "save": {"admin", "slow", "dangerous"}, "bgsave": {"admin", "slow", "dangerous"},
+	"migrate": {"keyspace", "write", "slow", "dangerous"}, "client|kill": {"admin", "slow", "dangerous", "connection"},
+	"module|load": {"admin", "slow", "dangerous"}, "failover": {"admin", "slow", "dangerous"},
+}
+
+var (
+	redisDataCommands  = []string{"get", "set", "del", "expire", "scan", "hset", "eval", "publish", "subscribe", "hello", "ping", "info"}
+	redisAdminCommands = []string{"flushall", "flushdb", "keys", "config|set", "config|get", "debug", "shutdown", "acl|setuser", "acl|deluser",
+		"monitor", "replicaof", "save", "bgsave", "migrate", "client|kill", "module|load", "failover"}
+)
+
+// redisAllows evaluates an ACL access string for one command (a
+// subcommand as "parent|sub") the way Redis applies the rules, left to
+// right: +@all/allcommands and -@all/nocommands set everything, +@cat and
+// -@cat the commands of the category, +cmd and -cmd the command and its
+// subcommands. A user that is not on runs nothing.
+func redisAllows(access, command string) bool {
+	on, allowed := false, false
+	parent, _, _ := strings.Cut(command, "|")
+	for _, rule := range strings.Fields(strings.ToLower(access)) {
+		switch {
+		case rule == "on":
+			on = true
+		case rule == "off":
+			on = false
+		case rule == "+@all" || rule == "allcommands":
+			allowed = true
+		case rule == "-@all" || rule == "nocommands":
+			allowed = false
+		case strings.HasPrefix(rule, "+@") || strings.HasPrefix(rule, "-@"):
+			if slices.Contains(redisCategories[command], rule[2:]) {
+				allowed = rule[0] == '+'
+			}
+		case strings.HasPrefix(rule, "+") || strings.HasPrefix(rule, "-"):
+			if name := rule[1:]; name == command || name == parent {
+				allowed = rule[0] == '+'
+			}
+		}
+	}
+	return on && allowed
+}
+
+// redisGroupsUseRBAC: an AUTH token is one shared password with every
+// command; RBAC users have their own passwords and permissions, and the
+// built-in default user (no password, every command) is in every group
+// until a user named default replaces it.
+func redisGroupsUseRBAC(t checkT, w world) int {
+	return w.Each("AWS::ElastiCache::ReplicationGroup", func(rg cfn.Ref, props, _ map[string]any) {
+		assert.Nil(t, props["AuthToken"], "%s authenticates with an AUTH token; use RBAC user groups", rg)
+		groups := cfn.List(props["UserGroupIds"])
+		assert.NotEmpty(t, groups, "%s has no RBAC user group: without one, anyone who reaches it runs every command as the default user", rg)
+		for _, g := range groups {
+			group, ok := w.Resolve(rg.Stack, g)
+			if !assert.True(t, ok && w.Type(group) == "AWS::ElastiCache::UserGroup", "%s: user group %s is not one of this app", rg, cfn.JSON(g)) {
+				continue
+			}
+			defaults := 0
+			for _, u := range cfn.List(w.Props(group)["UserIds"]) {
+				user, ok := w.Resolve(group.Stack, u)
+				if !assert.True(t, ok && w.Type(user) == "AWS::ElastiCache::User", "%s: user %s is not one of this app", group, cfn.JSON(u)) {
+					continue
+				}
+				up := w.Props(user)
+				access := fmt.Sprint(up["AccessString"])
+				if up["UserName"] == "default" {
+					defaults++
+					for _, c := range append(slices.Clone(redisDataCommands), redisAdminCommands...) {
+						assert.False(t, redisAllows(access, c), "%s: the default user (%q) may run %s; it must be off", user, access, c)
+					}
+					continue
+				}
+				for _, c := range redisDataCommands {
+					assert.True(t, redisAllows(access, c), "%s (%q) may not run %s, which the application needs", user, access, c)
+				}
+				for _, c := range redisAdminCommands {
+					assert.False(t, redisAllows(access, c), "%s (%q) may run %s, an administrative command", user, access, c)
+				}
+				mode := cfn.Object(up["AuthenticationMode"])
+				assert.Equal(t, "password", mode["Type"], "%s: authenticates by %v, not by password", user, mode["Type"])
+				passwords := cfn.List(mode["Passwords"])
+				assert.NotEmpty(t, passwords, "%s has no password", user)
+				for _, p := range passwords {
+					read := false
+					for _, r := range w.refsIn(user.Stack, p) {
+						if s, ok := w.secretOf(r.Stack, map[string]any{"Ref": r.ID}); ok {
+							for _, secrets := range w.containerSecrets() {
+								read = read || slices.Contains(secrets, s)
+							}
+							assert.Contains(t, cfn.JSON(cfn.Object(w.Props(s)["GenerateSecretString"])["SecretStringTemplate"]), fmt.Sprintf(`\"username\":\"%s\"`, up["UserName"]),
+								"%s: secret %s names another user than %v", user, s, up["UserName"])
+						}
+					}
+					assert.True(t, read, "%s: its password %s is in no secret a task reads", user, cfn.JSON(p))
+				}
+			}
+			assert.Equal(t, 1, defaults, "%s: a user group must hold exactly one user named default, replacing the built-in one (which has no password and every command)", group)
 		}
 	})
 }

@@ -52,7 +52,19 @@ func TestSecretsStack(t *testing.T) {
 				"DeletionPolicy": policyFor(cfg, "RetainExceptOnCreate"),
 			})
 		}},
-		{"Redis AUTH token of 64 letters and digits", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
+		{"Redis application user's password of 64 letters and digits", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
+			tpl.HasResource(jsii.String("AWS::SecretsManager::Secret"), map[string]any{
+				"Properties": map[string]any{
+					"GenerateSecretString": map[string]any{
+						"GenerateStringKey": "password", "PasswordLength": 64, "ExcludePunctuation": true, "IncludeSpace": false,
+						"SecretStringTemplate": fmt.Sprintf(`{"username":%q}`, cfg.Cache.AppUsername),
+					},
+					"KmsKeyId": assertions.Match_AnyValue(),
+				},
+				"DeletionPolicy": policyFor(cfg, "RetainExceptOnCreate"),
+			})
+		}},
+		{"Redis default user's password (the former AUTH token) of 64 letters and digits", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			tpl.HasResource(jsii.String("AWS::SecretsManager::Secret"), map[string]any{
 				"Properties": map[string]any{
 					"GenerateSecretString": map[string]any{
@@ -72,7 +84,7 @@ func TestSecretsStack(t *testing.T) {
 func TestSecretsHoldNoValue(t *testing.T) {
 	for _, env := range config.Names() {
 		secrets := cfn.Resources(envs[env].templates["Secrets"], "AWS::SecretsManager::Secret")
-		assert.Len(t, secrets, 3, "%s: master and application credentials and Redis AUTH token", env)
+		assert.Len(t, secrets, 4, "%s: master and application database credentials, the Redis application user and default-user password", env)
 		for id, s := range secrets {
 			props := cfn.Props(s)
 			assert.NotContains(t, props, "SecretString", "%s/%s", env, id)

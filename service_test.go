@@ -80,7 +80,8 @@ func TestServiceStack(t *testing.T) {
 						secret("DB_PASSWORD", "database:.*ApplicationCredentialsAttachment", "password"),
 						secret("DB_PORT", "database:.*ApplicationCredentialsAttachment", "port"),
 						secret("DB_USERNAME", "database:.*ApplicationCredentialsAttachment", "username"),
-						secret("REDIS_AUTH_TOKEN", "secrets:.*RedisAuthToken", "token"),
+						secret("REDIS_PASSWORD", "secrets:.*RedisCredentials", "password"),
+						secret("REDIS_USERNAME", "secrets:.*RedisCredentials", "username"),
 					},
 					"Environment": assertions.Match_ArrayWith(&[]any{
 						map[string]any{"Name": "REDIS_HOST", "Value": map[string]any{"Fn::ImportValue": matching("cache:.*PrimaryEndPointAddress")}},
@@ -109,7 +110,7 @@ func TestServiceStack(t *testing.T) {
 				map[string]any{"Effect": "Allow", "Action": []any{"logs:CreateLogStream", "logs:PutLogEvents"}, "Resource": map[string]any{"Fn::GetAtt": []any{matching("^Logs"), "Arn"}}},
 				map[string]any{"Effect": "Allow", "Action": []any{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"}, "Resource": []any{
 					map[string]any{"Fn::ImportValue": matching("database:.*ApplicationCredentialsAttachment")},
-					map[string]any{"Fn::ImportValue": matching("secrets:.*RedisAuthToken")},
+					map[string]any{"Fn::ImportValue": matching("secrets:.*RedisCredentials")},
 				}},
 			)
 			tpl.HasResourceProperties(jsii.String("AWS::IAM::Policy"), map[string]any{
@@ -193,8 +194,11 @@ func TestRotationRedeploysTheService(t *testing.T) {
 				"EventPattern": map[string]any{
 					"source":      []any{"aws.secretsmanager"},
 					"detail-type": []any{"Secret Label Updated"},
-					"resources":   []any{map[string]any{"Fn::ImportValue": matching("database:.*ApplicationCredentialsAttachment")}},
-					"detail":      map[string]any{"labelUpdated": []any{"AWSCURRENT"}},
+					"resources": []any{
+						map[string]any{"Fn::ImportValue": matching("database:.*ApplicationCredentialsAttachment")},
+						map[string]any{"Fn::ImportValue": matching("secrets:.*RedisCredentials")},
+					},
+					"detail": map[string]any{"labelUpdated": []any{"AWSCURRENT"}},
 				},
 				"State":   "ENABLED",
 				"Targets": []any{assertions.Match_ObjectLike(&map[string]any{"Arn": map[string]any{"Ref": matching("^RedeployOnRotation")}})},

@@ -66,7 +66,7 @@ func redeployOnRotation(scope constructs.Construct, props *ServiceStackProps, se
 		ResultSelector: &map[string]any{"deployment.$": "$.Service.Deployments[0].Id"},
 	})
 	machine := awsstepfunctions.NewStateMachine(scope, jsii.String("RedeployOnRotation"), &awsstepfunctions.StateMachineProps{
-		Comment:          jsii.String("Forces a new deployment of the service after its database secret rotated"),
+		Comment:          jsii.String("Forces a new deployment of the service after its database or Redis secret changed"),
 		DefinitionBody:   awsstepfunctions.DefinitionBody_FromChainable(force),
 		StateMachineType: awsstepfunctions.StateMachineType_STANDARD,
 		Timeout:          awscdk.Duration_Minutes(jsii.Number(5)),
@@ -86,11 +86,11 @@ func redeployOnRotation(scope constructs.Construct, props *ServiceStackProps, se
 	// by moving AWSCURRENT to the new version, and so does a password set
 	// by hand: either way the tasks must restart.
 	awsevents.NewRule(scope, jsii.String("SecretRotated"), &awsevents.RuleProps{
-		Description: jsii.String("Database credentials changed: restart the tasks so they read the new password"),
+		Description: jsii.String("Database or Redis credentials changed: restart the tasks so they read the new password"),
 		EventPattern: &awsevents.EventPattern{
 			Source:     jsii.Strings("aws.secretsmanager"),
 			DetailType: jsii.Strings("Secret Label Updated"),
-			Resources:  &[]*string{props.DatabaseCredentials.SecretArn()},
+			Resources:  &[]*string{props.DatabaseCredentials.SecretArn(), props.RedisCredentials.SecretArn()},
 			Detail:     &map[string]any{"labelUpdated": []string{"AWSCURRENT"}},
 		},
 		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewSfnStateMachine(machine, nil)},

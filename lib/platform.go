@@ -71,10 +71,11 @@ func NewPlatform(scope constructs.Construct, cfg config.Config, firstCreate ...s
 	// logs key.
 	d.LogsKey = p.Network.LogsKey
 	p.Secrets = NewSecretsStack(scope, "Secrets", &SecretsStackProps{
-		StackProps:          d.stackProps("secrets", "KMS key, database credentials and Redis AUTH token"),
+		StackProps:          d.stackProps("secrets", "KMS key, database and Redis credentials"),
 		Deployment:          d,
 		DatabaseUsername:    cfg.Database.Username,
 		ApplicationUsername: cfg.Database.AppUsername,
+		RedisUsername:       cfg.Cache.AppUsername,
 	})
 	p.Registry = NewRegistryStack(scope, "Registry", &RegistryStackProps{
 		StackProps: d.stackProps("registry", "ECR repository of the application image"),
@@ -99,13 +100,14 @@ func NewPlatform(scope constructs.Construct, cfg config.Config, firstCreate ...s
 		ApplicationCredentials:   p.Secrets.ApplicationCredentials,
 	})
 	p.Cache = NewCacheStack(scope, "Cache", &CacheStackProps{
-		StackProps:    d.stackProps("cache", "ElastiCache Redis"),
-		Deployment:    d,
-		Cache:         cfg.Cache,
-		Vpc:           p.Network.Vpc,
-		SecurityGroup: p.Network.SecurityGroups.Cache,
-		Key:           p.Secrets.Key,
-		AuthToken:     p.Secrets.RedisAuthToken,
+		StackProps:          d.stackProps("cache", "ElastiCache Redis"),
+		Deployment:          d,
+		Cache:               cfg.Cache,
+		Vpc:                 p.Network.Vpc,
+		SecurityGroup:       p.Network.SecurityGroups.Cache,
+		Key:                 p.Secrets.Key,
+		DefaultUserPassword: p.Secrets.RedisAuthToken,
+		Credentials:         p.Secrets.RedisCredentials,
 	})
 	p.Cluster = NewClusterStack(scope, "Cluster", &ClusterStackProps{
 		StackProps:    d.stackProps("cluster", "ECS cluster on EC2 with its capacity provider"),
@@ -140,7 +142,7 @@ func NewPlatform(scope constructs.Construct, cfg config.Config, firstCreate ...s
 		ProductionRule:           p.LoadBalancer.ProductionRule,
 		ProductionListener:       p.LoadBalancer.ProductionListener,
 		DatabaseCredentials:      p.Database.ApplicationCredentials,
-		RedisAuthToken:           p.Secrets.RedisAuthToken,
+		RedisCredentials:         p.Secrets.RedisCredentials,
 		SecretsKey:               p.Secrets.Key,
 		AlarmTopic:               p.Alerts.Topic,
 		Redis:                    p.Cache.Redis,

@@ -1,6 +1,8 @@
 package lib
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsrds"
@@ -15,8 +17,9 @@ type SecretsStackProps struct {
 	Deployment Deployment
 	// DatabaseUsername is the master user the credentials are generated for.
 	DatabaseUsername string
-	// ApplicationUsername is the application's own database user.
-	ApplicationUsername string
+	// ApplicationUsername is the application's own database user;
+	// RedisUsername its Redis user.
+	ApplicationUsername, RedisUsername string
 }
 
 // SecretsStack owns the customer-managed key of the data layer and the
@@ -39,9 +42,14 @@ type SecretsStack struct {
 	// of the user and its clone is not current. The Database stack attaches
 	// it too; it is the only database secret the tasks read.
 	ApplicationCredentials awssecretsmanager.ISecret
-	// RedisAuthToken holds {"token"}: 64 letters and digits, a character
-	// set Redis AUTH accepts.
+	// RedisAuthToken holds {"token"}: 64 letters and digits. It was the
+	// group's AUTH token before RBAC; it is now the password of the
+	// disabled "default" user, which nobody can log in as.
 	RedisAuthToken awssecretsmanager.ISecret
+	// RedisCredentials holds the application's Redis user {"username",
+	// "password"}: 64 letters and digits, within the 16-128 characters
+	// ElastiCache accepts and none of the characters it refuses.
+	RedisCredentials awssecretsmanager.ISecret
 }
 
 // RedisAuthTokenKey is the JSON field of RedisAuthToken that holds the token.
@@ -88,7 +96,22 @@ func NewSecretsStack(scope constructs.Construct, id string, props *SecretsStackP
 		RemovalPolicy: d.removalPolicy(),
 	})
 	suppress(redisToken, "AwsSolutions-SMG4",
-		"Rotating the Redis AUTH token needs the ElastiCache ROTATE/SET token strategy coordinated with every client; it is rotated by a runbook, not by a Lambda.")
+		"The password of the disabled Redis default user, which nobody can log in as; there is nothing to rotate it for.")
 
-	return &SecretsStack{Stack: stack, Key: key, DatabaseCredentials: dbCreds, ApplicationCredentials: appCreds, RedisAuthToken: redisToken}
+	redisCreds := awssecretsmanager.NewSecret(stack, jsii.String("RedisCredentials"), &awssecretsmanager.SecretProps{
+		Description:   jsii.String(d.Title() + ": the application's Redis user"),
+		EncryptionKey: key,
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			SecretStringTemplate: jsii.String(fmt.Sprintf(`{"username":%q}`, props.RedisUsername)),
+			GenerateStringKey:    jsii.String("password"),
+			PasswordLength:       jsii.Number(64),
+			ExcludePunctuation:   jsii.Bool(true),
+			IncludeSpace:         jsii.Bool(false),
+		},
+		RemovalPolicy: d.removalPolicy(),
+	})
+	suppress(redisCreds, "AwsSolutions-SMG4",
+		"An ElastiCache user holds two passwords at once: docs/operations.md rotates it by adding the new password beside the old, redeploying the service (which the secret's change starts) and dropping the old one. AWS offers no hosted rotation for ElastiCache users.")
+
+	return &SecretsStack{Stack: stack, Key: key, DatabaseCredentials: dbCreds, ApplicationCredentials: appCreds, RedisAuthToken: redisToken, RedisCredentials: redisCreds}
 }

@@ -61,9 +61,10 @@ type ServiceStackProps struct {
 	// DatabaseCredentials is the application user's attached secret (host,
 	// port, dbname, username, password), never the master's: the
 	// alternating-users rotation keeps what running tasks hold valid.
-	// RedisAuthToken holds the AUTH token.
+	// RedisCredentials is the application's Redis user ({"username",
+	// "password"}).
 	DatabaseCredentials awssecretsmanager.ISecret
-	RedisAuthToken      awssecretsmanager.ISecret
+	RedisCredentials    awssecretsmanager.ISecret
 	// SecretsKey encrypts both secrets.
 	SecretsKey awskms.IKey
 	Redis      *redis.ReplicationGroup
@@ -199,7 +200,7 @@ func addContainer(stack awscdk.Stack, props *ServiceStackProps, taskDef awsecs.E
 // depend on Service, a cycle.
 func containerSecrets(stack awscdk.Stack, props *ServiceStackProps, executionRole awsiam.Role) *map[string]awsecs.Secret {
 	dbSecret := awssecretsmanager.Secret_FromSecretCompleteArn(stack, jsii.String("DatabaseCredentials"), props.DatabaseCredentials.SecretArn())
-	redisSecret := awssecretsmanager.Secret_FromSecretCompleteArn(stack, jsii.String("RedisAuthToken"), props.RedisAuthToken.SecretArn())
+	redisSecret := awssecretsmanager.Secret_FromSecretCompleteArn(stack, jsii.String("RedisCredentials"), props.RedisCredentials.SecretArn())
 	executionRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("kms:Decrypt"),
 		Resources: jsii.Strings(*props.SecretsKey.KeyArn()),
@@ -209,12 +210,13 @@ func containerSecrets(stack awscdk.Stack, props *ServiceStackProps, executionRol
 	}))
 	secret := awsecs.Secret_FromSecretsManager
 	return &map[string]awsecs.Secret{
-		"DB_HOST":          secret(dbSecret, jsii.String("host")),
-		"DB_PORT":          secret(dbSecret, jsii.String("port")),
-		"DB_NAME":          secret(dbSecret, jsii.String("dbname")),
-		"DB_USERNAME":      secret(dbSecret, jsii.String("username")),
-		"DB_PASSWORD":      secret(dbSecret, jsii.String("password")),
-		"REDIS_AUTH_TOKEN": secret(redisSecret, jsii.String(RedisAuthTokenKey)),
+		"DB_HOST":        secret(dbSecret, jsii.String("host")),
+		"DB_PORT":        secret(dbSecret, jsii.String("port")),
+		"DB_NAME":        secret(dbSecret, jsii.String("dbname")),
+		"DB_USERNAME":    secret(dbSecret, jsii.String("username")),
+		"DB_PASSWORD":    secret(dbSecret, jsii.String("password")),
+		"REDIS_USERNAME": secret(redisSecret, jsii.String("username")),
+		"REDIS_PASSWORD": secret(redisSecret, jsii.String("password")),
 	}
 }
 

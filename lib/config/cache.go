@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 )
 
@@ -29,9 +30,28 @@ type Cache struct {
 	// LogRetentionDays keeps the slow and engine logs; one of the values
 	// CloudWatch Logs accepts. Default 14 in dev, 365 in prod (Control Tower CT.CLOUDWATCH.PR.2).
 	LogRetentionDays int
+	// AppUsername is the application's Redis user (ElastiCache RBAC): it
+	// may run the data commands and none of the administrative ones; the
+	// group's default user is disabled. Lowercase letters, digits and
+	// hyphens, not "default". Default "app".
+	AppUsername string
 }
 
+// RedisAppAccess is the application user's access string: every key and
+// channel, every command but those Redis classifies @admin or @dangerous
+// (FLUSHALL, FLUSHDB, KEYS, CONFIG, DEBUG, SHUTDOWN, ACL SETUSER, MONITOR,
+// REPLICAOF, SAVE, ...), and INFO back, which client libraries read at
+// connect time. ElastiCache accepts channel patterns (&) from Redis 6.2,
+// the oldest version validation admits.
+const RedisAppAccess = "on ~* &* +@all -@admin -@dangerous +info"
+
+// RedisDisabledAccess is the access string of the group's "default" user:
+// off, so nobody authenticates as it (ElastiCache User Guide, RBAC:
+// replace the default user with one that is not enabled).
+const RedisDisabledAccess = "off -@all"
+
 var (
+	redisUser = regexp.MustCompile(`^[a-z][a-z0-9-]{0,39}$`)
 	// redisFamilies maps each Redis OSS version ElastiCache creates to its
 	// parameter-group family.
 	redisFamilies = map[string]string{"6.2": "redis6.x", "7.0": "redis7", "7.1": "redis7"}
@@ -61,4 +81,6 @@ func (c Config) validateCache(v *validator) {
 		v.add("Cache.MaintenanceWindow", k.MaintenanceWindow, fmt.Sprintf("a window that does not overlap Cache.SnapshotWindow (%s)", k.SnapshotWindow))
 	}
 	v.check(slices.Contains(RetentionDays, k.LogRetentionDays), "Cache.LogRetentionDays", k.LogRetentionDays, fmt.Sprintf("one of %v", RetentionDays))
+	v.check(redisUser.MatchString(k.AppUsername) && k.AppUsername != "default", "Cache.AppUsername", k.AppUsername,
+		`1-40 lowercase letters, digits or hyphens, starting with a letter, not "default"`)
 }

@@ -205,6 +205,8 @@ func TestValidateRejects(t *testing.T) {
 		{"database log retention", "dev", func(c *Config) { c.Database.LogRetentionDays = 0 }, []string{"Database.LogRetentionDays: got 0"}},
 		{"the application user is the master user", "dev", func(c *Config) { c.Database.AppUsername = c.Database.Username }, []string{`Database.AppUsername: got "app_admin"`}},
 		{"an application user RDS reserves", "prod", func(c *Config) { c.Database.AppUsername = "rdsadmin" }, []string{`Database.AppUsername: got "rdsadmin"`}},
+		{"the Redis default user as the application's", "dev", func(c *Config) { c.Cache.AppUsername = "default" }, []string{`Cache.AppUsername: got "default"`}},
+		{"a Redis user name with characters ElastiCache refuses", "prod", func(c *Config) { c.Cache.AppUsername = "app@web" }, []string{`Cache.AppUsername: got "app@web"`}},
 		{"reserved master user", "dev", func(c *Config) { c.Database.Username = "postgres" }, []string{`Database.Username: got "postgres"`}},
 		{"database name with hyphen", "dev", func(c *Config) { c.Database.DatabaseName = "my-app" }, []string{`Database.DatabaseName: got "my-app"`}},
 		{"rotation never", "dev", func(c *Config) { c.Database.RotationDays = 0 }, []string{"Database.RotationDays: got 0, want from 1 to 365"}},

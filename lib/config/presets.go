@@ -96,6 +96,7 @@ func devPreset() Config {
 			SnapshotWindow:        "01:00-02:00",
 			MaintenanceWindow:     "sun:05:00-sun:06:00",
 			LogRetentionDays:      14,
+			AppUsername:           "app",
 		},
 	}
 }

@@ -42,9 +42,10 @@ type Props struct {
 	// Replicas is the number of read replicas; with at least one, automatic
 	// failover and Multi-AZ are enabled.
 	Replicas int
-	// AuthToken is the Redis AUTH token; pass a Secrets Manager value so the
-	// template holds a dynamic reference, never the token.
-	AuthToken awscdk.SecretValue
+	// UserGroupIDs are the ElastiCache RBAC user groups whose users may
+	// authenticate (the group has no AUTH token: the two exclude each
+	// other, and RBAC is chosen at creation, see docs/operations.md).
+	UserGroupIDs []*string
 	// EncryptionKey encrypts the data at rest and the snapshots.
 	EncryptionKey awskms.IKey
 	// SnapshotRetentionDays, SnapshotWindow and MaintenanceWindow as in
@@ -115,7 +116,7 @@ func New(scope constructs.Construct, id string, props *Props) *ReplicationGroup 
 		TransitEncryptionMode:       jsii.String("required"),
 		AtRestEncryptionEnabled:     jsii.Bool(true),
 		KmsKeyId:                    props.EncryptionKey.KeyArn(),
-		AuthToken:                   props.AuthToken.UnsafeUnwrap(),
+		UserGroupIds:                &props.UserGroupIDs,
 		AutoMinorVersionUpgrade:     jsii.Bool(true),
 		SnapshotRetentionLimit:      jsii.Number(float64(props.SnapshotRetentionDays)),
 		SnapshotWindow:              jsii.String(props.SnapshotWindow),
