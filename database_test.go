@@ -97,7 +97,8 @@ func TestDatabaseStack(t *testing.T) {
 					"VpcSecurityGroupIds": map[string]any{"Fn::ImportValue": matching("network:.*RotationSecurityGroup")},
 					"VpcSubnetIds":        assertions.Match_AnyValue(),
 				}),
-				"RotationRules": map[string]any{"ScheduleExpression": fmt.Sprintf("rate(%d days)", cfg.Database.RotationDays)},
+				"RotationRules":             map[string]any{"ScheduleExpression": fmt.Sprintf("rate(%d days)", cfg.Database.RotationDays)},
+				"RotateImmediatelyOnUpdate": false,
 			})
 		}},
 		{"application credentials attached and rotated by alternating users, once the user exists", func(t *testing.T, tpl assertions.Template, cfg config.Config) {

@@ -193,6 +193,12 @@ func newDatabaseInstance(stack awscdk.Stack, props *DatabaseStackProps, engine a
 // Manager through the rotation security group. It is named so that its log
 // group can exist, with a retention, before the Secrets Manager transform
 // creates it.
+//
+// It does not rotate when the stack creates or updates it (the generated
+// password is new): a rotation then would run while the database-user
+// function and the application secret's first rotation log in as the
+// master user, and single-user rotation changes the password in the
+// database before it moves AWSCURRENT.
 func rotate(stack awscdk.Stack, props *DatabaseStackProps, secret awssecretsmanager.ISecret, group awsec2.ISecurityGroup) {
 	function := props.Deployment.Name("db-rotation")
 	schedule(stack, props, "CredentialsRotation", "RotationLogs", function, secret, awssecretsmanager.HostedRotation_PostgreSqlSingleUser(&awssecretsmanager.SingleUserHostedRotationOptions{
@@ -200,7 +206,7 @@ func rotate(stack awscdk.Stack, props *DatabaseStackProps, secret awssecretsmana
 		Vpc:            props.Vpc,
 		VpcSubnets:     privateSubnets,
 		SecurityGroups: &[]awsec2.ISecurityGroup{group},
-	}))
+	}), false)
 }
 
 // rotateApplication schedules alternating-users rotation of the
@@ -209,7 +215,9 @@ func rotate(stack awscdk.Stack, props *DatabaseStackProps, secret awssecretsmana
 // current and moves AWSCURRENT to it, so the credentials running tasks
 // hold stay valid until the rotation after next (Secrets Manager User
 // Guide, rotating-secrets_strategies#rotating-secrets-two-users). The
-// tasks started by the redeploy after it log in with the new ones.
+// tasks started by the redeploy after it log in with the new ones. It
+// rotates when the stack creates it, which gives the clone (created without
+// a password) its own.
 func rotateApplication(stack awscdk.Stack, props *DatabaseStackProps, secret, master awssecretsmanager.ISecret, group awsec2.ISecurityGroup) awssecretsmanager.RotationSchedule {
 	function := props.Deployment.Name("db-app-rotation")
 	return schedule(stack, props, "ApplicationCredentialsRotation", "ApplicationRotationLogs", function, secret, awssecretsmanager.HostedRotation_PostgreSqlMultiUser(&awssecretsmanager.MultiUserHostedRotationOptions{
@@ -218,15 +226,19 @@ func rotateApplication(stack awscdk.Stack, props *DatabaseStackProps, secret, ma
 		Vpc:            props.Vpc,
 		VpcSubnets:     privateSubnets,
 		SecurityGroups: &[]awsec2.ISecurityGroup{group},
-	}))
+	}), true)
 }
 
-func schedule(stack awscdk.Stack, props *DatabaseStackProps, id, logsID, function string, secret awssecretsmanager.ISecret, hosted awssecretsmanager.HostedRotation) awssecretsmanager.RotationSchedule {
+// schedule rotates secret every RotationDays with a hosted function whose
+// log group exists first; now says whether it also rotates when the stack
+// creates or updates the schedule.
+func schedule(stack awscdk.Stack, props *DatabaseStackProps, id, logsID, function string, secret awssecretsmanager.ISecret, hosted awssecretsmanager.HostedRotation, now bool) awssecretsmanager.RotationSchedule {
 	logs := newLogGroup(stack, logsID, props.Deployment, props.FunctionLogRetentionDays, "/aws/lambda/"+function)
 	rotation := awssecretsmanager.NewRotationSchedule(stack, jsii.String(id), &awssecretsmanager.RotationScheduleProps{
-		Secret:             secret,
-		HostedRotation:     hosted,
-		AutomaticallyAfter: awscdk.Duration_Days(jsii.Number(float64(props.Database.RotationDays))),
+		Secret:                    secret,
+		HostedRotation:            hosted,
+		AutomaticallyAfter:        awscdk.Duration_Days(jsii.Number(float64(props.Database.RotationDays))),
+		RotateImmediatelyOnUpdate: jsii.Bool(now),
 	})
 	rotation.Node().AddDependency(logs)
 	return rotation

@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/customresources"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/platform/internal/gobuild"
 )
 
 // DatabaseUserType is the custom resource that makes the application's
@@ -17,7 +19,7 @@ const DatabaseUserType = "Custom::DatabaseUser"
 
 // databaseUserFunction is the Go function behind DatabaseUserType
 // (lambda/dbusers); the SQL it runs is internal/dbusers.
-var databaseUserFunction = goFunction{Command: "lambda/dbusers", Imports: []string{"internal/dbusers"}}
+var databaseUserFunction = gobuild.Function{Command: "lambda/dbusers", Imports: []string{"internal/dbusers"}}
 
 // newDatabaseUser creates the application's user with a custom resource:
 // a Go function in the private subnets, behind the rotation security group
@@ -31,11 +33,11 @@ var databaseUserFunction = goFunction{Command: "lambda/dbusers", Imports: []stri
 // outside the VPC because the response goes to a pre-signed S3 URL, which
 // prod's closed network does not reach, and it only invokes this function.
 func newDatabaseUser(stack awscdk.Stack, props *DatabaseStackProps, instance awsrds.IDatabaseInstance, master, app awssecretsmanager.ISecret, group awsec2.ISecurityGroup) awscdk.CustomResource {
-	root, err := moduleRoot()
+	root, err := gobuild.ModuleRoot()
 	if err != nil {
 		panic(err)
 	}
-	definition, err := goFunction{Command: "internal/dbusers"}.packageHash(root)
+	definition, err := gobuild.Function{Command: "internal/dbusers"}.PackageHash(root)
 	if err != nil {
 		panic(err)
 	}
@@ -44,7 +46,7 @@ func newDatabaseUser(stack awscdk.Stack, props *DatabaseStackProps, instance aws
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture: awslambda.Architecture_ARM_64(),
 		Handler:      jsii.String("bootstrap"),
-		Code:         databaseUserFunction.Code(),
+		Code:         goFunctionCode(databaseUserFunction),
 		MemorySize:   jsii.Number(256),
 		// connect_timeout is 10 s; creating two roles and a schema takes
 		// well under a second.
@@ -75,13 +77,17 @@ func newDatabaseUser(stack awscdk.Stack, props *DatabaseStackProps, instance aws
 		OnEventHandler: fn,
 		LogGroup:       newLogGroup(stack, "DatabaseUserProviderLogs", props.Deployment, props.FunctionLogRetentionDays, ""),
 	})
+	fnResource, ok := fn.Node().DefaultChild().(awscdk.CfnElement)
+	if !ok {
+		panic("the database-user function has no CloudFormation resource")
+	}
 	framework := provider.Node().FindChild(jsii.String("framework-onEvent")).Node().FindChild(jsii.String("ServiceRole"))
 	suppress(framework.Node().DefaultChild(), "AwsSolutions-IAM4",
 		"The CDK's provider framework function only writes its logs (AWSLambdaBasicExecutionRole) and invokes the database-user function.",
 		"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
 	suppress(defaultPolicy(framework), "AwsSolutions-IAM5",
 		"lambda:InvokeFunction on the database-user function and its versions (ARN:*), as the CDK's provider framework grants it.",
-		"Resource::<"+*stack.GetLogicalId(fn.Node().DefaultChild().(awslambda.CfnFunction))+".Arn>:*")
+		"Resource::<"+*stack.GetLogicalId(fnResource)+".Arn>:*")
 	user := awscdk.NewCustomResource(stack, jsii.String("DatabaseUser"), &awscdk.CustomResourceProps{
 		ServiceToken: provider.ServiceToken(),
 		ResourceType: jsii.String(DatabaseUserType),

@@ -76,9 +76,14 @@ func Ensure(ctx context.Context, conn *pgx.Conn, u User) error {
 		}
 		if !exists {
 			// The password is a literal in DDL; format's %L quotes it
-			// on the server.
+			// on the server. The clone has none until the first rotation
+			// gives it its own, so no two roles share a password.
 			var create string
-			if err := conn.QueryRow(ctx, "SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', $1::text, $2::text)", role, u.Password).Scan(&create); err != nil {
+			password := any(u.Password)
+			if role == u.Clone() {
+				password = nil
+			}
+			if err := conn.QueryRow(ctx, "SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', $1::text, $2::text)", role, password).Scan(&create); err != nil {
 				return err
 			}
 			if _, err := conn.Exec(ctx, create); err != nil {

@@ -37,13 +37,18 @@ func server(t *testing.T) (*pgx.Conn, *url.URL) {
 	return conn, u
 }
 
-// as connects to database as role with password.
-func as(t *testing.T, base *url.URL, role, password, database string) *pgx.Conn {
-	t.Helper()
+// withUser is base with role, password and database.
+func withUser(base *url.URL, role, password, database string) string {
 	u := *base
 	u.User = url.UserPassword(role, password)
 	u.Path = "/" + database
-	conn, err := pgx.Connect(context.Background(), u.String())
+	return u.String()
+}
+
+// as connects to database as role with password.
+func as(t *testing.T, base *url.URL, role, password, database string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), withUser(base, role, password, database))
 	require.NoError(t, err, "connecting as %s", role)
 	t.Cleanup(func() { conn.Close(context.Background()) })
 	return conn
@@ -102,6 +107,9 @@ func TestApplicationUserHasWhatTheAppNeedsAndNothingElse(t *testing.T) {
 		assert.Error(t, err, "the application user may: %s", sql)
 	}
 
+	_, err := pgx.Connect(ctx, withUser(base, user.Clone(), user.Password, db))
+	assert.Error(t, err, "the clone logs in with the user's password before any rotation gave it its own")
+
 	// The alternating-users rotation sets the clone's password and hands
 	// the clone out: it works on the same tables, and what it creates
 	// belongs to the user.
@@ -112,7 +120,7 @@ func TestApplicationUserHasWhatTheAppNeedsAndNothingElse(t *testing.T) {
 	var owner string
 	require.NoError(t, clone.QueryRow(ctx, "SELECT tableowner FROM pg_tables WHERE tablename = 'refunds'").Scan(&owner))
 	assert.Equal(t, user.Name, owner, "the clone's tables belong to the user")
-	_, err := clone.Exec(ctx, "SELECT * FROM billing.invoices")
+	_, err = clone.Exec(ctx, "SELECT * FROM billing.invoices")
 	assert.Error(t, err, "the clone reads another schema")
 	_, err = clone.Exec(ctx, "CREATE ROLE intruder")
 	assert.Error(t, err, "the clone creates roles")

@@ -1,4 +1,4 @@
-package lib
+package gobuild
 
 import (
 	"os"
@@ -21,7 +21,7 @@ func TestSourceHashFollowsTheSources(t *testing.T) {
 	write("go.sum", "")
 	write("cmd/f/main.go", "package main\n")
 	write("internal/q/q.go", "package q\n")
-	f := goFunction{Command: "cmd/f", Imports: []string{"internal/q"}}
+	f := Function{Command: "cmd/f", Imports: []string{"internal/q"}}
 	hash := func() string {
 		h, err := f.SourceHash(root)
 		require.NoError(t, err)
@@ -35,10 +35,10 @@ func TestSourceHashFollowsTheSources(t *testing.T) {
 		assert.NotEqual(t, base, hash(), "%s changed", name)
 		base = hash()
 	}
-	definition, err := goFunction{Command: "internal/q"}.packageHash(root)
+	definition, err := Function{Command: "internal/q"}.PackageHash(root)
 	require.NoError(t, err)
 	write("go.sum", "x")
-	again, err := goFunction{Command: "internal/q"}.packageHash(root)
+	again, err := Function{Command: "internal/q"}.PackageHash(root)
 	require.NoError(t, err)
 	assert.Equal(t, definition, again, "the user's definition does not follow dependency bumps")
 }
