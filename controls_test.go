@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,6 +11,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -142,17 +142,14 @@ type guardRun struct {
 
 var guardRuns []*guardRun
 
-// startControls runs the rules that name a resource type the
-// environment's templates have (a rule without such a resource passes
-// anyway) over its templates, in the background.
-func startControls(env, dir string, templates map[string]map[string]any) {
+// startControls runs the Control Tower rules over the environment's
+// templates (runControls), in the background.
+func startControls(env, dir string) {
 	r := &guardRun{env: env, done: make(chan struct{})}
 	guardRuns = append(guardRuns, r)
-	types := map[string]bool{}
-	cfn.Each(templates, "", func(_, _ string, res map[string]any) { types[fmt.Sprint(res["Type"])] = true })
 	go func() {
 		defer close(r.done)
-		r.findings, r.err = runControls(env, dir, types)
+		r.findings, r.err = runControls(env, dir)
 	}()
 }
 
@@ -174,29 +171,70 @@ func guardBinary() string {
 	return filepath.Join(guardPackage, "bin", osDir, arch, "cfn-guard")
 }
 
-func runControls(env, dir string, types map[string]bool) ([]controlFinding, error) {
-	rules, err := filepath.Glob(filepath.Join(guardPackage, "rules", "control-tower", "cfn-guard", "*", "*.guard"))
-	if err != nil || len(rules) == 0 {
+// guardRules maps each Control Tower rule file to the resource types it
+// names, read once per test binary.
+var guardRules = sync.OnceValues(func() (map[string][]string, error) {
+	files, err := filepath.Glob(filepath.Join(guardPackage, "rules", "control-tower", "cfn-guard", "*", "*.guard"))
+	if err != nil || len(files) == 0 {
 		return nil, fmt.Errorf("no Control Tower guard rules under %s (%v): run npm ci", guardPackage, err)
 	}
-	args := []string{"validate", "--output-format", "json", "--structured", "--show-summary", "none"}
-	for _, rule := range rules {
-		text, err := os.ReadFile(rule)
+	rules := map[string][]string{}
+	for _, f := range files {
+		text, err := os.ReadFile(f)
 		if err != nil {
 			return nil, err
 		}
-		if slices.ContainsFunc(resourceType.FindAllString(string(text), -1), func(t string) bool { return types[t] }) {
-			args = append(args, "--rules", rule)
-		}
+		rules[f] = resourceType.FindAllString(string(text), -1)
+	}
+	return rules, nil
+})
+
+// runControls runs, over each template of the assembly in dir, the rules
+// that name a resource type the template has: a rule without such a
+// resource passes anyway, and cfn-guard's time grows with rules times
+// templates, so one run per template with its own rules is several times
+// faster than every rule over every template.
+func runControls(env, dir string) ([]controlFinding, error) {
+	rules, err := guardRules()
+	if err != nil {
+		return nil, err
 	}
 	templates, _ := filepath.Glob(filepath.Join(dir, "*.template.json"))
+	var out []controlFinding
 	for _, f := range templates {
-		args = append(args, "--data", f)
+		text, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		types := map[string]bool{}
+		for _, t := range resourceType.FindAllString(string(text), -1) {
+			types[t] = true
+		}
+		args := []string{"validate", "--output-format", "json", "--structured", "--show-summary", "none", "--data", f}
+		for _, rule := range sortedKeys(rules) {
+			if slices.ContainsFunc(rules[rule], func(t string) bool { return types[t] }) {
+				args = append(args, "--rules", rule)
+			}
+		}
+		if !slices.Contains(args, "--rules") {
+			continue
+		}
+		findings, err := guardTemplate(env, args)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, findings...)
 	}
+	return out, nil
+}
+
+// guardTemplate runs cfn-guard once over one template and reads its
+// findings.
+func guardTemplate(env string, args []string) ([]controlFinding, error) {
 	var stdout, stderr bytes.Buffer
 	cmd := exec.Command(guardBinary(), args...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	runErr := cmd.Run()
+	runErr := runInBackground(cmd)
 	// cfn-guard exits 19 when a rule fails; only output that is not its
 	// report means it did not run.
 	var report []struct {
@@ -205,6 +243,9 @@ func runControls(env, dir string, types map[string]bool) ([]controlFinding, erro
 	}
 	if err := json.Unmarshal(stdout.Bytes(), &report); err != nil {
 		return nil, fmt.Errorf("cfn-guard: %v, %v\n%s", runErr, err, stderr.String())
+	}
+	if len(report) != 1 {
+		return nil, fmt.Errorf("cfn-guard reported on %d templates, it was given one", len(report))
 	}
 	var out []controlFinding
 	for _, file := range report {
@@ -233,9 +274,6 @@ func runControls(env, dir string, types map[string]bool) ([]controlFinding, erro
 				out = append(out, controlFinding{env: env, stack: stack, resource: id, rule: nc.Rule.Name, control: control})
 			}
 		}
-	}
-	if len(report) != len(templates) {
-		return nil, errors.New("cfn-guard reported on fewer templates than it was given")
 	}
 	return out, nil
 }

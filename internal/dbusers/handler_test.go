@@ -74,8 +74,9 @@ func TestCreateOutlastsAMasterRotation(t *testing.T) {
 	as(t, base, name, "app-Password-1", db)
 
 	// A password that stays wrong ends with the context, not in a loop.
-	short, cancelShort := context.WithTimeout(context.Background(), time.Second)
+	short, cancelShort := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancelShort()
+	h.Retry = 500 * time.Millisecond
 	h.Read = func(_ context.Context, arn string) (string, error) { return attached(master, "never-Right-1"), nil }
 	_, err = h.Handle(short, e)
 	assert.ErrorContains(t, err, "still refused")
