@@ -9,10 +9,13 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"testing"
 
 	"github.com/example/platform/internal/cfn"
 	"github.com/example/platform/internal/iampolicy"
+	"github.com/example/platform/lib/config"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // identityRules are appended to readinessRules.
@@ -94,13 +97,13 @@ func (w world) masterSecrets() map[cfn.Ref]string {
 }
 
 // coversSecret reports whether a policy's Resource value, read in stack,
-// covers secret s: "*", any ARN pattern with a wildcard (counted as covering:
-// the rule would rather fail than miss one), or a reference to s or to an
-// attachment of it.
+// covers secret s: "*", any ARN (or ARN joined from parts) with a wildcard,
+// counted as covering because the rule would rather fail than miss one, or
+// a reference to s or to an attachment of it.
 func (w world) coversSecret(stack string, s cfn.Ref) func(v any) bool {
 	return func(v any) bool {
 		for _, e := range cfn.ListOr(v) {
-			if str, ok := e.(string); ok && strings.Contains(str, "*") {
+			if _, ok := w.Resolve(stack, e); !ok && strings.ContainsAny(cfn.Flatten(e), "*?") {
 				return true
 			}
 			if got, ok := w.secretOf(stack, e); ok && got == s {
@@ -136,6 +139,20 @@ func tasksNeverHoldTheMasterSecret(t checkT, w world) int {
 		assert.NotEmpty(t, masters, "no database's master password resolves to a secret of this app")
 	}
 	n := 0
+	w.Each("AWS::ECS::TaskDefinition", func(td cfn.Ref, props, _ map[string]any) {
+		for _, c := range cfn.List(props["ContainerDefinitions"]) {
+			for _, s := range cfn.List(cfn.Object(c)["Secrets"]) {
+				from := secretArnOf(cfn.Object(s)["ValueFrom"])
+				_, ok := w.secretOf(td.Stack, from)
+				assert.True(t, ok, "%s: secret %v comes from %s, which is no secret of this app: the rule cannot tell whether it is a master secret", td, cfn.Object(s)["Name"], cfn.JSON(from))
+			}
+		}
+		for _, key := range []string{"ExecutionRoleArn", "TaskRoleArn"} {
+			if role, ok := w.Resolve(td.Stack, props[key]); ok {
+				assert.Empty(t, w.Props(role)["ManagedPolicyArns"], "%s: %s %s has managed policies, which this rule cannot read (one such as SecretsManagerReadWrite reads every secret)", td, key, role)
+			}
+		}
+	})
 	for td, secrets := range w.containerSecrets() {
 		for _, s := range secrets {
 			n++
@@ -332,35 +349,70 @@ var (
 		"monitor", "replicaof", "save", "bgsave", "migrate", "client|kill", "module|load", "failover"}
 )
 
-// redisAllows evaluates an ACL access string for one command (a
-// subcommand as "parent|sub") the way Redis applies the rules, left to
-// right: +@all/allcommands and -@all/nocommands set everything, +@cat and
-// -@cat the commands of the category, +cmd and -cmd the command and its
-// subcommands. A user that is not on runs nothing.
-func redisAllows(access, command string) bool {
-	on, allowed := false, false
-	parent, _, _ := strings.Cut(command, "|")
+// redisACL is what an ACL access string grants, as Redis applies its rules
+// left to right: whether the user is on, whether it reaches every key and
+// every channel, and which of the commands asked about it may run.
+type redisACL struct {
+	on, allKeys, allChannels bool
+	allowed                  map[string]bool
+}
+
+// redisAccess evaluates access for the commands given (a subcommand as
+// "parent|sub"): +@all/allcommands and -@all/nocommands set every command,
+// +@cat and -@cat the commands of the category, +cmd and -cmd the command
+// and its subcommands; +cmd|arg (a subcommand, or a first argument) makes
+// every form of cmd count as allowed, and -cmd|arg refuses only that
+// subcommand, so the rule errs towards "allowed" for what must be refused.
+// Any other
+// token (selectors, reset, passwords, per-key permissions) is an error:
+// the rule cannot judge it, so it fails instead of passing.
+func redisAccess(access string, commands []string) (redisACL, error) {
+	acl := redisACL{allowed: map[string]bool{}}
 	for _, rule := range strings.Fields(strings.ToLower(access)) {
 		switch {
-		case rule == "on":
-			on = true
-		case rule == "off":
-			on = false
-		case rule == "+@all" || rule == "allcommands":
-			allowed = true
-		case rule == "-@all" || rule == "nocommands":
-			allowed = false
+		case rule == "on" || rule == "off":
+			acl.on = rule == "on"
+		case rule == "~*" || rule == "allkeys":
+			acl.allKeys = true
+		case rule == "resetkeys":
+			acl.allKeys = false
+		case rule == "&*" || rule == "allchannels":
+			acl.allChannels = true
+		case rule == "resetchannels":
+			acl.allChannels = false
+		case strings.HasPrefix(rule, "~") || strings.HasPrefix(rule, "&"):
+			// A narrower key or channel pattern adds nothing to "all".
+		case rule == "+@all" || rule == "allcommands" || rule == "-@all" || rule == "nocommands":
+			for _, c := range commands {
+				acl.allowed[c] = rule[0] == '+' || rule == "allcommands"
+			}
 		case strings.HasPrefix(rule, "+@") || strings.HasPrefix(rule, "-@"):
-			if slices.Contains(redisCategories[command], rule[2:]) {
-				allowed = rule[0] == '+'
+			for _, c := range commands {
+				if slices.Contains(redisCategories[c], rule[2:]) {
+					acl.allowed[c] = rule[0] == '+'
+				}
 			}
-		case strings.HasPrefix(rule, "+") || strings.HasPrefix(rule, "-"):
-			if name := rule[1:]; name == command || name == parent {
-				allowed = rule[0] == '+'
+		case (strings.HasPrefix(rule, "+") || strings.HasPrefix(rule, "-")) && len(rule) > 1 && !strings.ContainsAny(rule, "()"):
+			name, arg, partial := strings.Cut(rule[1:], "|")
+			for _, c := range commands {
+				parent, _, _ := strings.Cut(c, "|")
+				switch {
+				case name != parent:
+				case !partial:
+					acl.allowed[c] = rule[0] == '+'
+				case rule[0] == '+':
+					// A subcommand or first argument of c allowed: c is
+					// (partly) allowed.
+					acl.allowed[c] = true
+				case c == name+"|"+arg:
+					acl.allowed[c] = false
+				}
 			}
+		default:
+			return acl, fmt.Errorf("access string %q: cannot judge %q", access, rule)
 		}
 	}
-	return on && allowed
+	return acl, nil
 }
 
 // redisGroupsUseRBAC: an AUTH token is one shared password with every
@@ -385,24 +437,28 @@ func redisGroupsUseRBAC(t checkT, w world) int {
 				}
 				up := w.Props(user)
 				access := fmt.Sprint(up["AccessString"])
-				if up["UserName"] == "default" {
-					defaults++
-					for _, c := range append(slices.Clone(redisDataCommands), redisAdminCommands...) {
-						assert.False(t, redisAllows(access, c), "%s: the default user (%q) may run %s; it must be off", user, access, c)
-					}
+				acl, err := redisAccess(access, append(slices.Clone(redisDataCommands), redisAdminCommands...))
+				if !assert.NoError(t, err, "%s", user) {
 					continue
 				}
+				if up["UserName"] == "default" {
+					defaults++
+					assert.False(t, acl.on, "%s: the default user (%q) is on; it must be off", user, access)
+					continue
+				}
+				assert.True(t, acl.on && acl.allKeys && acl.allChannels, "%s (%q): the application's user must be on and reach every key (~*) and channel (&*)", user, access)
 				for _, c := range redisDataCommands {
-					assert.True(t, redisAllows(access, c), "%s (%q) may not run %s, which the application needs", user, access, c)
+					assert.True(t, acl.allowed[c], "%s (%q) may not run %s, which the application needs", user, access, c)
 				}
 				for _, c := range redisAdminCommands {
-					assert.False(t, redisAllows(access, c), "%s (%q) may run %s, an administrative command", user, access, c)
+					assert.False(t, acl.allowed[c], "%s (%q) may run %s, an administrative command", user, access, c)
 				}
 				mode := cfn.Object(up["AuthenticationMode"])
 				assert.Equal(t, "password", mode["Type"], "%s: authenticates by %v, not by password", user, mode["Type"])
 				passwords := cfn.List(mode["Passwords"])
 				assert.NotEmpty(t, passwords, "%s has no password", user)
 				for _, p := range passwords {
+					assert.Contains(t, cfn.JSON(p), ":SecretString:password::", "%s: its password is not the password field of a secret", user)
 					read := false
 					for _, r := range w.refsIn(user.Stack, p) {
 						if s, ok := w.secretOf(r.Stack, map[string]any{"Ref": r.ID}); ok {
@@ -419,4 +475,35 @@ func redisGroupsUseRBAC(t checkT, w world) int {
 			assert.Equal(t, 1, defaults, "%s: a user group must hold exactly one user named default, replacing the built-in one (which has no password and every command)", group)
 		}
 	})
+}
+
+// TestRedisAccessStrings: the evaluator the RBAC rule relies on reads the
+// platform's strings as Redis does, and refuses to judge what it does not
+// model.
+func TestRedisAccessStrings(t *testing.T) {
+	commands := append(slices.Clone(redisDataCommands), redisAdminCommands...)
+	acl, err := redisAccess(config.RedisAppAccess, commands)
+	require.NoError(t, err)
+	assert.True(t, acl.on && acl.allKeys && acl.allChannels)
+	assert.True(t, acl.allowed["get"] && acl.allowed["info"] && acl.allowed["eval"])
+	assert.False(t, acl.allowed["flushall"] || acl.allowed["config|set"] || acl.allowed["keys"] || acl.allowed["acl|setuser"])
+	acl, err = redisAccess(config.RedisDisabledAccess, commands)
+	require.NoError(t, err)
+	assert.False(t, acl.on)
+	for access, allowed := range map[string]string{
+		"on ~* &* +@all -@admin -@dangerous +flushall|async": "flushall",
+		"on ~* &* -@all +config|get":                         "config|set",
+		"on ~* &* +@all -@dangerous +@admin":                 "shutdown",
+	} {
+		acl, err := redisAccess(access, commands)
+		require.NoError(t, err, access)
+		assert.True(t, acl.allowed[allowed], "%q allows %s", access, allowed)
+	}
+	acl, err = redisAccess("on +@all -@admin -@dangerous +info", commands)
+	require.NoError(t, err)
+	assert.False(t, acl.allKeys || acl.allChannels, "no key or channel pattern reaches nothing")
+	for _, access := range []string{"on ~* +@all (~* +@all)", "on nopass ~* +@all", "reset on ~* +@all", "on %R~* +@all >secret"} {
+		_, err := redisAccess(access, commands)
+		assert.Error(t, err, "%q is not judged", access)
+	}
 }

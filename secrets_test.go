@@ -64,6 +64,9 @@ func TestSecretsStack(t *testing.T) {
 				"DeletionPolicy": policyFor(cfg, "RetainExceptOnCreate"),
 			})
 		}},
+		{"outputs redis_secret_arn for the rotation runbook", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
+			tpl.HasOutput(jsii.String("RedisSecretArn"), map[string]any{"Value": map[string]any{"Ref": matching("^RedisCredentials")}})
+		}},
 		{"Redis default user's password (the former AUTH token) of 64 letters and digits", func(t *testing.T, tpl assertions.Template, cfg config.Config) {
 			tpl.HasResource(jsii.String("AWS::SecretsManager::Secret"), map[string]any{
 				"Properties": map[string]any{

@@ -111,7 +111,8 @@ func NewSecretsStack(scope constructs.Construct, id string, props *SecretsStackP
 		RemovalPolicy: d.removalPolicy(),
 	})
 	suppress(redisCreds, "AwsSolutions-SMG4",
-		"An ElastiCache user holds two passwords at once: docs/operations.md rotates it by adding the new password beside the old, redeploying the service (which the secret's change starts) and dropping the old one. AWS offers no hosted rotation for ElastiCache users.")
+		"An ElastiCache user holds two passwords at once: docs/operations.md rotates it by adding the new password beside the old, redeploying the service (which the secret's change starts) and dropping the old one. AWS's rotation function for ElastiCache users is a Lambda to deploy from its sample, not a CloudFormation hosted rotation; the platform does not deploy it yet.")
+	output(stack, "RedisSecretArn", "redis_secret_arn: the application's Redis user (username, password)", redisCreds.SecretArn())
 
 	return &SecretsStack{Stack: stack, Key: key, DatabaseCredentials: dbCreds, ApplicationCredentials: appCreds, RedisAuthToken: redisToken, RedisCredentials: redisCreds}
 }

@@ -40,8 +40,8 @@ type Cache struct {
 // RedisAppAccess is the application user's access string: every key and
 // channel, every command but those Redis classifies @admin or @dangerous
 // (FLUSHALL, FLUSHDB, KEYS, CONFIG, DEBUG, SHUTDOWN, ACL SETUSER, MONITOR,
-// REPLICAOF, SAVE, ...), and INFO back, which client libraries read at
-// connect time. ElastiCache accepts channel patterns (&) from Redis 6.2,
+// REPLICAOF, SAVE, and also SORT, RESTORE, MIGRATE and SWAPDB), and INFO
+// back, which client libraries read at connect time. ElastiCache accepts channel patterns (&) from Redis 6.2,
 // the oldest version validation admits.
 const RedisAppAccess = "on ~* &* +@all -@admin -@dangerous +info"
 
