@@ -58,7 +58,7 @@ synth: node_modules/.installed
 ## test: every gate: unit, template, golden, guard, cdk-nag, validation, cfn-lint, Control Tower controls, readiness, lifecycle, network policy, CLI synth
 test: node_modules/.installed
 	$(call first_compile_note,make test)
-	go test ./...
+	go test -ldflags=-w ./...
 
 ## diff: what the working tree changes in ENV against the committed goldens
 ## (or the templates in GOLDEN): each stack's diff, a summary and the

@@ -76,7 +76,7 @@ func run(runs int, writeReadme bool) error {
 
 	// Warm up: the app binary and the test binary are built, the Go build
 	// cache is warm; what is measured is what a developer waits for again.
-	for _, warm := range [][]string{{"make", "-s", "bin/platform"}, {"go", "test", "-count=1", "-run", "^$", "./..."}} {
+	for _, warm := range [][]string{{"make", "-s", "bin/platform"}, {"go", "test", "-ldflags=-w", "-count=1", "-run", "^$", "./..."}} {
 		if out, err := command(env, warm...).CombinedOutput(); err != nil {
 			return fmt.Errorf("%s: %w\n%s", strings.Join(warm, " "), err, out)
 		}
@@ -94,7 +94,7 @@ func run(runs int, writeReadme bool) error {
 		{name: "cdk synth, default environment, through the CLI", command: "cdk synth --no-lookups --quiet --output DIR"},
 		{name: "app synthesis, dev", command: "CDK_CONTEXT_JSON='<cdk.json + cdk.context.json, env=dev>' CDK_OUTDIR=DIR bin/platform"},
 		{name: "app synthesis, prod", command: "CDK_CONTEXT_JSON='<cdk.json + cdk.context.json, env=prod>' CDK_OUTDIR=DIR bin/platform"},
-		{name: "go test ./... (warm build cache, no result cache)", command: "go test -count=1 ./..."},
+		{name: "make test's go test (warm build cache, no result cache)", command: "go test -ldflags=-w -count=1 ./..."},
 		{name: "make diff, default environment against its goldens", command: "make -s diff"},
 	}
 	for i := range runs {
@@ -108,7 +108,7 @@ func run(runs int, writeReadme bool) error {
 				e := map[int]string{1: "dev", 2: "prod"}[j]
 				cmd = command(append(env, "CDK_CONTEXT_JSON="+contexts[e], "CDK_OUTDIR="+out), filepath.Join(root, "bin", "platform"))
 			case 3:
-				cmd = command(env, "go", "test", "-count=1", "./...")
+				cmd = command(env, "go", "test", "-ldflags=-w", "-count=1", "./...")
 			case 4:
 				cmd = command(env, "make", "-s", "diff")
 			}
