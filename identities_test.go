@@ -13,6 +13,7 @@ import (
 
 	"github.com/example/platform/internal/cfn"
 	"github.com/example/platform/internal/iampolicy"
+	"github.com/example/platform/lib"
 	"github.com/example/platform/lib/config"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -242,7 +243,7 @@ func databaseUsersCanBeCreated(t checkT, w world) int {
 			}
 		}
 	})
-	return w.Each("Custom::DatabaseUser", func(cr cfn.Ref, props, _ map[string]any) {
+	return w.Each(lib.DatabaseUserType, func(cr cfn.Ref, props, _ map[string]any) {
 		framework, ok := w.Resolve(cr.Stack, props["ServiceToken"])
 		if !assert.True(t, ok, "%s: ServiceToken %s is not a function of this app", cr, cfn.JSON(props["ServiceToken"])) {
 			return
@@ -461,10 +462,9 @@ func redisGroupsUseRBAC(t checkT, w world) int {
 					assert.Contains(t, cfn.JSON(p), ":SecretString:password::", "%s: its password is not the password field of a secret", user)
 					read := false
 					for _, r := range w.refsIn(user.Stack, p) {
-						if s, ok := w.secretOf(r.Stack, map[string]any{"Ref": r.ID}); ok {
-							for _, secrets := range w.containerSecrets() {
-								read = read || slices.Contains(secrets, s)
-							}
+						ref := map[string]any{"Ref": r.ID}
+						if s, ok := w.secretOf(r.Stack, ref); ok {
+							read = read || w.isContainerSecret(r.Stack, ref)
 							assert.Contains(t, cfn.JSON(cfn.Object(w.Props(s)["GenerateSecretString"])["SecretStringTemplate"]), fmt.Sprintf(`\"username\":\"%s\"`, up["UserName"]),
 								"%s: secret %s names another user than %v", user, s, up["UserName"])
 						}

@@ -339,17 +339,18 @@ func eventRulesFireAndInvoke(t checkT, w world) int {
 }
 
 // isContainerSecret reports whether v (in stack) names a secret some
-// container of this world reads.
+// container of this world reads, directly or through an attachment.
 func (w world) isContainerSecret(stack string, v any) bool {
-	found := false
-	w.Each("AWS::ECS::TaskDefinition", func(td cfn.Ref, props, _ map[string]any) {
-		for _, c := range cfn.List(props["ContainerDefinitions"]) {
-			for _, s := range cfn.List(cfn.Object(c)["Secrets"]) {
-				found = found || w.SameTarget(stack, v, td.Stack, secretArnOf(cfn.Object(s)["ValueFrom"]))
-			}
+	s, ok := w.secretOf(stack, v)
+	if !ok {
+		return false
+	}
+	for _, secrets := range w.containerSecrets() {
+		if slices.Contains(secrets, s) {
+			return true
 		}
-	})
-	return found
+	}
+	return false
 }
 
 func engineVersionsAreCreatable(t checkT, w world) int {
