@@ -13,12 +13,15 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/platform/internal/cdkcontext"
+	"github.com/example/platform/internal/jsiinode"
 	"github.com/example/platform/internal/preflight"
 	"github.com/example/platform/lib"
 	"github.com/example/platform/lib/config"
 )
 
 func main() {
+	// cdk.json runs the app from the repository root.
+	jsiinode.Exec(".")
 	if (len(os.Args) == 3 || len(os.Args) == 4) && os.Args[1] == "deployable" {
 		tag := ""
 		if len(os.Args) == 4 {
@@ -38,6 +41,8 @@ func main() {
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "invalid configuration:\n%v\n", err)
+		// The runtime's temporary copy goes too (Node has not started).
+		jsii.Close()
 		os.Exit(1)
 	}
 	app := awscdk.NewApp(nil)

@@ -27,6 +27,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/example/platform/internal/cfn"
+	"github.com/example/platform/internal/jsiinode"
 	"github.com/example/platform/internal/linediff"
 	"github.com/example/platform/lib"
 	"github.com/example/platform/lib/config"
@@ -228,6 +229,8 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
+	// The same Node as the app's.
+	jsiinode.Exec(".")
 	flag.Parse()
 	code := run(m)
 	jsii.Close()
