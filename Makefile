@@ -12,7 +12,7 @@ CONCURRENCY ?= 6
 # changes. The deploy workflow, gated by its GitHub environment, sets never.
 APPROVAL ?= broadening
 
-.PHONY: synth test diff deploy lookups deploy-image destroy fmt update-golden docs bench runbooks
+.PHONY: synth test diff deploy verify drift live-diff lookups deploy-image destroy fmt update-golden docs bench runbooks
 
 # Says, before $(1) starts, when it must first download or compile
 # aws-cdk-go (a fresh machine, a new Go version, a cleaned build cache):
@@ -76,9 +76,32 @@ diff: node_modules/.installed bin/diff
 ## the release image is not pushed; creates the ECS service-linked role if
 ## missing; new stacks are created without termination and deletion
 ## protection and protected in a second pass; IAM and security-group
-## broadening still asks for approval
+## broadening still asks for approval; ends with make verify (VERIFY=no
+## skips it, for a pipeline that verifies in a step of its own)
+VERIFY ?= yes
 deploy: node_modules/.installed bin/platform bin/deploy
-	bin/deploy -concurrency $(CONCURRENCY) -approval $(APPROVAL) $(ENV)
+	bin/deploy -concurrency $(CONCURRENCY) -approval $(APPROVAL) -verify=$(if $(filter no,$(VERIFY)),false,true) $(ENV)
+
+## verify: read the live ENV and say whether it runs what is committed and
+## works: stacks settled, no unexpected drift, the service's latest
+## deployment succeeded with every task running the committed image, healthy
+## targets behind the live weights, the health path through the load
+## balancer (and the firewall blocking a probe), database, Redis, rotations,
+## no alarm firing (needs credentials; exit 1 names what failed);
+## DRILL=alarms also fires one alarm no deployment watches and confirms SNS
+## delivered it
+verify: bin/deploy
+	bin/deploy verify $(if $(DRILL),-drill $(DRILL)) $(ENV)
+
+## drift: CloudFormation drift detection over every stack of ENV; fails on
+## any drift but the listener-rule weights ECS itself shifts
+drift: bin/deploy
+	bin/deploy drift $(ENV)
+
+## live-diff: what a deploy of ENV as committed would change in the live
+## stacks (cdk diff reads the deployed templates; needs credentials)
+live-diff: node_modules/.installed bin/platform
+	cdk diff -c env=$(ENV) --no-color
 
 ## lookups: record in cdk.context.json what validation needs of ENV's account
 ## and region (its availability zones, S3's prefix list), read with the

@@ -211,7 +211,7 @@ func TestWorkflowsAreValid(t *testing.T) {
 
 	files, err := filepath.Glob(filepath.Join(".github", "workflows", "*.yml"))
 	require.NoError(t, err)
-	require.Len(t, files, 2, "pull-request.yml and deploy.yml")
+	require.Len(t, files, 3, "pull-request.yml, deploy.yml and drift.yml")
 	read := func(name string) string {
 		raw, err := os.ReadFile(filepath.Join(".github", "workflows", name))
 		require.NoError(t, err)
@@ -227,13 +227,35 @@ func TestWorkflowsAreValid(t *testing.T) {
 	assert.Contains(t, pr, "git merge-base HEAD", "the summary compares with the merge base, not the base branch's tip")
 	deploy := read("deploy.yml")
 	assert.Contains(t, deploy, "  dev:\n    needs: test\n", "nothing deploys that did not pass the tests on main")
+	assert.Contains(t, deploy, "  prod:\n    needs: dev\n", "prod deploys only after dev deployed and verified")
 	assert.Contains(t, deploy, "run: bash .ci/run")
 	assert.Equal(t, 2, strings.Count(deploy, "id-token: write"), "only the two deploy jobs may request an ID token")
 	assert.Equal(t, 2, strings.Count(deploy, "role-to-assume:"))
-	for _, f := range []string{pr, deploy} {
+	// Each job deploys, then verifies; prod first shows the live change.
+	inOrder(t, deploy, "make deploy ENV=dev APPROVAL=never VERIFY=no", "make verify ENV=dev", "  prod:",
+		"make -s live-diff ENV=prod", "GITHUB_STEP_SUMMARY", "make deploy ENV=prod APPROVAL=never VERIFY=no", "make verify ENV=prod")
+	drift := read("drift.yml")
+	assert.Contains(t, drift, "schedule:")
+	assert.Contains(t, drift, "run: make drift ENV=prod")
+	assert.Equal(t, 1, strings.Count(drift, "id-token: write"), "the drift job alone requests an ID token")
+	assert.Contains(t, drift, "group: deploy", "drift detection waits for a running deploy")
+	for _, f := range []string{pr, deploy, drift} {
 		assert.NotContains(t, f, "aws-access-key-id", "no stored AWS keys")
 		assert.NotContains(t, f, "AWS_SECRET_ACCESS_KEY", "no stored AWS keys")
 		assert.Contains(t, f, "permissions:\n  contents: read", "least privilege by default")
+	}
+}
+
+// inOrder asserts that each of parts occurs in s after the one before it.
+func inOrder(t *testing.T, s string, parts ...string) {
+	t.Helper()
+	at := 0
+	for _, p := range parts {
+		i := strings.Index(s[at:], p)
+		if !assert.GreaterOrEqual(t, i, 0, "%q does not follow %q", p, s[:at][max(0, at-60):]) {
+			return
+		}
+		at += i + len(p)
 	}
 }
 

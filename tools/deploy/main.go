@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
@@ -27,8 +28,9 @@ import (
 func main() {
 	concurrency := flag.Int("concurrency", 6, "stacks deployed side by side")
 	approval := flag.String("approval", "broadening", "cdk deploy --require-approval")
+	verifyAfter := flag.Bool("verify", true, "verify the environment after the deploy (make verify)")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: deploy [-concurrency N] [-approval broadening|never|any-change] ENV\n       deploy lookups ENV")
+		fmt.Fprintln(os.Stderr, "usage: deploy [-concurrency N] [-approval broadening|never|any-change] [-verify=false] ENV\n       deploy lookups ENV\n       deploy verify [-drill alarms] ENV\n       deploy drift ENV")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -38,8 +40,25 @@ func main() {
 			fmt.Fprintf(os.Stderr, "lookups of %s: %v\n", flag.Arg(1), err)
 			os.Exit(1)
 		}
+	case flag.NArg() >= 2 && flag.Arg(0) == "verify":
+		verifyFlags := flag.NewFlagSet("verify", flag.ExitOnError)
+		drill := verifyFlags.String("drill", "", "alarms: also set one alarm that no deployment watches to ALARM and confirm SNS delivered it")
+		_ = verifyFlags.Parse(flag.Args()[1:])
+		if verifyFlags.NArg() != 1 || (*drill != "" && *drill != "alarms") {
+			flag.Usage()
+			os.Exit(2)
+		}
+		if err := verifyEnvironment(context.Background(), verifyFlags.Arg(0), *drill == "alarms", false); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	case flag.NArg() == 2 && flag.Arg(0) == "drift":
+		if err := verifyEnvironment(context.Background(), flag.Arg(1), false, true); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	case flag.NArg() == 1:
-		if err := deploy(context.Background(), flag.Arg(0), *concurrency, *approval); err != nil {
+		if err := deploy(context.Background(), flag.Arg(0), *concurrency, *approval, *verifyAfter); err != nil {
 			fmt.Fprintf(os.Stderr, "%s cannot be deployed:\n%v\n", flag.Arg(0), err)
 			os.Exit(1)
 		}
@@ -53,27 +72,14 @@ func main() {
 // of the environment's account and region (its zones, S3's prefix list)
 // with the environment's credentials and records it in cdk.context.json.
 func recordLookups(ctx context.Context, env string) error {
+	cfg, awsCfg, err := environmentAccount(ctx, env)
+	if err != nil {
+		return err
+	}
+	// The lookups recorded so far, which the new ones join.
 	repo, err := config.ReadRepository(".")
 	if err != nil {
 		return err
-	}
-	cfg, err := config.Peek(repo, env)
-	if err != nil {
-		return err
-	}
-	if !cfg.RealAccount() {
-		return fmt.Errorf("environments/%s.json names the placeholder account %s: set the real account first", env, cfg.Account)
-	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(cfg.Region))
-	if err != nil {
-		return fmt.Errorf("AWS credentials: %w", err)
-	}
-	caller, err := newAWSAccount(awsCfg).CallerAccount(ctx)
-	if err != nil {
-		return err
-	}
-	if caller != cfg.Account {
-		return fmt.Errorf("the credentials are for account %s, but %s is bound to account %s", caller, env, cfg.Account)
 	}
 	keys, err := lookup(ctx, cfg, ec2Lookups{ec2.NewFromConfig(awsCfg)}, repo.Lookups)
 	if err != nil {
@@ -88,7 +94,7 @@ func recordLookups(ctx context.Context, env string) error {
 	return nil
 }
 
-func deploy(ctx context.Context, env string, concurrency int, approval string) error {
+func deploy(ctx context.Context, env string, concurrency int, approval string, verifyAfter bool) error {
 	repo, err := config.ReadRepository(".")
 	if err != nil {
 		return err
@@ -123,7 +129,38 @@ func deploy(ctx context.Context, env string, concurrency int, approval string) e
 			return err
 		}
 	}
-	return nil
+	if !verifyAfter {
+		return nil
+	}
+	// CloudFormation can report a service complete whose deployment ECS
+	// rolled back (aws/containers-roadmap#1369): the deploy is done when
+	// the environment verifies.
+	fmt.Fprintf(os.Stderr, ">> make verify ENV=%s\n", env)
+	r, err := newVerifier(cfg, awsCfg).Verify(ctx, false)
+	if err != nil {
+		return err
+	}
+	return printReport(r)
+}
+
+// verifyEnvironment is `make verify` (and `make drift`, driftOnly): the
+// environment as committed, read with the credentials' access.
+func verifyEnvironment(ctx context.Context, env string, drill, driftOnly bool) error {
+	cfg, awsCfg, err := environmentAccount(ctx, env)
+	if err != nil {
+		return err
+	}
+	v := newVerifier(cfg, awsCfg)
+	var r report
+	if driftOnly {
+		r, err = v.Drift(ctx)
+	} else {
+		r, err = v.Verify(ctx, drill)
+	}
+	if err != nil {
+		return err
+	}
+	return printReport(r)
 }
 
 // runCDK runs the pinned CLI (make puts node_modules/.bin first on PATH).
@@ -135,4 +172,33 @@ func runCDK(ctx context.Context, args ...string) error {
 		return fmt.Errorf("cdk %s: %w", strings.Join(args, " "), err)
 	}
 	return nil
+}
+
+// environmentAccount reads env as committed and the AWS configuration of
+// its region, and checks that the credentials are for its account (never a
+// placeholder).
+func environmentAccount(ctx context.Context, env string) (config.Config, aws.Config, error) {
+	repo, err := config.ReadRepository(".")
+	if err != nil {
+		return config.Config{}, aws.Config{}, err
+	}
+	cfg, err := config.Peek(repo, env)
+	if err != nil {
+		return cfg, aws.Config{}, err
+	}
+	if !cfg.RealAccount() {
+		return cfg, aws.Config{}, fmt.Errorf("environments/%s.json names the placeholder account %s: set the real account first", env, cfg.Account)
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(cfg.Region))
+	if err != nil {
+		return cfg, awsCfg, fmt.Errorf("AWS credentials: %w", err)
+	}
+	caller, err := newAWSAccount(awsCfg).CallerAccount(ctx)
+	if err != nil {
+		return cfg, awsCfg, err
+	}
+	if caller != cfg.Account {
+		return cfg, awsCfg, fmt.Errorf("the credentials are for account %s, but %s is bound to account %s", caller, env, cfg.Account)
+	}
+	return cfg, awsCfg, nil
 }
