@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -234,12 +235,18 @@ func (v *verifier) expectedDrift(d cfntypes.StackResourceDrift) string {
 		return ""
 	}
 	for _, p := range d.PropertyDifferences {
-		if !strings.HasPrefix(aws.ToString(p.PropertyPath), "/Actions") {
+		if !weightPath.MatchString(aws.ToString(p.PropertyPath)) {
 			return ""
 		}
 	}
 	return "ECS shifts the production rule's weights in " + v.cfg.Service.Rollout.Strategy + " deployments"
 }
+
+// weightPath is a property of the forward action that ECS rewrites when it
+// shifts traffic: the weighted target groups (it replaces the single
+// TargetGroupArn by a ForwardConfig). A changed action type, redirect or
+// fixed response is not one of them.
+var weightPath = regexp.MustCompile(`^/Actions/\d+/(TargetGroupArn|ForwardConfig(/TargetGroups(/\d+(/Weight|/TargetGroupArn)?)?)?)$`)
 
 // drift runs CloudFormation drift detection on every stack, side by side.
 func (v *verifier) drift(ctx context.Context, r *report, l live) {
@@ -312,7 +319,7 @@ func (v *verifier) drift(ctx context.Context, r *report, l live) {
 
 // detection waits for one drift detection to end.
 func (v *verifier) detection(ctx context.Context, id string) (cfntypes.StackDriftStatus, error) {
-	for {
+	for deadline := v.now().Add(2 * v.patience); ; {
 		out, err := v.cfn.DescribeStackDriftDetectionStatus(ctx, &cloudformation.DescribeStackDriftDetectionStatusInput{StackDriftDetectionId: aws.String(id)})
 		if err != nil {
 			return "", err
@@ -321,12 +328,13 @@ func (v *verifier) detection(ctx context.Context, id string) (cfntypes.StackDrif
 		case cfntypes.StackDriftDetectionStatusDetectionComplete:
 			return out.StackDriftStatus, nil
 		case cfntypes.StackDriftDetectionStatusDetectionFailed:
-			// Drift detection fails for a resource type it cannot check, but
-			// still reports the others (DRIFTED or IN_SYNC).
-			if out.StackDriftStatus == cfntypes.StackDriftStatusDrifted || out.StackDriftStatus == cfntypes.StackDriftStatusInSync {
-				return out.StackDriftStatus, nil
-			}
-			return "", fmt.Errorf("detection failed: %s", aws.ToString(out.DetectionStatusReason))
+			// It failed for at least one resource (DescribeStackDriftDetectionStatus):
+			// usually a read permission the credentials lack, so that
+			// resource is unchecked.
+			return "", fmt.Errorf("detection failed for some resources (%s): give the role read access to them", aws.ToString(out.DetectionStatusReason))
+		}
+		if v.now().After(deadline) {
+			return "", fmt.Errorf("detection still running after %s", 2*v.patience)
 		}
 		if err := v.sleep(ctx); err != nil {
 			return "", err
@@ -356,20 +364,38 @@ func (v *verifier) service(ctx context.Context, r *report, l *live) {
 		return
 	}
 	out, err := v.ecs.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{services[0].physicalID}})
-	if err != nil || len(out.Services) != 1 {
-		r.add("deployment", fail, "cannot describe service %s in %s: %v", services[0].physicalID, cluster, err)
+	if err == nil && len(out.Services) != 1 {
+		err = fmt.Errorf("%d services, failures %s", len(out.Services), ecsFailures(out.Failures))
+	}
+	if err != nil {
+		for _, name := range []string{"deployment", "tasks", "image"} {
+			r.add(name, fail, "cannot describe service %s in %s: %v", services[0].physicalID, cluster, err)
+		}
 		return
 	}
 	s := out.Services[0]
 	l.service = &s
-	deployments, err := v.ecs.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String(cluster), Service: s.ServiceArn})
+	// Up to 20 per page and no documented order: read every page.
+	var all []ecstypes.ServiceDeploymentBrief
+	var token *string
+	for {
+		var page *ecs.ListServiceDeploymentsOutput
+		page, err = v.ecs.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String(cluster), Service: s.ServiceArn, NextToken: token})
+		if err != nil {
+			break
+		}
+		all = append(all, page.ServiceDeployments...)
+		if token = page.NextToken; token == nil {
+			break
+		}
+	}
 	switch {
 	case err != nil:
 		r.add("deployment", fail, "cannot list the service's deployments: %v", err)
-	case len(deployments.ServiceDeployments) == 0:
+	case len(all) == 0:
 		r.add("deployment", fail, "the service has no deployment")
 	default:
-		latest := slices.MaxFunc(deployments.ServiceDeployments, func(a, b ecstypes.ServiceDeploymentBrief) int {
+		latest := slices.MaxFunc(all, func(a, b ecstypes.ServiceDeploymentBrief) int {
 			return aws.ToTime(a.CreatedAt).Compare(aws.ToTime(b.CreatedAt))
 		})
 		l.latest = &ecstypes.ServiceDeployment{Status: latest.Status, ServiceDeploymentArn: latest.ServiceDeploymentArn}
@@ -415,6 +441,14 @@ func (v *verifier) service(ctx context.Context, r *report, l *live) {
 	}
 }
 
+func ecsFailures(fs []ecstypes.Failure) string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, aws.ToString(f.Arn)+": "+aws.ToString(f.Reason))
+	}
+	return "[" + strings.Join(out, "; ") + "]"
+}
+
 // expectedImage is the image the committed configuration runs, and
 // whether image is it: the release tag in the platform's repository, or
 // the placeholder (an image asset in the CDK's bootstrap repository).
@@ -424,6 +458,14 @@ func (v *verifier) expectedImage(repository, image string) (string, bool) {
 		return want, repository != "" && image == want
 	}
 	return "the placeholder, from the CDK's container-assets repository", strings.Contains(image, "container-assets")
+}
+
+// orMissing is err, or that the resource was not found.
+func orMissing(err error) error {
+	if err == nil {
+		return errors.New("not found")
+	}
+	return err
 }
 
 // revision is family:revision of a task definition ARN.
@@ -485,11 +527,16 @@ func (v *verifier) traffic(ctx context.Context, r *report, l live) {
 		healthy, unhealthy := 0, []string{}
 		for _, d := range out.TargetHealthDescriptions {
 			state := d.TargetHealth.State
-			switch {
-			case state == "healthy":
+			switch state {
+			case "healthy":
 				healthy++
-			case w > 0 && state != "draining":
-				unhealthy = append(unhealthy, fmt.Sprintf("%s:%d %s (%s)", aws.ToString(d.Target.Id), aws.ToInt32(d.Target.Port), state, d.TargetHealth.Reason))
+			case "draining", "unhealthy.draining", "initial":
+				// Leaving, or registered moments ago and not yet checked
+				// (a scale-out): neither serves requests yet or still.
+			default:
+				if w > 0 {
+					unhealthy = append(unhealthy, fmt.Sprintf("%s:%d %s (%s)", aws.ToString(d.Target.Id), aws.ToInt32(d.Target.Port), state, d.TargetHealth.Reason))
+				}
 			}
 		}
 		switch {
@@ -589,12 +636,12 @@ func (v *verifier) data(ctx context.Context, r *report, l live) {
 	if dbs := l.of("Database", "AWS::RDS::DBInstance"); len(dbs) != 1 {
 		r.add("database", fail, "the Database stack has %d DB instances, want 1", len(dbs))
 	} else if out, err := v.rds.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(dbs[0].physicalID)}); err != nil || len(out.DBInstances) != 1 {
-		r.add("database", fail, "cannot describe %s: %v", dbs[0].physicalID, err)
+		r.add("database", fail, "cannot describe %s: %v", dbs[0].physicalID, orMissing(err))
 	} else {
 		db := out.DBInstances[0]
 		status, multi := aws.ToString(db.DBInstanceStatus), aws.ToBool(db.MultiAZ)
 		switch {
-		case status != "available":
+		case status != "available" && status != "backing-up":
 			r.add("database", fail, "%s is %s, want available", dbs[0].physicalID, status)
 		case multi != v.cfg.Database.MultiAZ:
 			r.add("database", fail, "%s has Multi-AZ %t, but Database.MultiAZ commits %t", dbs[0].physicalID, multi, v.cfg.Database.MultiAZ)
@@ -609,12 +656,12 @@ func (v *verifier) data(ctx context.Context, r *report, l live) {
 	if groups := l.of("Cache", "AWS::ElastiCache::ReplicationGroup"); len(groups) != 1 {
 		r.add("redis", fail, "the Cache stack has %d replication groups, want 1", len(groups))
 	} else if out, err := v.cache.DescribeReplicationGroups(ctx, &elasticache.DescribeReplicationGroupsInput{ReplicationGroupId: aws.String(groups[0].physicalID)}); err != nil || len(out.ReplicationGroups) != 1 {
-		r.add("redis", fail, "cannot describe %s: %v", groups[0].physicalID, err)
+		r.add("redis", fail, "cannot describe %s: %v", groups[0].physicalID, orMissing(err))
 	} else {
 		g := out.ReplicationGroups[0]
 		status, multi := aws.ToString(g.Status), string(g.MultiAZ)
 		switch {
-		case status != "available":
+		case status != "available" && status != "snapshotting":
 			r.add("redis", fail, "%s is %s, want available", groups[0].physicalID, status)
 		case multi != wantMulti:
 			r.add("redis", fail, "%s has Multi-AZ %s, want %s (Cache.Replicas %d)", groups[0].physicalID, multi, wantMulti, v.cfg.Cache.Replicas)
@@ -653,6 +700,12 @@ func (v *verifier) data(ctx context.Context, r *report, l live) {
 				"after fixing it, `aws secretsmanager rotate-secret --secret-id %s` rotates again", name, pending, name))
 			continue
 		}
+		// A schedule whose next rotation is past by more than a day has
+		// failed its rotations (or cannot start them).
+		if next := out.NextRotationDate; next != nil && next.Before(v.now().Add(-24*time.Hour)) {
+			problems = append(problems, fmt.Sprintf("%s: the rotation due %s has not happened; its rotation function's log group says why", name, next.UTC().Format("2006-01-02")))
+			continue
+		}
 		last := "not rotated yet"
 		if out.LastRotatedDate != nil {
 			last = "last rotated " + out.LastRotatedDate.UTC().Format("2006-01-02")
@@ -682,22 +735,31 @@ func (v *verifier) alarms(ctx context.Context, r *report, l live) map[string]cwt
 	sort.Strings(names)
 	alarms := map[string]cwtypes.MetricAlarm{}
 	for chunk := range slices.Chunk(names, 100) {
-		out, err := v.cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: chunk})
-		if err != nil {
-			r.add("alarms", fail, "cannot describe the alarms: %v", err)
-			return alarms
-		}
-		for _, a := range out.MetricAlarms {
-			alarms[aws.ToString(a.AlarmName)] = a
+		pages := cloudwatch.NewDescribeAlarmsPaginator(v.cw, &cloudwatch.DescribeAlarmsInput{AlarmNames: chunk})
+		for pages.HasMorePages() {
+			out, err := pages.NextPage(ctx)
+			if err != nil {
+				r.add("alarms", fail, "cannot describe the alarms: %v", err)
+				return alarms
+			}
+			for _, a := range out.MetricAlarms {
+				alarms[aws.ToString(a.AlarmName)] = a
+			}
 		}
 	}
-	var firing []string
+	var firing, missing []string
 	for _, n := range names {
-		if a, ok := alarms[n]; ok && a.StateValue == cwtypes.StateValueAlarm {
+		a, ok := alarms[n]
+		switch {
+		case !ok:
+			missing = append(missing, n)
+		case a.StateValue == cwtypes.StateValueAlarm:
 			firing = append(firing, fmt.Sprintf("%s (%s)", n, aws.ToString(a.StateReason)))
 		}
 	}
-	if len(firing) > 0 {
+	if len(missing) > 0 {
+		r.add("alarms", fail, "the stacks name alarms that do not exist: %s", strings.Join(missing, ", "))
+	} else if len(firing) > 0 {
 		r.add("alarms", fail, "in ALARM: %s; the runbook in docs/operations.md#alarms says what each means", strings.Join(firing, "; "))
 	} else {
 		r.add("alarms", pass, "none of %d alarms is in ALARM", len(names))
@@ -711,22 +773,35 @@ func (v *verifier) alarms(ctx context.Context, r *report, l live) map[string]cwt
 // must both let it) and that SNS delivered the notification to a
 // subscriber; then it sets the alarm back to OK.
 func (v *verifier) drill(ctx context.Context, r *report, l live, alarms map[string]cwtypes.MetricAlarm) {
-	if l.latest != nil && (l.latest.Status == ecstypes.ServiceDeploymentStatusInProgress || l.latest.Status == ecstypes.ServiceDeploymentStatusPending) {
-		r.add("drill", fail, "a deployment is in progress: the drill waits until it ends, so that no alarm can roll it back")
+	// Only once the service's deployments are known and all finished: an
+	// alarm in ALARM during a deployment can roll it back.
+	if l.service == nil || l.latest == nil {
+		r.add("drill", fail, "the service's deployments could not be read, so the drill cannot know that none is running")
+		return
+	}
+	switch l.latest.Status {
+	case ecstypes.ServiceDeploymentStatusSuccessful, ecstypes.ServiceDeploymentStatusRollbackSuccessful,
+		ecstypes.ServiceDeploymentStatusRollbackFailed, ecstypes.ServiceDeploymentStatusStopped:
+	default:
+		r.add("drill", fail, "a deployment is in progress (%s): the drill waits until it ends, so that no alarm can roll it back", l.latest.Status)
 		return
 	}
 	var watched []string
-	if l.service != nil && l.service.DeploymentConfiguration != nil && l.service.DeploymentConfiguration.Alarms != nil {
-		watched = l.service.DeploymentConfiguration.Alarms.AlarmNames
+	if c := l.service.DeploymentConfiguration; c != nil && c.Alarms != nil {
+		watched = c.Alarms.AlarmNames
 	}
 	var names []string
 	for n, a := range alarms {
-		if !slices.Contains(watched, n) && len(a.AlarmActions) > 0 && a.StateValue != cwtypes.StateValueAlarm {
+		toSNS := len(a.AlarmActions) > 0
+		for _, action := range a.AlarmActions {
+			toSNS = toSNS && strings.HasPrefix(action, "arn:aws:sns:")
+		}
+		if !slices.Contains(watched, n) && toSNS && a.StateValue != cwtypes.StateValueAlarm {
 			names = append(names, n)
 		}
 	}
 	if len(names) == 0 {
-		r.add("drill", fail, "no alarm with an action that no deployment watches")
+		r.add("drill", fail, "no alarm that notifies a topic and that no deployment watches")
 		return
 	}
 	sort.Strings(names)
@@ -742,7 +817,7 @@ func (v *verifier) drill(ctx context.Context, r *report, l live, alarms map[stri
 		_, _ = v.cw.SetAlarmState(context.WithoutCancel(ctx), &cloudwatch.SetAlarmStateInput{AlarmName: aws.String(name), StateValue: cwtypes.StateValueOk,
 			StateReason: aws.String("make verify --drill alarms: the drill is over; the next evaluation sets the real state")})
 	}()
-	action, err := v.actionOutcome(ctx, name, start)
+	action, err := v.actionOutcome(ctx, name, topic, start)
 	if err != nil {
 		r.add("drill", fail, "%s: %v", name, err)
 		return
@@ -764,15 +839,18 @@ func (v *verifier) drill(ctx context.Context, r *report, l live, alarms map[stri
 
 // actionOutcome waits for the alarm history's record of the action that
 // the drill's state change ran.
-func (v *verifier) actionOutcome(ctx context.Context, name string, start time.Time) (string, error) {
+func (v *verifier) actionOutcome(ctx context.Context, name, topic string, start time.Time) (string, error) {
 	for deadline := v.now().Add(v.patience); ; {
 		out, err := v.cw.DescribeAlarmHistory(ctx, &cloudwatch.DescribeAlarmHistoryInput{AlarmName: aws.String(name),
 			HistoryItemType: cwtypes.HistoryItemTypeAction, StartDate: aws.Time(start.Add(-time.Minute))})
 		if err != nil {
 			return "", err
 		}
+		// The action of the drill's transition: after it started (a
+		// little clock skew allowed), on the topic it chose; the alarm's
+		// OK action, after the drill, comes later.
 		for _, h := range out.AlarmHistoryItems {
-			if !aws.ToTime(h.Timestamp).Before(start.Add(-time.Minute)) {
+			if !aws.ToTime(h.Timestamp).Before(start.Add(-5*time.Second)) && strings.Contains(aws.ToString(h.HistorySummary), topic) {
 				return aws.ToString(h.HistorySummary), nil
 			}
 		}
@@ -809,7 +887,7 @@ func (v *verifier) deliveries(ctx context.Context, topic string, start time.Time
 		if failed, err = sum("NumberOfNotificationsFailed"); err != nil {
 			return 0, 0, err
 		}
-		if delivered+failed > 0 || v.now().After(deadline) {
+		if delivered > 0 || v.now().After(deadline) {
 			return delivered, failed, nil
 		}
 		if err := v.sleep(ctx); err != nil {

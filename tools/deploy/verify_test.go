@@ -28,12 +28,15 @@ import (
 // ECS and Secrets Manager; RPC v2 CBOR for CloudWatch. The application
 // answers behind the load balancer's URL.
 type liveEnv struct {
-	mu      sync.Mutex
-	cfg     config.Config
-	status  map[string]string      // stack ID -> status
-	drifts  map[string][]fakeDrift // stack ID -> drifted resources
-	res     map[string][]fakeRes   // stack ID -> resources
-	outputs map[string]map[string]string
+	mu     sync.Mutex
+	cfg    config.Config
+	status map[string]string      // stack ID -> status
+	drifts map[string][]fakeDrift // stack ID -> drifted resources
+	polled map[string]int         // stack ID -> drift detection polls
+	// undetectable is a stack whose drift detection fails for a resource
+	undetectable string
+	res          map[string][]fakeRes // stack ID -> resources
+	outputs      map[string]map[string]string
 	// the service
 	desired, running int
 	runningDef       string
@@ -82,7 +85,7 @@ func healthyProd() *liveEnv {
 	c.Service.ImageTag, c.Service.Rollout.Strategy = "v1.2.0", "CANARY"
 	c.LoadBalancer.HealthCheckPath, c.LoadBalancer.Firewall.Enabled = "/health", true
 	c.Database.MultiAZ, c.Cache.Replicas = true, 1
-	e := &liveEnv{cfg: c, status: map[string]string{}, drifts: map[string][]fakeDrift{}, outputs: map[string]map[string]string{
+	e := &liveEnv{cfg: c, status: map[string]string{}, drifts: map[string][]fakeDrift{}, polled: map[string]int{}, outputs: map[string]map[string]string{
 		"Cluster":  {"ClusterName": "webapp-prod"},
 		"Registry": {"RepositoryUrl": repoURL},
 	}, res: map[string][]fakeRes{
@@ -180,6 +183,10 @@ func TestVerifyFindsWhatADeployCannotSee(t *testing.T) {
 			e.drifts["LoadBalancer"] = nil
 			e.drifts["Service"] = []fakeDrift{{"Service", "AWS::ECS::Service", "MODIFIED", "/TaskDefinition"}}
 		}, false, []string{"drift", "image"}, "a make deploy-image hotswap drifts dev's Service until the next make deploy ENV=dev"},
+		{"a scale-out registers a target", func(e *liveEnv) { e.targets[blueTG] = append(e.targets[blueTG], "initial") }, false, nil, "TargetGroup3D7CD9B8 takes traffic (weight 100): 3 healthy"},
+		{"drift detection fails for a resource", func(e *liveEnv) { e.undetectable = "LoadBalancer" }, false, []string{"drift"}, "give the role read access to them"},
+		{"the production rule redirects", func(e *liveEnv) { e.drifts["LoadBalancer"][0].path = "/Actions/0/Type" }, false, []string{"drift"}, "MODIFIED /Actions/0/Type"},
+		{"an alarm the stacks name is gone", func(e *liveEnv) { delete(e.alarms, "webapp-prod-cpu") }, false, []string{"alarms"}, "the stacks name alarms that do not exist: webapp-prod-cpu"},
 		{"the production rule changed beyond its weights", func(e *liveEnv) {
 			e.drifts["LoadBalancer"][0].path = "/Priority"
 		}, false, []string{"drift"}, "LoadBalancer/ProductionRuleD96592E2 (AWS::ElasticLoadBalancingV2::ListenerRule) MODIFIED /Priority"},
@@ -266,14 +273,21 @@ func (e *liveEnv) queryCall(w http.ResponseWriter, form url.Values) {
 	case "DetectStackDrift":
 		queryResult(w, cfnNS, action, "<StackDriftDetectionId>detection-"+id+"</StackDriftDetectionId>")
 	case "DescribeStackDriftDetectionStatus":
+		// Each detection runs for one poll first.
 		stack := strings.TrimPrefix(form.Get("StackDriftDetectionId"), "detection-")
-		status := "IN_SYNC"
+		status, detection := "IN_SYNC", "DETECTION_COMPLETE"
 		if len(e.drifts[stack]) > 0 {
 			status = "DRIFTED"
 		}
+		if e.polled[stack]++; e.polled[stack] == 1 {
+			detection = "DETECTION_IN_PROGRESS"
+		} else if stack == e.undetectable {
+			detection = "DETECTION_FAILED"
+		}
 		queryResult(w, cfnNS, action, fmt.Sprintf("<StackId>arn:aws:cloudformation:eu-west-1:%s:stack/%s/1</StackId><StackDriftDetectionId>%s</StackDriftDetectionId>"+
-			"<StackDriftStatus>%s</StackDriftStatus><DetectionStatus>DETECTION_COMPLETE</DetectionStatus><DriftedStackResourceCount>%d</DriftedStackResourceCount><Timestamp>2026-12-02T10:00:00Z</Timestamp>",
-			account, e.cfg.StackName(stack), form.Get("StackDriftDetectionId"), status, len(e.drifts[stack])))
+			"<StackDriftStatus>%s</StackDriftStatus><DetectionStatus>%s</DetectionStatus><DetectionStatusReason>Failed to detect drift on resource [WebAcl]: not authorized</DetectionStatusReason>"+
+			"<DriftedStackResourceCount>%d</DriftedStackResourceCount><Timestamp>2026-12-02T10:00:00Z</Timestamp>",
+			account, e.cfg.StackName(stack), form.Get("StackDriftDetectionId"), status, detection, len(e.drifts[stack])))
 	case "DescribeStackResourceDrifts":
 		var items strings.Builder
 		for _, d := range e.drifts[id] {
@@ -323,8 +337,14 @@ func (e *liveEnv) jsonCall(w http.ResponseWriter, target string, body []byte) {
 			"deploymentConfiguration": map[string]any{"alarms": map[string]any{"alarmNames": []string{"webapp-prod-target-5xx"}, "enable": true, "rollback": true}},
 		}}}
 	case "AmazonEC2ContainerServiceV20141113.ListServiceDeployments":
+		// Two pages, the newest deployment on the second.
+		if in["nextToken"] == nil {
+			out = map[string]any{"nextToken": "page-2", "serviceDeployments": []any{
+				map[string]any{"serviceDeploymentArn": "arn:aws:ecs:eu-west-1:123456789012:service-deployment/webapp-prod/web/old", "status": "SUCCESSFUL", "createdAt": 1764500000},
+			}}
+			break
+		}
 		out = map[string]any{"serviceDeployments": []any{
-			map[string]any{"serviceDeploymentArn": "arn:aws:ecs:eu-west-1:123456789012:service-deployment/webapp-prod/web/old", "status": "SUCCESSFUL", "createdAt": 1764500000},
 			map[string]any{"serviceDeploymentArn": "arn:aws:ecs:eu-west-1:123456789012:service-deployment/webapp-prod/web/new", "status": e.deployment, "createdAt": 1764600000,
 				"statusReason": "alarm webapp-prod-target-5xx"},
 		}}
@@ -353,7 +373,13 @@ func (e *liveEnv) cloudWatch(w http.ResponseWriter, operation string, body []byt
 	var out cbor.Map
 	switch operation {
 	case "DescribeAlarms":
+		// One alarm per page, as NextToken counts them.
 		names, _ := in["AlarmNames"].(cbor.List)
+		at := 0
+		fmt.Sscan(str("NextToken"), &at)
+		if at < len(names) {
+			names = names[at : at+1]
+		}
 		var alarms cbor.List
 		for _, n := range names {
 			name, _ := n.(cbor.String)
@@ -363,6 +389,9 @@ func (e *liveEnv) cloudWatch(w http.ResponseWriter, operation string, body []byt
 			}
 		}
 		out = cbor.Map{"MetricAlarms": alarms}
+		if all, _ := in["AlarmNames"].(cbor.List); at+1 < len(all) {
+			out["NextToken"] = cbor.String(fmt.Sprint(at + 1))
+		}
 	case "SetAlarmState":
 		e.setStates = append(e.setStates, str("AlarmName")+" "+str("StateValue"))
 		out = cbor.Map{}
@@ -374,7 +403,14 @@ func (e *liveEnv) cloudWatch(w http.ResponseWriter, operation string, body []byt
 		out = cbor.Map{"AlarmHistoryItems": items}
 	case "GetMetricStatistics":
 		var points cbor.List
-		if str("MetricName") == "NumberOfNotificationsDelivered" && e.delivered > 0 {
+		dims, _ := in["Dimensions"].(cbor.List)
+		onTopic := false
+		for _, d := range dims {
+			if m, ok := d.(cbor.Map); ok && m["Name"] == cbor.String("TopicName") && m["Value"] == cbor.String(topic[strings.LastIndexByte(topic, ':')+1:]) {
+				onTopic = true
+			}
+		}
+		if onTopic && str("MetricName") == "NumberOfNotificationsDelivered" && e.delivered > 0 {
 			points = cbor.List{cbor.Map{"Sum": cbor.Float64(e.delivered), "Timestamp": now}}
 		}
 		out = cbor.Map{"Label": cbor.String(str("MetricName")), "Datapoints": points}
