@@ -112,14 +112,18 @@ type verifier struct {
 	// (drift detection, the drill's delivery); patience how long the
 	// drill waits for it.
 	poll, patience time.Duration
-	now            func() time.Time
+	// rollout is how long it waits for the service's deployment to end.
+	rollout time.Duration
+	now     func() time.Time
+	// log says what it waits for.
+	log io.Writer
 }
 
 func newVerifier(cfg config.Config, aws aws.Config) *verifier {
 	return &verifier{
 		cfg: cfg, cfn: cloudformation.NewFromConfig(aws), ecs: ecs.NewFromConfig(aws), elb: elbv2.NewFromConfig(aws),
 		rds: rds.NewFromConfig(aws), cache: elasticache.NewFromConfig(aws), sm: secretsmanager.NewFromConfig(aws), cw: cloudwatch.NewFromConfig(aws),
-		http: &http.Client{Timeout: 15 * time.Second}, poll: 5 * time.Second, patience: 5 * time.Minute, now: time.Now,
+		http: &http.Client{Timeout: 15 * time.Second}, poll: 5 * time.Second, patience: 5 * time.Minute, rollout: 30 * time.Minute, now: time.Now, log: os.Stderr,
 	}
 }
 
@@ -363,47 +367,40 @@ func (v *verifier) service(ctx context.Context, r *report, l *live) {
 		}
 		return
 	}
-	out, err := v.ecs.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{services[0].physicalID}})
-	if err == nil && len(out.Services) != 1 {
-		err = fmt.Errorf("%d services, failures %s", len(out.Services), ecsFailures(out.Failures))
+	// A canary or linear rollout bakes for minutes after CloudFormation
+	// is done (whether CloudFormation waits for the bake is unverified):
+	// wait for the latest deployment to end before judging the service.
+	latest, err := v.latestDeployment(ctx, cluster, services[0].physicalID)
+	for deadline := v.now().Add(v.rollout); err == nil && latest != nil && inProgress(latest.Status) && v.now().Before(deadline); {
+		fmt.Fprintf(v.log, ">> waiting for the service's deployment to end (%s)\n", latest.Status)
+		if err = v.sleep(ctx); err == nil {
+			latest, err = v.latestDeployment(ctx, cluster, services[0].physicalID)
+		}
 	}
-	if err != nil {
+	out, derr := v.ecs.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{services[0].physicalID}})
+	if derr == nil && len(out.Services) != 1 {
+		derr = fmt.Errorf("%d services, failures %s", len(out.Services), ecsFailures(out.Failures))
+	}
+	if derr != nil {
 		for _, name := range []string{"deployment", "tasks", "image"} {
-			r.add(name, fail, "cannot describe service %s in %s: %v", services[0].physicalID, cluster, err)
+			r.add(name, fail, "cannot describe service %s in %s: %v", services[0].physicalID, cluster, derr)
 		}
 		return
 	}
 	s := out.Services[0]
 	l.service = &s
-	// Up to 20 per page and no documented order: read every page.
-	var all []ecstypes.ServiceDeploymentBrief
-	var token *string
-	for {
-		var page *ecs.ListServiceDeploymentsOutput
-		page, err = v.ecs.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String(cluster), Service: s.ServiceArn, NextToken: token})
-		if err != nil {
-			break
-		}
-		all = append(all, page.ServiceDeployments...)
-		if token = page.NextToken; token == nil {
-			break
-		}
-	}
 	switch {
 	case err != nil:
 		r.add("deployment", fail, "cannot list the service's deployments: %v", err)
-	case len(all) == 0:
+	case latest == nil:
 		r.add("deployment", fail, "the service has no deployment")
 	default:
-		latest := slices.MaxFunc(all, func(a, b ecstypes.ServiceDeploymentBrief) int {
-			return aws.ToTime(a.CreatedAt).Compare(aws.ToTime(b.CreatedAt))
-		})
 		l.latest = &ecstypes.ServiceDeployment{Status: latest.Status, ServiceDeploymentArn: latest.ServiceDeploymentArn}
 		switch st := latest.Status; st {
 		case ecstypes.ServiceDeploymentStatusSuccessful:
 			r.add("deployment", pass, "the latest deployment is SUCCESSFUL")
 		case ecstypes.ServiceDeploymentStatusPending, ecstypes.ServiceDeploymentStatusInProgress:
-			r.add("deployment", fail, "the latest deployment is %s (a canary or linear rollout bakes for minutes): run make verify ENV=%s again when it ends", st, v.cfg.Environment)
+			r.add("deployment", fail, "the latest deployment is still %s after %s: run make verify ENV=%s again when it ends", st, v.rollout, v.cfg.Environment)
 		default:
 			r.add("deployment", fail, "the latest deployment is %s (%s): ECS rolled back or stopped it, so the service does not run what was deployed; "+
 				"`aws ecs describe-service-deployments --service-deployment-arns %s` says why (circuit breaker or a deployment alarm); fix the release, then deploy again",
@@ -439,6 +436,34 @@ func (v *verifier) service(ctx context.Context, r *report, l *live) {
 	} else {
 		r.add("image", fail, "%s runs %q, but environments/%s.json commits %s", revision(running), image, v.cfg.Environment, want)
 	}
+}
+
+// latestDeployment is the service's newest deployment, or nil. Up to 20
+// come per page in no documented order: it reads every page.
+func (v *verifier) latestDeployment(ctx context.Context, cluster, service string) (*ecstypes.ServiceDeploymentBrief, error) {
+	var all []ecstypes.ServiceDeploymentBrief
+	var token *string
+	for {
+		page, err := v.ecs.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String(cluster), Service: aws.String(service), NextToken: token})
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page.ServiceDeployments...)
+		if token = page.NextToken; token == nil {
+			break
+		}
+	}
+	if len(all) == 0 {
+		return nil, nil
+	}
+	latest := slices.MaxFunc(all, func(a, b ecstypes.ServiceDeploymentBrief) int {
+		return aws.ToTime(a.CreatedAt).Compare(aws.ToTime(b.CreatedAt))
+	})
+	return &latest, nil
+}
+
+func inProgress(s ecstypes.ServiceDeploymentStatus) bool {
+	return s == ecstypes.ServiceDeploymentStatusPending || s == ecstypes.ServiceDeploymentStatusInProgress
 }
 
 func ecsFailures(fs []ecstypes.Failure) string {

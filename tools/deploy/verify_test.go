@@ -41,6 +41,7 @@ type liveEnv struct {
 	desired, running int
 	runningDef       string
 	deployment       string // the latest deployment's status
+	baking, lists    int    // it is IN_PROGRESS for the first baking lists
 	images           map[string]string
 	// the load balancer: the production rule's weights and each target
 	// group's targets' states
@@ -132,7 +133,7 @@ func verifyAgainst(t *testing.T, e *liveEnv, drill bool) report {
 	t.Cleanup(srv.Close)
 	cfg.BaseEndpoint = &srv.URL
 	v := newVerifier(e.cfg, cfg)
-	v.poll, v.patience = time.Millisecond, 50*time.Millisecond
+	v.poll, v.patience, v.rollout, v.log = time.Millisecond, 50*time.Millisecond, 50*time.Millisecond, io.Discard
 	r, err := v.Verify(context.Background(), drill)
 	require.NoError(t, err)
 	return r
@@ -160,6 +161,8 @@ func TestVerifyFindsWhatADeployCannotSee(t *testing.T) {
 	}{
 		{"all healthy, with the drill", func(*liveEnv) {}, true, nil, "ECS shifts the production rule's weights in CANARY deployments"},
 		{"service rolled back", func(e *liveEnv) { e.deployment = "ROLLBACK_SUCCESSFUL" }, false, []string{"deployment"}, "the latest deployment is ROLLBACK_SUCCESSFUL"},
+		{"a canary still baking when CloudFormation is done", func(e *liveEnv) { e.baking = 3 }, true, nil, "the latest deployment is SUCCESSFUL"},
+		{"a canary that rolls back at the end of its bake", func(e *liveEnv) { e.baking, e.deployment = 3, "ROLLBACK_SUCCESSFUL" }, false, []string{"deployment"}, "the latest deployment is ROLLBACK_SUCCESSFUL"},
 		{"a target unhealthy", func(e *liveEnv) { e.targets[blueTG][1] = "unhealthy" }, false, []string{"targets"}, "TargetGroup3D7CD9B8 takes traffic (weight 100) with unhealthy targets"},
 		{"weights pointing at an empty group", func(e *liveEnv) { e.weights[blueTG], e.weights[greenTG] = 0, 100 }, false, []string{"targets"},
 			"GreenTargetGroupEEB2DF3E takes traffic (weight 100) but has no healthy target"},
@@ -213,6 +216,7 @@ func TestTheDrillWaitsForADeployment(t *testing.T) {
 	e.deployment = "IN_PROGRESS"
 	r := verifyAgainst(t, e, true)
 	assert.Equal(t, []string{"deployment", "drill"}, r.Failed())
+	assert.Contains(t, detail(r, "deployment"), "the latest deployment is still IN_PROGRESS after 50ms")
 	assert.Contains(t, detail(r, "drill"), "a deployment is in progress")
 	assert.Empty(t, e.setStates, "no alarm is touched while ECS deploys")
 }
@@ -324,6 +328,13 @@ func (e *liveEnv) queryCall(w http.ResponseWriter, form url.Values) {
 	}
 }
 
+func (e *liveEnv) latestStatus() string {
+	if e.lists <= e.baking {
+		return "IN_PROGRESS"
+	}
+	return e.deployment
+}
+
 func (e *liveEnv) jsonCall(w http.ResponseWriter, target string, body []byte) {
 	var in map[string]any
 	_ = json.Unmarshal(body, &in)
@@ -337,15 +348,17 @@ func (e *liveEnv) jsonCall(w http.ResponseWriter, target string, body []byte) {
 			"deploymentConfiguration": map[string]any{"alarms": map[string]any{"alarmNames": []string{"webapp-prod-target-5xx"}, "enable": true, "rollback": true}},
 		}}}
 	case "AmazonEC2ContainerServiceV20141113.ListServiceDeployments":
-		// Two pages, the newest deployment on the second.
+		// Two pages, the newest deployment on the second; it is
+		// IN_PROGRESS for the first baking lists.
 		if in["nextToken"] == nil {
+			e.lists++
 			out = map[string]any{"nextToken": "page-2", "serviceDeployments": []any{
 				map[string]any{"serviceDeploymentArn": "arn:aws:ecs:eu-west-1:123456789012:service-deployment/webapp-prod/web/old", "status": "SUCCESSFUL", "createdAt": 1764500000},
 			}}
 			break
 		}
 		out = map[string]any{"serviceDeployments": []any{
-			map[string]any{"serviceDeploymentArn": "arn:aws:ecs:eu-west-1:123456789012:service-deployment/webapp-prod/web/new", "status": e.deployment, "createdAt": 1764600000,
+			map[string]any{"serviceDeploymentArn": "arn:aws:ecs:eu-west-1:123456789012:service-deployment/webapp-prod/web/new", "status": e.latestStatus(), "createdAt": 1764600000,
 				"statusReason": "alarm webapp-prod-target-5xx"},
 		}}
 	case "AmazonEC2ContainerServiceV20141113.DescribeTaskDefinition":
