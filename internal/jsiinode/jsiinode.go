@@ -6,6 +6,7 @@ package jsiinode
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 
@@ -15,13 +16,22 @@ import (
 // Script is the wrapper, relative to the repository root.
 const Script = "tools/jsii-node"
 
+// MaxCPUs is the most CPUs on which Script is used: measured faster on 2
+// cores, where V8's parallel collector competes with the main thread for
+// the second one; on more cores, unmeasured, the collector has cores of its
+// own and the runtime's default stays.
+const MaxCPUs = 2
+
+// cpus is runtime.NumCPU, replaceable in tests.
+var cpus = runtime.NumCPU
+
 // Node is the Node the jsii runtime should start for a program running in
 // root: root's Script, or "" for the runtime's default (node on PATH)
 // when the caller chose a Node or a runtime itself (JSII_NODE or
-// JSII_RUNTIME set) or the script is missing, e.g. when the process does
-// not run from the repository.
+// JSII_RUNTIME set), the machine has more than MaxCPUs, or the script is
+// missing, e.g. when the process does not run from the repository.
 func Node(root string) string {
-	if node := os.Getenv("JSII_NODE"); node != "" || os.Getenv("JSII_RUNTIME") != "" {
+	if node := os.Getenv("JSII_NODE"); node != "" || os.Getenv("JSII_RUNTIME") != "" || cpus() > MaxCPUs {
 		return ""
 	}
 	script, err := filepath.Abs(filepath.Join(root, Script))

@@ -24,6 +24,11 @@ func TestNodeKeepsWhatTheCallerChose(t *testing.T) {
 	t.Setenv("JSII_RUNTIME", "")
 	assert.Equal(t, "", Node(t.TempDir()), "no script outside the repository: the runtime's default")
 
+	defer func(n func() int) { cpus = n }(cpus)
+	cpus = func() int { return 8 }
+	assert.Equal(t, "", Node(root), "more cores than measured: the runtime's default")
+
+	cpus = func() int { return 2 }
 	want, err := filepath.Abs(filepath.Join(root, Script))
 	require.NoError(t, err)
 	assert.Equal(t, want, Node(root))
