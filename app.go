@@ -20,16 +20,18 @@ import (
 )
 
 func main() {
-	// cdk.json runs the app from the repository root.
-	jsiinode.Exec(".")
 	if (len(os.Args) == 3 || len(os.Args) == 4) && os.Args[1] == "deployable" {
 		tag := ""
 		if len(os.Args) == 4 {
 			tag = os.Args[3]
 		}
+		// It needs no Node: the runtime's temporary copy goes at once.
+		jsii.Close()
 		deployable(os.Args[2], tag)
 		return
 	}
+	// cdk.json runs the app from the repository root.
+	jsiinode.Exec(".")
 	// An invalid configuration is reported before the jsii runtime starts
 	// Node, in milliseconds; build checks it again from the App's context.
 	repo, err := config.ReadRepository(".")

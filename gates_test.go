@@ -227,16 +227,20 @@ func TestWorkflowsAreValid(t *testing.T) {
 	assert.Contains(t, pr, "git merge-base HEAD", "the summary compares with the merge base, not the base branch's tip")
 	deploy := read("deploy.yml")
 	assert.Contains(t, deploy, "  dev:\n    needs: test\n", "nothing deploys that did not pass the tests on main")
-	assert.Contains(t, deploy, "  prod:\n    needs: dev\n", "prod deploys only after dev deployed and verified")
+	assert.Contains(t, deploy, "  prod-diff:\n    needs: dev\n", "the live prod change is shown only after dev deployed and verified")
+	assert.Contains(t, deploy, "  prod:\n    needs: prod-diff\n", "prod deploys after the live change is in a summary the reviewer can read")
 	assert.Contains(t, deploy, "run: bash .ci/run")
-	assert.Equal(t, 2, strings.Count(deploy, "id-token: write"), "only the two deploy jobs may request an ID token")
-	assert.Equal(t, 2, strings.Count(deploy, "role-to-assume:"))
-	// Each job deploys, then verifies; prod first shows the live change.
-	inOrder(t, deploy, "make deploy ENV=dev APPROVAL=never VERIFY=no", "make verify ENV=dev", "  prod:",
-		"make -s live-diff ENV=prod", "GITHUB_STEP_SUMMARY", "make deploy ENV=prod APPROVAL=never VERIFY=no", "make verify ENV=prod")
+	assert.Equal(t, 3, strings.Count(deploy, "id-token: write"), "only the two deploy jobs and the read-only diff job may request an ID token")
+	assert.Equal(t, 3, strings.Count(deploy, "role-to-assume:"))
+	// dev deploys, then verifies; the prod change is summarized by a job
+	// without approval, read-only; then prod deploys and verifies.
+	inOrder(t, deploy, "make deploy ENV=dev APPROVAL=never VERIFY=no", "make verify ENV=dev", "  prod-diff:", "environment: prod-read",
+		"vars.AWS_READ_ROLE_ARN", "make -s live-diff ENV=prod", "GITHUB_STEP_SUMMARY", "  prod:", "environment: prod\n",
+		"make deploy ENV=prod APPROVAL=never VERIFY=no", "make verify ENV=prod")
 	drift := read("drift.yml")
 	assert.Contains(t, drift, "schedule:")
 	assert.Contains(t, drift, "run: make drift ENV=prod")
+	assert.Contains(t, drift, "role-to-assume: ${{ vars.AWS_READ_ROLE_ARN }}", "drift detection reads with the read-only role")
 	assert.Equal(t, 1, strings.Count(drift, "id-token: write"), "the drift job alone requests an ID token")
 	assert.NotContains(t, drift, "group: deploy", "a queued drift run would cancel a deploy pending in the deploy group")
 	for _, f := range []string{pr, deploy, drift} {

@@ -11,6 +11,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -59,7 +60,11 @@ func main() {
 		}
 	case flag.NArg() == 1:
 		if err := deploy(context.Background(), flag.Arg(0), *concurrency, *approval, *verifyAfter); err != nil {
-			fmt.Fprintf(os.Stderr, "%s cannot be deployed:\n%v\n", flag.Arg(0), err)
+			if errors.As(err, new(notVerified)) {
+				fmt.Fprintf(os.Stderr, "%s is deployed, but make verify failed:\n%v\n", flag.Arg(0), err)
+			} else {
+				fmt.Fprintf(os.Stderr, "%s cannot be deployed:\n%v\n", flag.Arg(0), err)
+			}
 			os.Exit(1)
 		}
 	default:
@@ -137,11 +142,17 @@ func deploy(ctx context.Context, env string, concurrency int, approval string, v
 	// the environment verifies.
 	fmt.Fprintf(os.Stderr, ">> make verify ENV=%s\n", env)
 	r, err := newVerifier(cfg, awsCfg).Verify(ctx, false)
-	if err != nil {
-		return err
+	if err == nil {
+		err = printReport(r)
 	}
-	return printReport(r)
+	if err != nil {
+		return notVerified{err}
+	}
+	return nil
 }
+
+// notVerified is a deploy that finished but did not verify.
+type notVerified struct{ error }
 
 // verifyEnvironment is `make verify` (and `make drift`, driftOnly): the
 // environment as committed, read with the credentials' access.

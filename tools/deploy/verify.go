@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -123,8 +124,18 @@ func newVerifier(cfg config.Config, aws aws.Config) *verifier {
 	return &verifier{
 		cfg: cfg, cfn: cloudformation.NewFromConfig(aws), ecs: ecs.NewFromConfig(aws), elb: elbv2.NewFromConfig(aws),
 		rds: rds.NewFromConfig(aws), cache: elasticache.NewFromConfig(aws), sm: secretsmanager.NewFromConfig(aws), cw: cloudwatch.NewFromConfig(aws),
-		http: &http.Client{Timeout: 15 * time.Second}, poll: 5 * time.Second, patience: 5 * time.Minute, rollout: 30 * time.Minute, now: time.Now, log: os.Stderr,
+		http: loadBalancerClient(), poll: 5 * time.Second, patience: 5 * time.Minute, rollout: 30 * time.Minute, now: time.Now, log: os.Stderr,
 	}
+}
+
+// loadBalancerClient requests the load balancer by its own DNS name, which
+// the listener's certificate (issued for the application's domain, never
+// for the ALB's name) does not cover: it checks reachability, not the
+// name; endpoint checks the certificate's validity period itself.
+func loadBalancerClient() *http.Client {
+	return &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}, //nolint:gosec // see above
+	}}
 }
 
 // resource is one resource of a live stack.
@@ -250,7 +261,7 @@ func (v *verifier) expectedDrift(d cfntypes.StackResourceDrift) string {
 // shifts traffic: the weighted target groups (it replaces the single
 // TargetGroupArn by a ForwardConfig). A changed action type, redirect or
 // fixed response is not one of them.
-var weightPath = regexp.MustCompile(`^/Actions/\d+/(TargetGroupArn|ForwardConfig(/TargetGroups(/\d+(/Weight|/TargetGroupArn)?)?)?)$`)
+var weightPath = regexp.MustCompile(`^/Actions/\d+/(TargetGroupArn|ForwardConfig(/TargetGroups(/\d+(/Weight|/TargetGroupArn)?)?|/TargetGroupStickinessConfig(/Enabled|/DurationSeconds)?)?)$`)
 
 // drift runs CloudFormation drift detection on every stack, side by side.
 func (v *verifier) drift(ctx context.Context, r *report, l live) {
@@ -312,8 +323,8 @@ func (v *verifier) drift(ctx context.Context, r *report, l live) {
 	case len(errs) > 0:
 		r.add("drift", fail, "drift detection did not finish: %s", strings.Join(errs, "; "))
 	case len(drifted) > 0:
-		r.add("drift", fail, "changed outside CloudFormation: %s; a make deploy-image hotswap drifts dev's Service until the next make deploy ENV=%s, which puts the committed state back; anything else: find who changed it (CloudTrail), then commit the change or deploy to undo it",
-			strings.Join(drifted, "; "), v.cfg.Environment)
+		r.add("drift", fail, "changed outside CloudFormation: %s; a make deploy-image hotswap drifts dev's Service until `npx cdk deploy Service --exclusively --force -c env=%s` (or a deploy that changes its template) puts the committed state back; "+
+			"anything else: find who changed it (CloudTrail), then commit the change or force a deploy of its stack to undo it", strings.Join(drifted, "; "), v.cfg.Environment)
 	case len(expected) > 0:
 		r.add("drift", pass, "no unexpected drift; %s", strings.Join(expected, "; "))
 	default:
@@ -388,6 +399,17 @@ func (v *verifier) service(ctx context.Context, r *report, l *live) {
 		return
 	}
 	s := out.Services[0]
+	// Auto scaling may be adding or removing tasks: look again for a while.
+	for deadline := v.now().Add(v.patience); s.RunningCount != s.DesiredCount && v.now().Before(deadline); {
+		if v.sleep(ctx) != nil {
+			break
+		}
+		again, err := v.ecs.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{services[0].physicalID}})
+		if err != nil || len(again.Services) != 1 {
+			break
+		}
+		s = again.Services[0]
+	}
 	l.service = &s
 	switch {
 	case err != nil:
@@ -416,7 +438,8 @@ func (v *verifier) service(ctx context.Context, r *report, l *live) {
 	running := aws.ToString(s.TaskDefinition)
 	if running != defs[0].physicalID {
 		r.add("image", fail, "the service runs %s, but the Service stack deployed %s: it was changed outside CloudFormation "+
-			"(a make deploy-image hotswap in dev, or ECS rolled back); make deploy ENV=%s puts the committed revision back", revision(running), revision(defs[0].physicalID), v.cfg.Environment)
+			"(a make deploy-image hotswap in dev, or ECS rolled back); `npx cdk deploy Service --exclusively --force -c env=%s` puts the committed revision back "+
+			"(make deploy skips a stack whose template did not change)", revision(running), revision(defs[0].physicalID), v.cfg.Environment)
 		return
 	}
 	td, err := v.ecs.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(running)})
@@ -608,6 +631,7 @@ func (v *verifier) endpoint(ctx context.Context, r *report, l live) {
 		r.add("https", fail, "the LoadBalancer stack has no LoadBalancerUrl output")
 		return
 	}
+	var certificate string
 	get := func(u string) (int, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 		if err != nil {
@@ -619,6 +643,13 @@ func (v *verifier) endpoint(ctx context.Context, r *report, l live) {
 		}
 		defer resp.Body.Close()
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+		if resp.TLS != nil && len(resp.TLS.PeerCertificates) > 0 && certificate == "" {
+			leaf := resp.TLS.PeerCertificates[0]
+			certificate = fmt.Sprintf(" (certificate for %s, valid until %s)", strings.Join(leaf.DNSNames, ", "), leaf.NotAfter.UTC().Format("2006-01-02"))
+			if left := leaf.NotAfter.Sub(v.now()); left < 14*24*time.Hour {
+				return resp.StatusCode, fmt.Errorf("the listener's certificate for %s expires %s: ACM renews DNS-validated certificates by itself; check its validation records", strings.Join(leaf.DNSNames, ", "), leaf.NotAfter.UTC().Format("2006-01-02"))
+			}
+		}
 		return resp.StatusCode, nil
 	}
 	health := strings.TrimSuffix(base, "/") + v.cfg.LoadBalancer.HealthCheckPath
@@ -632,7 +663,7 @@ func (v *verifier) endpoint(ctx context.Context, r *report, l live) {
 	case code < 200 || code > 299:
 		r.add(name, fail, "GET %s answered %d, want 2xx", health, code)
 	default:
-		r.add(name, pass, "GET %s answered %d", health, code)
+		r.add(name, pass, "GET %s answered %d%s", health, code, certificate)
 	}
 	if !v.cfg.LoadBalancer.Firewall.Enabled {
 		r.add("firewall", skipped, "no web ACL in %s (LoadBalancer.Firewall.Enabled)", v.cfg.Environment)
@@ -666,7 +697,7 @@ func (v *verifier) data(ctx context.Context, r *report, l live) {
 		db := out.DBInstances[0]
 		status, multi := aws.ToString(db.DBInstanceStatus), aws.ToBool(db.MultiAZ)
 		switch {
-		case status != "available" && status != "backing-up":
+		case !slices.Contains([]string{"available", "backing-up", "storage-optimization"}, status):
 			r.add("database", fail, "%s is %s, want available", dbs[0].physicalID, status)
 		case multi != v.cfg.Database.MultiAZ:
 			r.add("database", fail, "%s has Multi-AZ %t, but Database.MultiAZ commits %t", dbs[0].physicalID, multi, v.cfg.Database.MultiAZ)
@@ -686,7 +717,7 @@ func (v *verifier) data(ctx context.Context, r *report, l live) {
 		g := out.ReplicationGroups[0]
 		status, multi := aws.ToString(g.Status), string(g.MultiAZ)
 		switch {
-		case status != "available" && status != "snapshotting":
+		case !slices.Contains([]string{"available", "snapshotting", "modifying"}, status):
 			r.add("redis", fail, "%s is %s, want available", groups[0].physicalID, status)
 		case multi != wantMulti:
 			r.add("redis", fail, "%s has Multi-AZ %s, want %s (Cache.Replicas %d)", groups[0].physicalID, multi, wantMulti, v.cfg.Cache.Replicas)

@@ -3,9 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -58,8 +65,11 @@ type liveEnv struct {
 	drillAction string
 	delivered   float64
 	setStates   []string
-	// the application behind the load balancer
-	health, probe int
+	// the application behind the load balancer, and the days its
+	// certificate has left
+	health, probe, certificateDays int
+	// scaling is how many DescribeServices answers show one task short
+	scaling, described int
 }
 
 type fakeDrift struct{ logicalID, typ, status, path string }
@@ -100,7 +110,7 @@ func healthyProd() *liveEnv {
 		dbStatus: "available", dbMultiAZ: true, redisStatus: "available", redisMulti: "enabled",
 		stages:      map[string]map[string][]string{appSecret: {"v2": {"AWSCURRENT", "AWSPENDING"}, "v1": {"AWSPREVIOUS"}}},
 		alarms:      map[string]string{"webapp-prod-cpu": "OK", "webapp-prod-target-5xx": "OK"},
-		drillAction: "Successfully executed action " + topic, delivered: 2, health: http.StatusOK, probe: http.StatusForbidden,
+		drillAction: "Successfully executed action " + topic, delivered: 2, health: http.StatusOK, probe: http.StatusForbidden, certificateDays: 300,
 	}
 	e.res["Service"] = append(e.res["Service"], fakeRes{"Target5xxAlarm", "AWS::CloudWatch::Alarm", "webapp-prod-target-5xx"})
 	for _, id := range config.StackIDs {
@@ -113,7 +123,7 @@ func healthyProd() *liveEnv {
 // verifyAgainst serves e and runs make verify's checks against it.
 func verifyAgainst(t *testing.T, e *liveEnv, drill bool) report {
 	t.Helper()
-	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	app := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		if strings.Contains(r.URL.RawQuery, "verify=") {
@@ -126,6 +136,10 @@ func verifyAgainst(t *testing.T, e *liveEnv, drill bool) report {
 		}
 		w.WriteHeader(e.health)
 	}))
+	// The listener's certificate is the application domain's, not the
+	// load balancer's name (here 127.0.0.1).
+	app.TLS = &tls.Config{Certificates: []tls.Certificate{certificate(t, "app.example.com", e.certificateDays)}}
+	app.StartTLS()
 	t.Cleanup(app.Close)
 	e.outputs["LoadBalancer"] = map[string]string{"LoadBalancerUrl": app.URL}
 	cfg := (&fakeAWS{}).config(t)
@@ -137,6 +151,18 @@ func verifyAgainst(t *testing.T, e *liveEnv, drill bool) report {
 	r, err := v.Verify(context.Background(), drill)
 	require.NoError(t, err)
 	return r
+}
+
+// certificate is a self-signed certificate for name that expires in days.
+func certificate(t *testing.T, name string, days int) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Duration(days) * 24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
 
 func detail(r report, name string) string {
@@ -160,6 +186,7 @@ func TestVerifyFindsWhatADeployCannotSee(t *testing.T) {
 		says   string
 	}{
 		{"all healthy, with the drill", func(*liveEnv) {}, true, nil, "ECS shifts the production rule's weights in CANARY deployments"},
+		{"the listener serves the application domain's certificate", func(*liveEnv) {}, false, nil, "(certificate for app.example.com, valid until"},
 		{"service rolled back", func(e *liveEnv) { e.deployment = "ROLLBACK_SUCCESSFUL" }, false, []string{"deployment"}, "the latest deployment is ROLLBACK_SUCCESSFUL"},
 		{"a canary still baking when CloudFormation is done", func(e *liveEnv) { e.baking = 3 }, true, nil, "the latest deployment is SUCCESSFUL"},
 		{"a canary that rolls back at the end of its bake", func(e *liveEnv) { e.baking, e.deployment = 3, "ROLLBACK_SUCCESSFUL" }, false, []string{"deployment"}, "the latest deployment is ROLLBACK_SUCCESSFUL"},
@@ -177,7 +204,10 @@ func TestVerifyFindsWhatADeployCannotSee(t *testing.T) {
 		}, false, []string{"rotation"},
 			"the last rotation did not finish (AWSPENDING on version v3)"},
 		{"the firewall lets an attack through", func(e *liveEnv) { e.probe = http.StatusOK }, false, []string{"firewall"}, "AWSManagedRulesCommonRuleSet should have blocked it"},
-		{"the health path fails", func(e *liveEnv) { e.health = http.StatusBadGateway }, false, []string{"http"}, "answered 502, want 2xx"},
+		{"the health path fails", func(e *liveEnv) { e.health = http.StatusBadGateway }, false, []string{"https"}, "answered 502, want 2xx"},
+		{"the certificate expires in 3 days", func(e *liveEnv) { e.certificateDays = 3 }, false, []string{"https"}, "the listener's certificate for app.example.com expires"},
+		{"auto scaling adds a task", func(e *liveEnv) { e.scaling = 2 }, false, nil, "3 of 3 tasks running"},
+		{"a task that never starts", func(e *liveEnv) { e.scaling = 1000 }, false, []string{"tasks"}, "2 of 3 tasks running"},
 		{"the database runs single-AZ", func(e *liveEnv) { e.dbMultiAZ = false }, false, []string{"database"}, "Multi-AZ false, but Database.MultiAZ commits true"},
 		{"an image other than the committed one", func(e *liveEnv) { e.images[deployed] = repoURL + ":v1.1.0" }, false, []string{"image"}, "but environments/prod.json commits " + repoURL + ":v1.2.0"},
 		{"a hotswap in dev", func(e *liveEnv) {
@@ -185,7 +215,7 @@ func TestVerifyFindsWhatADeployCannotSee(t *testing.T) {
 			e.runningDef = hotswap
 			e.drifts["LoadBalancer"] = nil
 			e.drifts["Service"] = []fakeDrift{{"Service", "AWS::ECS::Service", "MODIFIED", "/TaskDefinition"}}
-		}, false, []string{"drift", "image"}, "a make deploy-image hotswap drifts dev's Service until the next make deploy ENV=dev"},
+		}, false, []string{"drift", "image"}, "a make deploy-image hotswap drifts dev's Service until `npx cdk deploy Service --exclusively --force -c env=dev`"},
 		{"a scale-out registers a target", func(e *liveEnv) { e.targets[blueTG] = append(e.targets[blueTG], "initial") }, false, nil, "TargetGroup3D7CD9B8 takes traffic (weight 100): 3 healthy"},
 		{"drift detection fails for a resource", func(e *liveEnv) { e.undetectable = "LoadBalancer" }, false, []string{"drift"}, "give the role read access to them"},
 		{"the production rule redirects", func(e *liveEnv) { e.drifts["LoadBalancer"][0].path = "/Actions/0/Type" }, false, []string{"drift"}, "MODIFIED /Actions/0/Type"},
@@ -342,9 +372,13 @@ func (e *liveEnv) jsonCall(w http.ResponseWriter, target string, body []byte) {
 	var out any
 	switch target {
 	case "AmazonEC2ContainerServiceV20141113.DescribeServices":
+		running := e.running
+		if e.described++; e.described <= e.scaling {
+			running--
+		}
 		out = map[string]any{"failures": []any{}, "services": []any{map[string]any{
 			"serviceArn": "arn:aws:ecs:eu-west-1:123456789012:service/webapp-prod/web", "serviceName": "web", "status": "ACTIVE",
-			"desiredCount": e.desired, "runningCount": e.running, "taskDefinition": e.runningDef,
+			"desiredCount": e.desired, "runningCount": running, "taskDefinition": e.runningDef,
 			"deploymentConfiguration": map[string]any{"alarms": map[string]any{"alarmNames": []string{"webapp-prod-target-5xx"}, "enable": true, "rollback": true}},
 		}}}
 	case "AmazonEC2ContainerServiceV20141113.ListServiceDeployments":
