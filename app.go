@@ -30,8 +30,6 @@ func main() {
 		deployable(os.Args[2], tag)
 		return
 	}
-	// cdk.json runs the app from the repository root.
-	jsiinode.Exec(".")
 	// An invalid configuration is reported before the jsii runtime starts
 	// Node, in milliseconds; build checks it again from the App's context.
 	repo, err := config.ReadRepository(".")
@@ -47,6 +45,9 @@ func main() {
 		jsii.Close()
 		os.Exit(1)
 	}
+	// cdk.json runs the app from the repository root; a valid
+	// configuration only, so that a rejected one is not read twice.
+	jsiinode.Exec(".")
 	app := awscdk.NewApp(nil)
 	if _, err = build(app, repo); err != nil {
 		fmt.Fprintf(os.Stderr, "invalid configuration:\n%v\n", err)
