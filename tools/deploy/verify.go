@@ -124,7 +124,7 @@ func newVerifier(cfg config.Config, aws aws.Config) *verifier {
 	return &verifier{
 		cfg: cfg, cfn: cloudformation.NewFromConfig(aws), ecs: ecs.NewFromConfig(aws), elb: elbv2.NewFromConfig(aws),
 		rds: rds.NewFromConfig(aws), cache: elasticache.NewFromConfig(aws), sm: secretsmanager.NewFromConfig(aws), cw: cloudwatch.NewFromConfig(aws),
-		http: loadBalancerClient(), poll: 5 * time.Second, patience: 5 * time.Minute, rollout: 30 * time.Minute, now: time.Now, log: os.Stderr,
+		http: loadBalancerClient(), poll: 5 * time.Second, patience: 10 * time.Minute, rollout: 30 * time.Minute, now: time.Now, log: os.Stderr,
 	}
 }
 
