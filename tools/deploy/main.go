@@ -77,7 +77,7 @@ func main() {
 // of the environment's account and region (its zones, S3's prefix list)
 // with the environment's credentials and records it in cdk.context.json.
 func recordLookups(ctx context.Context, env string) error {
-	cfg, awsCfg, err := environmentAccount(ctx, env)
+	cfg, awsCfg, err := environmentAccount(ctx, env, config.Peek)
 	if err != nil {
 		return err
 	}
@@ -157,7 +157,10 @@ type notVerified struct{ error }
 // verifyEnvironment is `make verify` (and `make drift`, driftOnly): the
 // environment as committed, read with the credentials' access.
 func verifyEnvironment(ctx context.Context, env string, drill, driftOnly bool) error {
-	cfg, awsCfg, err := environmentAccount(ctx, env)
+	// Validated: what is deployed was, and its lookups are committed.
+	cfg, awsCfg, err := environmentAccount(ctx, env, func(repo config.Repository, env string) (config.Config, error) {
+		return config.Load(repo, env, config.Overrides{})
+	})
 	if err != nil {
 		return err
 	}
@@ -185,15 +188,16 @@ func runCDK(ctx context.Context, args ...string) error {
 	return nil
 }
 
-// environmentAccount reads env as committed and the AWS configuration of
-// its region, and checks that the credentials are for its account (never a
+// environmentAccount reads env as committed with read (config.Peek before
+// the lookups exist, else validated) and the AWS configuration of its
+// region, and checks that the credentials are for its account (never a
 // placeholder).
-func environmentAccount(ctx context.Context, env string) (config.Config, aws.Config, error) {
+func environmentAccount(ctx context.Context, env string, read func(config.Repository, string) (config.Config, error)) (config.Config, aws.Config, error) {
 	repo, err := config.ReadRepository(".")
 	if err != nil {
 		return config.Config{}, aws.Config{}, err
 	}
-	cfg, err := config.Peek(repo, env)
+	cfg, err := read(repo, env)
 	if err != nil {
 		return cfg, aws.Config{}, err
 	}
