@@ -148,7 +148,7 @@ type live struct {
 	outputs   map[string]map[string]string // stack ID -> output key -> value
 	resources []resource
 	service   *ecstypes.Service
-	latest    *ecstypes.ServiceDeployment
+	latest    *ecstypes.ServiceDeploymentBrief
 }
 
 func (l live) of(stack, typ string) []resource {
@@ -373,9 +373,7 @@ func (v *verifier) service(ctx context.Context, r *report, l *live) {
 	services, defs := l.of("Service", "AWS::ECS::Service"), l.of("Service", "AWS::ECS::TaskDefinition")
 	cluster := l.outputs["Cluster"]["ClusterName"]
 	if len(services) != 1 || len(defs) != 1 || cluster == "" {
-		for _, name := range []string{"deployment", "tasks", "image"} {
-			r.add(name, fail, "the Service stack has no service or task definition, or the Cluster stack no ClusterName output: deploy the environment first")
-		}
+		serviceFailed(r, "the Service stack has no service or task definition, or the Cluster stack no ClusterName output: deploy the environment first")
 		return
 	}
 	// A canary or linear rollout bakes for minutes after CloudFormation
@@ -388,27 +386,21 @@ func (v *verifier) service(ctx context.Context, r *report, l *live) {
 			latest, err = v.latestDeployment(ctx, cluster, services[0].physicalID)
 		}
 	}
-	out, derr := v.ecs.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{services[0].physicalID}})
-	if derr == nil && len(out.Services) != 1 {
-		derr = fmt.Errorf("%d services, failures %s", len(out.Services), ecsFailures(out.Failures))
-	}
+	s, derr := v.describeService(ctx, cluster, services[0].physicalID)
 	if derr != nil {
-		for _, name := range []string{"deployment", "tasks", "image"} {
-			r.add(name, fail, "cannot describe service %s in %s: %v", services[0].physicalID, cluster, derr)
-		}
+		serviceFailed(r, "cannot describe service %s in %s: %v", services[0].physicalID, cluster, derr)
 		return
 	}
-	s := out.Services[0]
 	// Auto scaling may be adding or removing tasks: look again for a while.
 	for deadline := v.now().Add(v.patience); s.RunningCount != s.DesiredCount && v.now().Before(deadline); {
 		if v.sleep(ctx) != nil {
 			break
 		}
-		again, err := v.ecs.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{services[0].physicalID}})
-		if err != nil || len(again.Services) != 1 {
+		again, err := v.describeService(ctx, cluster, services[0].physicalID)
+		if err != nil {
 			break
 		}
-		s = again.Services[0]
+		s = again
 	}
 	l.service = &s
 	switch {
@@ -417,7 +409,7 @@ func (v *verifier) service(ctx context.Context, r *report, l *live) {
 	case latest == nil:
 		r.add("deployment", fail, "the service has no deployment")
 	default:
-		l.latest = &ecstypes.ServiceDeployment{Status: latest.Status, ServiceDeploymentArn: latest.ServiceDeploymentArn}
+		l.latest = latest
 		switch st := latest.Status; st {
 		case ecstypes.ServiceDeploymentStatusSuccessful:
 			r.add("deployment", pass, "the latest deployment is SUCCESSFUL")
@@ -459,6 +451,25 @@ func (v *verifier) service(ctx context.Context, r *report, l *live) {
 	} else {
 		r.add("image", fail, "%s runs %q, but environments/%s.json commits %s", revision(running), image, v.cfg.Environment, want)
 	}
+}
+
+// serviceFailed fails the three rows of the service check for one reason.
+func serviceFailed(r *report, format string, args ...any) {
+	for _, name := range []string{"deployment", "tasks", "image"} {
+		r.add(name, fail, format, args...)
+	}
+}
+
+// describeService is one ECS service as DescribeServices reports it.
+func (v *verifier) describeService(ctx context.Context, cluster, service string) (ecstypes.Service, error) {
+	out, err := v.ecs.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{service}})
+	if err != nil {
+		return ecstypes.Service{}, err
+	}
+	if len(out.Services) != 1 {
+		return ecstypes.Service{}, fmt.Errorf("%d services, failures %s", len(out.Services), ecsFailures(out.Failures))
+	}
+	return out.Services[0], nil
 }
 
 // latestDeployment is the service's newest deployment, or nil. Up to 20
@@ -695,15 +706,8 @@ func (v *verifier) data(ctx context.Context, r *report, l live) {
 		r.add("database", fail, "cannot describe %s: %v", dbs[0].physicalID, orMissing(err))
 	} else {
 		db := out.DBInstances[0]
-		status, multi := aws.ToString(db.DBInstanceStatus), aws.ToBool(db.MultiAZ)
-		switch {
-		case !slices.Contains([]string{"available", "backing-up", "storage-optimization"}, status):
-			r.add("database", fail, "%s is %s, want available", dbs[0].physicalID, status)
-		case multi != v.cfg.Database.MultiAZ:
-			r.add("database", fail, "%s has Multi-AZ %t, but Database.MultiAZ commits %t", dbs[0].physicalID, multi, v.cfg.Database.MultiAZ)
-		default:
-			r.add("database", pass, "%s is available, Multi-AZ %t", dbs[0].physicalID, multi)
-		}
+		dataStore(r, "database", dbs[0].physicalID, aws.ToString(db.DBInstanceStatus), []string{"available", "backing-up", "storage-optimization"},
+			fmt.Sprint(aws.ToBool(db.MultiAZ)), fmt.Sprint(v.cfg.Database.MultiAZ), "Database.MultiAZ")
 	}
 	wantMulti := "disabled"
 	if v.cfg.Cache.Replicas > 0 {
@@ -715,15 +719,8 @@ func (v *verifier) data(ctx context.Context, r *report, l live) {
 		r.add("redis", fail, "cannot describe %s: %v", groups[0].physicalID, orMissing(err))
 	} else {
 		g := out.ReplicationGroups[0]
-		status, multi := aws.ToString(g.Status), string(g.MultiAZ)
-		switch {
-		case !slices.Contains([]string{"available", "snapshotting", "modifying"}, status):
-			r.add("redis", fail, "%s is %s, want available", groups[0].physicalID, status)
-		case multi != wantMulti:
-			r.add("redis", fail, "%s has Multi-AZ %s, want %s (Cache.Replicas %d)", groups[0].physicalID, multi, wantMulti, v.cfg.Cache.Replicas)
-		default:
-			r.add("redis", pass, "%s is available, Multi-AZ %s", groups[0].physicalID, multi)
-		}
+		dataStore(r, "redis", groups[0].physicalID, aws.ToString(g.Status), []string{"available", "snapshotting", "modifying"},
+			string(g.MultiAZ), wantMulti, fmt.Sprintf("Cache.Replicas %d", v.cfg.Cache.Replicas))
 	}
 	var problems, fine []string
 	for _, s := range l.resources {
@@ -776,6 +773,19 @@ func (v *verifier) data(ctx context.Context, r *report, l live) {
 		r.add("rotation", fail, "no rotation schedule found in the stacks")
 	default:
 		r.add("rotation", pass, "%s", strings.Join(fine, "; "))
+	}
+}
+
+// dataStore reports one database or cache: in a state in which it serves
+// (status one of serving), and Multi-AZ as setting commits.
+func dataStore(r *report, name, id, status string, serving []string, multi, wantMulti, setting string) {
+	switch {
+	case !slices.Contains(serving, status):
+		r.add(name, fail, "%s is %s, want available", id, status)
+	case multi != wantMulti:
+		r.add(name, fail, "%s has Multi-AZ %s, but %s commits %s", id, multi, setting, wantMulti)
+	default:
+		r.add(name, pass, "%s is available, Multi-AZ %s", id, multi)
 	}
 }
 
