@@ -89,23 +89,16 @@ func (f *fakeAWS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		name := form.Get("StackName")
 		s, ok := f.stacks[name]
 		if !ok {
-			queryError(w, http.StatusBadRequest, "http://cloudformation.amazonaws.com/doc/2010-05-15/", "ValidationError", "Stack with id "+name+" does not exist")
+			queryError(w, http.StatusBadRequest, cfnNS, "ValidationError", "Stack with id "+name+" does not exist")
 			return
 		}
-		var outputs strings.Builder
-		for k, v := range s.outputs {
-			fmt.Fprintf(&outputs, "<member><OutputKey>%s</OutputKey><OutputValue>%s</OutputValue></member>", k, v)
-		}
-		queryResult(w, "http://cloudformation.amazonaws.com/doc/2010-05-15/", action, fmt.Sprintf(
-			"<Stacks><member><StackName>%s</StackName><StackId>arn:aws:cloudformation:eu-west-1:%s:stack/%s/1</StackId><CreationTime>2026-12-01T10:00:00Z</CreationTime>"+
-				"<StackStatus>%s</StackStatus><EnableTerminationProtection>%t</EnableTerminationProtection><Outputs>%s</Outputs></member></Stacks>",
-			name, f.account, name, s.status, s.protected, outputs.String()))
+		describeStacksResult(w, f.account, name, s)
 	case "UpdateTerminationProtection":
 		name := form.Get("StackName")
 		s := f.stacks[name]
 		s.protected = form.Get("EnableTerminationProtection") == "true"
 		f.stacks[name] = s
-		queryResult(w, "http://cloudformation.amazonaws.com/doc/2010-05-15/", action, "<StackId>arn:aws:cloudformation:eu-west-1:"+f.account+":stack/"+name+"/1</StackId>")
+		queryResult(w, cfnNS, action, "<StackId>arn:aws:cloudformation:eu-west-1:"+f.account+":stack/"+name+"/1</StackId>")
 	default:
 		http.Error(w, "unexpected call "+action, http.StatusNotImplemented)
 	}
@@ -134,6 +127,18 @@ func (f *fakeAWS) ecrCall(w http.ResponseWriter, target string, body []byte) {
 	}
 	fmt.Fprintf(w, `{"imageDetails":[{"registryId":"%s","repositoryName":"%s","imageDigest":"sha256:0000000000000000000000000000000000000000000000000000000000000000","imageTags":["%s"]}]}`,
 		f.account, in.RepositoryName, tag)
+}
+
+// describeStacksResult answers DescribeStacks with one stack.
+func describeStacksResult(w http.ResponseWriter, account, name string, s fakeStack) {
+	var outputs strings.Builder
+	for k, v := range s.outputs {
+		fmt.Fprintf(&outputs, "<member><OutputKey>%s</OutputKey><OutputValue>%s</OutputValue></member>", k, v)
+	}
+	queryResult(w, cfnNS, "DescribeStacks", fmt.Sprintf(
+		"<Stacks><member><StackName>%s</StackName><StackId>arn:aws:cloudformation:eu-west-1:%s:stack/%s/1</StackId><CreationTime>2026-12-01T10:00:00Z</CreationTime>"+
+			"<StackStatus>%s</StackStatus><EnableTerminationProtection>%t</EnableTerminationProtection><Outputs>%s</Outputs></member></Stacks>",
+		name, account, name, s.status, s.protected, outputs.String()))
 }
 
 func role() string {

@@ -291,12 +291,7 @@ func (e *liveEnv) queryCall(w http.ResponseWriter, form url.Values) {
 	action, id := form.Get("Action"), e.stackID(form.Get("StackName"))
 	switch action {
 	case "DescribeStacks":
-		var outputs strings.Builder
-		for k, v := range e.outputs[id] {
-			fmt.Fprintf(&outputs, "<member><OutputKey>%s</OutputKey><OutputValue>%s</OutputValue></member>", k, v)
-		}
-		queryResult(w, cfnNS, action, fmt.Sprintf("<Stacks><member><StackName>%s</StackName><StackId>arn:aws:cloudformation:eu-west-1:%s:stack/%s/1</StackId>"+
-			"<CreationTime>2026-12-01T10:00:00Z</CreationTime><StackStatus>%s</StackStatus><Outputs>%s</Outputs></member></Stacks>", form.Get("StackName"), account, form.Get("StackName"), e.status[id], outputs.String()))
+		describeStacksResult(w, account, form.Get("StackName"), fakeStack{status: e.status[id], outputs: e.outputs[id]})
 	case "ListStackResources":
 		var items strings.Builder
 		for _, res := range e.res[id] {
