@@ -56,18 +56,19 @@ synth: node_modules/.installed
 	cdk synth --strict --no-lookups --quiet -c env=$(ENV)
 
 ## test: every gate: unit, template, golden, guard, cdk-nag, validation, cfn-lint, Control Tower controls, readiness, lifecycle, network policy, CLI synth
-## (GOTESTFLAGS passes go test flags, e.g. GOTESTFLAGS='-count=1 -run TestGoldenTemplates')
+## (GOTESTFLAGS, on the command line only, passes go test flags in shell syntax, e.g.
+## GOTESTFLAGS='-count=1 -run TestGoldenTemplates')
 # The test binaries are written to bin/test/ (go test -o), so go test
-# relinks one only when what it compiles changes, as it does for
-# bin/platform: linking all of them costs about 6 s of CPU (the root one,
-# with aws-cdk-go, 1.6 s) on every run otherwise. -o names each binary
-# after its package, so only packages with tests are listed (the two
-# dbusers packages would collide), and a failing go list fails the target
-# rather than test fewer packages.
+# relinks one only when what it compiles changes, as make does for
+# bin/platform: linking all of them costs about 6 s of CPU on every run
+# otherwise (the root one, with aws-cdk-go, about 1.5 s). -o names each
+# binary after its package's last path element, so two packages of the
+# module may not share one: go test refuses to run with "cannot write test
+# binary NAME.test for multiple packages". GOTESTFLAGS from the environment
+# (or a parent make's) is ignored: a stray export must not narrow the suite.
 test: node_modules/.installed
 	$(call first_compile_note,make test)
-	packages=$$(go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...) && \
-	go test -ldflags=-w -o bin/test/ $(GOTESTFLAGS) $$packages
+	go test -ldflags=-w -o bin/test/ $(if $(filter command line,$(origin GOTESTFLAGS)),$(GOTESTFLAGS)) ./...
 
 ## diff: what the working tree changes in ENV against the committed goldens
 ## (or the templates in GOLDEN): each stack's diff, a summary and the
@@ -140,9 +141,9 @@ fmt: node_modules/.installed
 ## update-golden: rewrite everything generated from the templates: golden
 ## templates, stack identities, export maps, the tables in docs/ and the
 ## diagram sources; nothing under testdata/ is written when the replacement
-## guard refuses the change
+## guard refuses the change (the same test binary as make test, in bin/test/)
 update-golden: node_modules/.installed
-	go test . -run 'TestGoldenTemplates$$|TestCrossStackExports$$|TestStackIdentities$$|TestGeneratedDocsAreCurrent$$' -update
+	go test -ldflags=-w -o bin/test/ . -run 'TestGoldenTemplates$$|TestCrossStackExports$$|TestStackIdentities$$|TestGeneratedDocsAreCurrent$$' -update
 
 ## docs: update-golden's tables in docs/ and diagram sources, then the
 ## diagram pictures (the pictures need graphviz; without it they are skipped
@@ -164,4 +165,4 @@ bench: node_modules/.installed
 ## scratch copy of the repository, each followed by make update-golden and
 ## make test (minutes; make test checks the same from its variants)
 runbooks: node_modules/.installed
-	RUNBOOK_REPLAY=1 go test . -run '^TestRunbookReplay$$' -count=1 -timeout 30m -v
+	RUNBOOK_REPLAY=1 go test -ldflags=-w -o bin/test/ . -run '^TestRunbookReplay$$' -count=1 -timeout 30m -v

@@ -226,7 +226,10 @@ func TestRunbookReplay(t *testing.T) {
 			for _, step := range [][]string{{"make", "-s", "update-golden"}, {"make", "-s", "test"}} {
 				cmd := exec.Command(step[0], step[1:]...)
 				cmd.Dir = dir
-				cmd.Env = append(os.Environ(), "GUARD_BASE=", "RUNBOOK_REPLAY=")
+				// A parent make's variables (make runbooks passes its own,
+				// GOTESTFLAGS included, through MAKEFLAGS) must not narrow
+				// the suite the replay runs.
+				cmd.Env = append(os.Environ(), "GUARD_BASE=", "RUNBOOK_REPLAY=", "MAKEFLAGS=", "MFLAGS=", "MAKELEVEL=", "GOTESTFLAGS=")
 				out, err := cmd.CombinedOutput()
 				require.NoError(t, err, "%s after the %s runbook:\n%s", strings.Join(step, " "), rb.name, out)
 			}

@@ -18,8 +18,8 @@ import (
 const DatabaseUserType = "Custom::DatabaseUser"
 
 // databaseUserFunction is the Go function behind DatabaseUserType
-// (lambda/dbusers); the SQL it runs is internal/dbusers.
-var databaseUserFunction = gobuild.Function{Command: "lambda/dbusers", Imports: []string{"internal/dbusers"}}
+// (lambda/databaseuser); the SQL it runs is internal/dbusers.
+var databaseUserFunction = gobuild.Function{Command: "lambda/databaseuser", Imports: []string{"internal/dbusers"}}
 
 // newDatabaseUser creates the application's user with a custom resource:
 // a Go function in the private subnets, behind the rotation security group

@@ -24,7 +24,7 @@ import (
 // later synthesis.
 type Function struct {
 	// Command is the package of the function's main, relative to the
-	// module root ("lambda/dbusers"); Imports the module's own packages it
+	// module root ("lambda/databaseuser"); Imports the module's own packages it
 	// uses ("internal/dbusers").
 	Command string
 	Imports []string

@@ -1,4 +1,4 @@
-// Command dbusers is the Lambda function behind the Database stack's
+// Command databaseuser is the Lambda function behind the Database stack's
 // Custom::DatabaseUser (internal/dbusers.Handler): on create and update it
 // connects to PostgreSQL as the master user over TLS, from the private
 // subnets, and makes the application's user exist with exactly its
