@@ -131,8 +131,7 @@ func (f controlFinding) String() string {
 	return fmt.Sprintf("%s %s %s/%s %s", f.control, f.rule, f.env, f.stack, f.resource)
 }
 
-// guardRun is cfn-guard over one environment's templates, started as soon
-// as they exist.
+// guardRun is the Control Tower findings of one environment.
 type guardRun struct {
 	env      string
 	done     chan struct{}
@@ -142,14 +141,21 @@ type guardRun struct {
 
 var guardRuns []*guardRun
 
-// startControls runs the Control Tower rules over the environment's
-// templates (runControls), in the background.
-func startControls(env, dir string) {
-	r := &guardRun{env: env, done: make(chan struct{})}
-	guardRuns = append(guardRuns, r)
+// startControls runs the Control Tower rules over the templates of every
+// environment in assemblies (environment -> assembly directory), in the
+// background (runControls).
+func startControls(assemblies map[string]string) {
+	runs := map[string]*guardRun{}
+	for _, env := range sortedKeys(assemblies) {
+		runs[env] = &guardRun{env: env, done: make(chan struct{})}
+		guardRuns = append(guardRuns, runs[env])
+	}
 	go func() {
-		defer close(r.done)
-		r.findings, r.err = runControls(env, dir)
+		findings, err := runControls(assemblies)
+		for env, r := range runs {
+			r.findings, r.err = findings[env], err
+			close(r.done)
+		}
 	}()
 }
 
@@ -189,48 +195,68 @@ var guardRules = sync.OnceValues(func() (map[string][]string, error) {
 	return rules, nil
 })
 
-// runControls runs, over each template of the assembly in dir, the rules
-// that name a resource type the template has: a rule without such a
-// resource passes anyway, and cfn-guard's time grows with rules times
-// templates, so one run per template with its own rules is several times
-// faster than every rule over every template.
-func runControls(env, dir string) ([]controlFinding, error) {
+// runControls runs cfn-guard once per stack, over that stack's template in
+// every environment, with the rules that name a resource type one of them
+// has: a rule without such a resource passes anyway. cfn-guard's time grows
+// with rules times templates, so one run per stack with its own rules is
+// several times faster than every rule over every template (5.5 s against
+// about 1.4 s for an environment), and one run for both environments' copy
+// of a stack, which need nearly the same rules, reads those rules once:
+// 2.05 s of CPU for dev and prod against 1.56 s, with the same findings.
+func runControls(assemblies map[string]string) (map[string][]controlFinding, error) {
 	rules, err := guardRules()
 	if err != nil {
 		return nil, err
 	}
-	templates, _ := filepath.Glob(filepath.Join(dir, "*.template.json"))
-	var out []controlFinding
-	for _, f := range templates {
-		text, err := os.ReadFile(f)
-		if err != nil {
-			return nil, err
+	// stack -> template file -> environment
+	stacks := map[string]map[string]string{}
+	for env, dir := range assemblies {
+		templates, _ := filepath.Glob(filepath.Join(dir, "*.template.json"))
+		for _, f := range templates {
+			stack := strings.TrimSuffix(filepath.Base(f), ".template.json")
+			if stacks[stack] == nil {
+				stacks[stack] = map[string]string{}
+			}
+			stacks[stack][f] = env
 		}
+	}
+	out := map[string][]controlFinding{}
+	for _, stack := range sortedKeys(stacks) {
+		args := []string{"validate", "--output-format", "json", "--structured", "--show-summary", "none"}
 		types := map[string]bool{}
-		for _, t := range resourceType.FindAllString(string(text), -1) {
-			types[t] = true
+		for _, f := range sortedKeys(stacks[stack]) {
+			text, err := os.ReadFile(f)
+			if err != nil {
+				return nil, err
+			}
+			for _, t := range resourceType.FindAllString(string(text), -1) {
+				types[t] = true
+			}
+			args = append(args, "--data", f)
 		}
-		args := []string{"validate", "--output-format", "json", "--structured", "--show-summary", "none", "--data", f}
+		withRules := false
 		for _, rule := range sortedKeys(rules) {
 			if slices.ContainsFunc(rules[rule], func(t string) bool { return types[t] }) {
-				args = append(args, "--rules", rule)
+				args, withRules = append(args, "--rules", rule), true
 			}
 		}
-		if !slices.Contains(args, "--rules") {
+		if !withRules {
 			continue
 		}
-		findings, err := guardTemplate(env, args)
+		findings, err := guardTemplates(stacks[stack], args)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, findings...)
+		for _, f := range findings {
+			out[f.env] = append(out[f.env], f)
+		}
 	}
 	return out, nil
 }
 
-// guardTemplate runs cfn-guard once over one template and reads its
-// findings.
-func guardTemplate(env string, args []string) ([]controlFinding, error) {
+// guardTemplates runs cfn-guard once over the templates in envOf (template
+// file -> its environment) and reads their findings.
+func guardTemplates(envOf map[string]string, args []string) ([]controlFinding, error) {
 	var stdout, stderr bytes.Buffer
 	cmd := exec.Command(guardBinary(), args...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -244,11 +270,15 @@ func guardTemplate(env string, args []string) ([]controlFinding, error) {
 	if err := json.Unmarshal(stdout.Bytes(), &report); err != nil {
 		return nil, fmt.Errorf("cfn-guard: %v, %v\n%s", runErr, err, stderr.String())
 	}
-	if len(report) != 1 {
-		return nil, fmt.Errorf("cfn-guard reported on %d templates, it was given one", len(report))
+	if len(report) != len(envOf) {
+		return nil, fmt.Errorf("cfn-guard reported on %d templates, it was given %d", len(report), len(envOf))
 	}
 	var out []controlFinding
 	for _, file := range report {
+		env, ok := envOf[file.Name]
+		if !ok {
+			return nil, fmt.Errorf("cfn-guard reported on %s, which it was not given", file.Name)
+		}
 		stack := strings.TrimSuffix(filepath.Base(file.Name), ".template.json")
 		for _, raw := range file.NotCompliant {
 			var nc struct {

@@ -292,7 +292,9 @@ func run(m *testing.M) int {
 	// The environments first: cfn-lint checks what is deployed, every
 	// template of every environment (the variants differ from prod only in
 	// what the template tests assert), each as soon as it exists, while the
-	// next configuration synthesizes on the other core.
+	// next configuration synthesizes on the other core; the Control Tower
+	// rules once every environment exists (one cfn-guard run per stack
+	// covers all of them), while the variants synthesize.
 	// The temporary assemblies go when run returns; the linter must be done.
 	startLinter()
 	defer lintDone()
@@ -301,16 +303,18 @@ func run(m *testing.M) int {
 	defer earlyRuns.Wait()
 	cliRejects = startCLIRejects(tmp)
 	defer func() { <-awsLists.done }()
+	assemblies := map[string]string{}
 	for _, name := range config.Names() {
 		if err := synth(name); err != nil {
 			return fail("%v", err)
 		}
 		startCfnLint(name, envs[name].outdir, envs[name].cfg.Region)
-		startControls(name, envs[name].outdir)
+		assemblies[name] = envs[name].outdir
 		if name == cliStrictEnv {
 			cliStrict = startCLIStrict(envs[name].outdir)
 		}
 	}
+	startControls(assemblies)
 	for _, v := range variants {
 		if err := synth(v.name); err != nil {
 			return fail("%v", err)
